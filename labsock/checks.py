@@ -8,10 +8,10 @@ from .errors import LabsockError
 
 ANY_ADDRESS = "0.0.0.0"
 # A host name as RFC 1123 allows it: labels of letters, digits and hyphens, dots between.
-_NAME = re.compile(
-    r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$"
-)
-_DOTTED = re.compile(r"^[0-9.]+$")
+# Patterns as strings, compiled (and cached by re) on first use: compiling at import time would
+# add about half a millisecond to every `import labsock`.
+_NAME = r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$"
+_DOTTED = r"^[0-9.]+$"
 
 
 def check_port(port, *, allow_zero: bool = False, what: str = "port") -> int:
@@ -64,13 +64,13 @@ def check_host(host, *, purpose: str = "destination") -> str:
         hint = "Type the address and the port separately: the port goes in its own box."
     elif ":" in text:
         hint = "That looks like an IPv6 address; this lab uses IPv4 (four numbers with dots)."
-    elif _DOTTED.match(text) and not is_ipv4(text):
+    elif re.match(_DOTTED, text) and not is_ipv4(text):
         hint = (
             "An IPv4 address is four numbers from 0 to 255 separated by dots, for example "
             "127.0.0.1; `ipconfig` (Windows) or `ip addr` (Linux, macOS: `ifconfig`) shows "
             "the server laptop's."
         )
-    elif not _DOTTED.match(text) and not _NAME.match(text):
+    elif not re.match(_DOTTED, text) and not re.match(_NAME, text):
         hint = "A host name has only letters, digits, hyphens and dots, with no spaces."
     if hint:
         raise LabsockError(f"{text!r} is not a valid address. {hint}")

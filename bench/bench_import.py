@@ -1,0 +1,102 @@
+"""`import labsock` against `import socket, selectors, threading`, each in a fresh interpreter.
+
+    python bench/bench_import.py [--quick]
+
+Only the import is timed (inside the child, with perf_counter), not the interpreter start-up,
+which would hide the difference. Rounds alternate between the two so drift hits both alike. A
+second row checks that the heavy packages (ipywidgets, matplotlib) stay out until used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+
+TIMED_IMPORT = """
+import sys, time
+start = time.perf_counter()
+{statement}
+elapsed = time.perf_counter() - start
+print(elapsed)
+"""
+
+WHAT_GETS_LOADED = """
+import json, sys
+before = set(sys.modules)
+import labsock
+print(json.dumps(sorted(set(sys.modules) - before)))
+"""
+
+HEAVY = ("ipywidgets", "matplotlib", "IPython", "numpy", "ifaddr", "argparse", "json")
+
+
+def _python(code: str) -> str:
+    # Byte-code caching on, as on a student's laptop (a sandbox may turn it off globally): the
+    # warm-up import writes labsock's .pyc files, as a first notebook run would.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = REPO
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=True,
+    )
+    return out.stdout.strip()
+
+
+def import_seconds(statement: str) -> float:
+    return float(_python(TIMED_IMPORT.format(statement=statement)))
+
+
+def measure(quick: bool = False) -> list[dict]:
+    rounds = 11 if quick else 31
+    # Warm the file system cache and byte-code files once, as a second notebook start would.
+    import_seconds("import labsock")
+    import_seconds("import socket, selectors, threading")
+    ours, base = [], []
+    for _ in range(rounds):
+        ours.append(import_seconds("import labsock"))
+        base.append(import_seconds("import socket, selectors, threading"))
+    ours_ms, base_ms = statistics.median(ours) * 1000, statistics.median(base) * 1000
+    ratio = ours_ms / base_ms
+    loaded = json.loads(_python(WHAT_GETS_LOADED))
+    heavy = sorted({name.split(".")[0] for name in loaded if name.split(".")[0] in HEAVY})
+    return [
+        {
+            "name": "import labsock (fresh interpreter)",
+            "value": f"{ours_ms:.1f} ms",
+            "baseline": f"import socket, selectors, threading {base_ms:.1f} ms",
+            "ratio": ratio,
+            "target": "<= 1.5x",
+            "ok": ratio <= 1.5,
+        },
+        {
+            "name": "heavy modules loaded by import labsock",
+            "value": ", ".join(heavy) or "none",
+            "baseline": f"{len(loaded)} modules loaded in all",
+            "ratio": None,
+            "target": f"none of {', '.join(HEAVY)}",
+            "ok": not heavy,
+        },
+    ]
+
+
+def print_rows(rows: list[dict]) -> None:
+    for row in rows:
+        ratio = "" if row["ratio"] is None else f"{row['ratio']:.2f}x"
+        flag = "ok" if row["ok"] else "BELOW TARGET"
+        print(
+            f"{row['name']:<40} {row['value']:>16}  {ratio:>7}  "
+            f"({row['target']}; {row['baseline']})  {flag}"
+        )
+
+
+if __name__ == "__main__":
+    print_rows(measure(quick="--quick" in sys.argv))
