@@ -10,7 +10,8 @@ ANY_ADDRESS = "0.0.0.0"
 # A host name as RFC 1123 allows it: labels of letters, digits and hyphens, dots between.
 # Patterns as strings, compiled (and cached by re) on first use: compiling at import time would
 # add about half a millisecond to every `import labsock`.
-_NAME = r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$"
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_NAME = rf"^(?=.{{1,253}}$)({_LABEL})(\.{_LABEL})*\.?$"
 _DOTTED = r"^[0-9.]+$"
 
 
