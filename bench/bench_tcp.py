@@ -1,0 +1,125 @@
+"""TCP request/response through a labsock server (newline framing, logging on) against the
+textbook raw TCP server loop (recv, upper, send), measured in the same run.
+
+    python bench/bench_tcp.py [--quick]
+
+One client connection sends a line and waits for the reply line, count times. The client runs in
+its own process (no shared interpreter lock) and both ends are pinned to one CPU.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+import labsock  # noqa: E402
+
+CLIENT = r"""
+import socket, sys, time
+port, count = int(sys.argv[1]), int(sys.argv[2])
+s = socket.create_connection(("127.0.0.1", port), timeout=5)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+message = b"a sentence of about thirty-two\n"
+def ask():
+    s.sendall(message)
+    reply = b""
+    while not reply.endswith(b"\n"):
+        chunk = s.recv(2048)
+        if not chunk:
+            raise SystemExit("server closed the connection")
+        reply += chunk
+for _ in range(200):  # warm-up
+    ask()
+start = time.perf_counter()
+for _ in range(count):
+    ask()
+print(time.perf_counter() - start)
+"""
+
+
+def pin_to_one_cpu() -> list[str]:
+    """Pin this process; return the prefix that pins the client process to the same CPU."""
+    if not hasattr(os, "sched_setaffinity"):
+        return []
+    cpu = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpu})
+    has_taskset = any(os.access(os.path.join(d, "taskset"), os.X_OK) for d in os.get_exec_path())
+    return ["taskset", "-c", str(cpu)] if has_taskset else []
+
+
+def raw_server() -> tuple[int, threading.Thread]:
+    """The Kurose & Ross TCPServer.py loop, for one connection: recv, upper, send."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def loop():
+        connection, _ = listener.accept()
+        with connection, listener:
+            while True:
+                sentence = connection.recv(2048)
+                if not sentence:
+                    break
+                connection.send(sentence.decode().upper().encode())
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    return listener.getsockname()[1], thread
+
+
+def client_seconds(prefix: list[str], port: int, count: int) -> float:
+    out = subprocess.run(
+        [*prefix, sys.executable, "-c", CLIENT, str(port), str(count)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return float(out.stdout)
+
+
+def measure(quick: bool = False) -> list[dict]:
+    prefix = pin_to_one_cpu()
+    count, rounds = (5_000, 3) if quick else (20_000, 5)
+    raw, ours = [], []
+    for _ in range(rounds):
+        port, thread = raw_server()
+        raw.append(count / client_seconds(prefix, port, count))
+        thread.join(5)
+        with labsock.TCPServer(port=0, reply="upper", log_size=count + 1000) as server:
+            ours.append(count / client_seconds(prefix, server.port, count))
+            logged = server.log.message_count
+        if logged != count + 200:
+            raise RuntimeError(f"labsock logged {logged} of {count + 200} requests")
+    raw_rate, our_rate = statistics.median(raw), statistics.median(ours)
+    ratio = our_rate / raw_rate
+    return [
+        {
+            "name": "TCP request/response (upper, logged)",
+            "value": f"{our_rate:,.0f} req/s",
+            "baseline": f"raw recv/send loop {raw_rate:,.0f} req/s",
+            "ratio": ratio,
+            "target": ">= 0.75x",
+            "ok": ratio >= 0.75,
+        }
+    ]
+
+
+def print_rows(rows: list[dict]) -> None:
+    for row in rows:
+        ratio = "" if row["ratio"] is None else f"{row['ratio']:.2f}x"
+        flag = "ok" if row["ok"] else "BELOW TARGET"
+        print(
+            f"{row['name']:<40} {row['value']:>16}  {ratio:>7}  "
+            f"({row['target']}; {row['baseline']})  {flag}"
+        )
+
+
+if __name__ == "__main__":
+    print_rows(measure(quick="--quick" in sys.argv))
