@@ -26,11 +26,21 @@ class Reply(str):
         return reply
 
 
+# Longer than any lab needs; infinity (or 1e300, which overflows the system's clock) would be
+# no timeout at all.
+MAX_TIMEOUT = 3600.0
+
+
 def check_timeout(timeout) -> float:
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not 0 < timeout <= MAX_TIMEOUT
+    ):
         raise LabsockError(
-            f"timeout={timeout!r} is not a number of seconds. Use a positive number such as 2 "
-            "(every receive waits at most that long, so a cell never hangs)."
+            f"timeout={timeout!r} is not a number of seconds. Use a positive number such as 2, "
+            f"at most {MAX_TIMEOUT:.0f} (every receive waits at most that long, so a cell never "
+            "hangs)."
         )
     return float(timeout)
 
@@ -39,7 +49,16 @@ def as_bytes(message) -> bytes:
     if isinstance(message, bytes):
         return message
     if isinstance(message, str):
-        return message.encode("utf-8")
+        try:
+            # surrogateescape: a command-line argument that was not UTF-8 goes out as the bytes
+            # that were typed.
+            return message.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError as exc:
+            raise LabsockError(
+                f"The message has a character that cannot be sent as UTF-8 text "
+                f"({message[exc.start]!r} at position {exc.start}, half of a surrogate pair). "
+                "Retype or remove that character."
+            ) from None
     raise LabsockError(
         f"The message must be text (a str), not {type(message).__name__}. To send a number, "
         "turn it into text first: str(37)."
