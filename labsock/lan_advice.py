@@ -27,17 +27,44 @@ def this_system(platform: str | None = None) -> str:
     return LINUX
 
 
-def firewall_program(executable: str | None = None) -> str:
-    """The program a firewall must allow: this Python, with a venv's link followed.
+def firewall_program(
+    executable: str | None = None, *, system: str | None = None, base: str | None = None
+) -> str:
+    """The program a firewall must allow: the Python that actually opens the sockets.
 
-    macOS and Windows firewalls decide per program; a venv's python is a link to (or a copy of)
-    the real interpreter, and on macOS the firewall lists the real one.
+    macOS and Windows firewalls decide per program. A venv's python on macOS and Linux is a link
+    to the real interpreter, which the firewall lists, so the link is followed. On Windows a
+    venv's python.exe is a small launcher that starts the base python.exe, and the base one owns
+    the sockets, so that is the one to allow.
     """
+    system = this_system() if system is None else system
     executable = sys.executable if executable is None else executable
+    if system == WINDOWS:
+        base = getattr(sys, "_base_executable", None) if base is None else base
+        return base or executable or "python.exe"
     return os.path.realpath(executable) if executable else "python"
 
 
 # -- the server laptop's firewall -------------------------------------------------------------
+
+
+def firewall_question(system: str) -> str:
+    """What the firewall asks when a server starts listening on the network."""
+    if system == WINDOWS:
+        return (
+            "Windows now shows 'Windows Defender Firewall has blocked some features of this app' "
+            "for Python: tick 'Private networks' and click 'Allow access'. Do not click Cancel: "
+            "Windows would not ask again and would silently drop your partner's messages."
+        )
+    if system == MACOS:
+        return (
+            "macOS may now ask 'Do you want the application \u201cPython\u201d to accept incoming "
+            "network connections?': click Allow."
+        )
+    return (
+        "Linux does not ask: if a firewall (ufw, firewalld) is active, open the port yourself "
+        "(see below)."
+    )
 
 
 def firewall_steps(system: str, proto: str, port: int, program: str) -> str:
@@ -79,11 +106,13 @@ def firewall_steps(system: str, proto: str, port: int, program: str) -> str:
 
 
 def firewall_one_liners(proto: str, port: int) -> str:
-    """The short version for each system, for a client that does not know the server's system."""
+    """The short version for each system, for a client that does not know the server's system.
+    proto "both": both protocols (ufw opens both when no protocol is named)."""
+    port_rule = f"{port}" if proto == "both" else f"{port}/{proto}"
     return (
         "On the server laptop: Windows, allow Python through Windows Defender Firewall on "
         "Private networks; macOS, System Settings > Network > Firewall > Options, allow Python; "
-        f"Linux, `sudo ufw allow {port}/{proto}`. `python -m labsock addresses` on that laptop "
+        f"Linux, `sudo ufw allow {port_rule}`. `python -m labsock addresses` on that laptop "
         "prints the exact steps for its system and the Python program to allow."
     )
 

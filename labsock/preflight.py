@@ -143,17 +143,24 @@ def probe_tcp(host: str, port: int, timeout: float = DEFAULT_TIMEOUT) -> Probe:
 def advice(
     outcome: str, proto: str, host: str, port: int, *, system: str, program: str
 ) -> str:
-    """What to check after one probe's outcome, in one paragraph."""
-    p = proto.upper()
+    """What to check after a probe's outcome, in one paragraph. proto: "udp", "tcp" or "both"
+    (both probes had this outcome)."""
+    p = "UDP and TCP" if proto == "both" else proto.upper()
     if outcome == OK:
         return f"{host} answers on port {port} ({p}): send away."
+    if host.startswith("127."):
+        return _loopback_advice(outcome, p, port)
     if outcome == REFUSED:
+        which = (
+            ""
+            if proto == "both"
+            else f", and is it a {p} server (a UDP server does not answer TCP)"
+        )
         return (
             f"{host} answered, but nothing listens on port {port} ({p}). So the address is right "
             "and no firewall is in the way. Check on the server laptop: is the server running, "
-            f"on port {port}, and is it a {p} server (a UDP server does not answer TCP)? If it "
-            "listens on 127.0.0.1 it is for its own laptop only: restart it with 'let other "
-            "laptops connect' on (host 0.0.0.0)."
+            f"on port {port}{which}? If it listens on 127.0.0.1 it is for its own laptop only: "
+            "restart it with 'let other laptops connect' on (host 0.0.0.0)."
         )
     if outcome == TIMEOUT:
         return (
@@ -183,6 +190,21 @@ def advice(
             )
         )
     return f"The {p} probe to {host}:{port} failed in an unusual way; the details are below."
+
+
+def _loopback_advice(outcome: str, p: str, port: int) -> str:
+    if outcome == REFUSED:
+        return (
+            f"Nothing listens on port {port} ({p}) on this laptop: run the server's cell (or "
+            "`python -m labsock serve`) first, and check the port and the protocol."
+        )
+    if outcome == TIMEOUT:
+        return (
+            f"The server on this laptop, port {port} ({p}), did not answer in time. Firewalls "
+            "leave 127.0.0.1 alone, so look at the server: does it reply at all (reply='none' "
+            "never does)? Is it still running?"
+        )
+    return f"Even this laptop's own port {port} ({p}) could not be reached: see the details below."
 
 
 def combined_advice(probes: list[Probe]) -> str | None:
@@ -227,14 +249,15 @@ class Preflight:
     def paragraphs(self) -> list[str]:
         texts = []
         if not self.ok:
-            seen = set()
+            by_outcome: dict[str, list[str]] = {}
             for p in self.probes:
-                if p.outcome not in seen:
-                    seen.add(p.outcome)
-                    texts.append(
-                        advice(p.outcome, p.proto, self.host, self.port, system=self.system,
-                               program=self.program)
-                    )  # fmt: skip
+                by_outcome.setdefault(p.outcome, []).append(p.proto)
+            for outcome, protos in by_outcome.items():
+                proto = protos[0] if len(protos) == 1 else "both"
+                texts.append(
+                    advice(outcome, proto, self.host, self.port, system=self.system,
+                           program=self.program)
+                )  # fmt: skip
         elif both := combined_advice(self.probes):
             texts.append(both)
         if self.network_note and not self.ok:
