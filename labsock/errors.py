@@ -101,8 +101,9 @@ def explain(
         )
     elif code in CONNECTION_REFUSED:
         text = (
-            f"Nothing is listening on {at}: the other computer answered that the port is "
-            f"closed. {server_hint} A TCP client needs a TCP server and a UDP client a UDP server."
+            f"Nothing is listening on {at}: the computer at that address answered that no "
+            f"program has that port open. {server_hint} A TCP client needs a TCP server and a "
+            "UDP client a UDP server."
         )
     elif code in CONNECTION_RESET:
         text = (
