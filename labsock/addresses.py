@@ -97,9 +97,7 @@ class Address:
 
 
 def _matches(pattern: str, iface: Interface) -> bool:
-    return any(
-        re.search(pattern, text.lower()) for text in (iface.name, iface.description) if text
-    )
+    return any(re.search(pattern, text.lower()) for text in (iface.name, iface.description) if text)
 
 
 def label(iface: Interface) -> Address:

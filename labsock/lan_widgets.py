@@ -124,7 +124,9 @@ class ClientPanel:
         host = self.host_box.value.strip()
         addresses = None if host.startswith("127.") else self._addresses_now()
         check = partner.check_destination(self.host_box.value, self.port_box.value, addresses)
-        self.verdict.value = f"<span style='color:{_COLOURS[check.level]}'>{escape(check.text)}</span>"
+        self.verdict.value = (
+            f"<span style='color:{_COLOURS[check.level]}'>{escape(check.text)}</span>"
+        )
         self.send_button.disabled = self.check_button.disabled = not check.ok
         return check
 

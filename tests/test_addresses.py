@@ -23,17 +23,36 @@ from labsock.addresses import (
 WINDOWS = [
     Interface("Ethernet", "169.254.83.107", 16, "Realtek PCIe GbE Family Controller"),
     Interface("vEthernet (WSL)", "172.28.160.1", 20, "Hyper-V Virtual Ethernet Adapter"),
-    Interface("vEthernet (Default Switch)", "172.17.96.1", 20, "Hyper-V Virtual Ethernet Adapter #2"),
-    Interface("VirtualBox Host-Only Network", "192.168.56.1", 24, "VirtualBox Host-Only Ethernet Adapter"),
-    Interface("VMware Network Adapter VMnet8", "192.168.127.1", 24, "VMware Virtual Ethernet Adapter for VMnet8"),
-    Interface("Bluetooth Network Connection", "169.254.12.9", 16, "Bluetooth Device (Personal Area Network)"),
+    Interface(
+        "vEthernet (Default Switch)", "172.17.96.1", 20, "Hyper-V Virtual Ethernet Adapter #2"
+    ),
+    Interface(
+        "VirtualBox Host-Only Network", "192.168.56.1", 24, "VirtualBox Host-Only Ethernet Adapter"
+    ),
+    Interface(
+        "VMware Network Adapter VMnet8",
+        "192.168.127.1",
+        24,
+        "VMware Virtual Ethernet Adapter for VMnet8",
+    ),
+    Interface(
+        "Bluetooth Network Connection",
+        "169.254.12.9",
+        16,
+        "Bluetooth Device (Personal Area Network)",
+    ),
     Interface("OpenVPN TAP-Windows6", "10.8.0.6", 24, "TAP-Windows Adapter V9"),
     Interface("Tailscale", "100.101.102.103", 32, "Tailscale Tunnel"),
     Interface("ZeroTier One [8056c2e21c000001]", "10.147.17.5", 24, "ZeroTier Virtual Port"),
-    Interface("Local Area Connection* 10", "192.168.137.1", 24, "Microsoft Wi-Fi Direct Virtual Adapter #2"),
+    Interface(
+        "Local Area Connection* 10",
+        "192.168.137.1",
+        24,
+        "Microsoft Wi-Fi Direct Virtual Adapter #2",
+    ),
     Interface("Wi-Fi", "10.20.31.77", 22, "Intel(R) Wi-Fi 6 AX201 160MHz"),
     Interface("Loopback Pseudo-Interface 1", "127.0.0.1", 8, "Software Loopback Interface 1"),
-]  # fmt: skip
+]
 
 MACOS = [
     Interface("lo0", "127.0.0.1", 8),

@@ -80,12 +80,25 @@ class TwoLaptops:
         return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
 
     def serve(self, ns: str, *args: str) -> Server:
-        command = ["ip", "netns", "exec", ns, sys.executable, "-m", "labsock", "serve", *args]
+        return self.start(ns, "-m", "labsock", "serve", *args)
+
+    def start(self, ns: str, *args: str, ready: str = "listening on") -> Server:
+        """Start `python ARGS` in namespace ns; returns once it printed the ready words."""
+        command = ["ip", "netns", "exec", ns, sys.executable, *args]
         proc = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            bufsize=1,
         )
         self._processes.append(proc)
-        return Server(proc)
+        return Server(proc, ready)
+
+    def python(self, ns: str, code: str) -> subprocess.CompletedProcess:
+        command = ["ip", "netns", "exec", ns, sys.executable, "-c", code]
+        return subprocess.run(command, capture_output=True, text=True, timeout=20)
 
     def nft(self, ns: str, *args: str) -> None:
         sh("ip", "netns", "exec", ns, "nft", *args)
@@ -94,14 +107,14 @@ class TwoLaptops:
 class Server:
     """A `python -m labsock serve` process: waits for its listening line, stops on SIGTERM."""
 
-    def __init__(self, proc: subprocess.Popen):
+    def __init__(self, proc: subprocess.Popen, ready: str = "listening on"):
         self.proc = proc
         self.lines: list[str] = []
         # A reader thread, because a selector on a buffered pipe misses lines already read ahead.
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
-        self.wait_for("listening on")
+        self.wait_for(ready)
 
     def _read(self) -> None:
         for line in self.proc.stdout:
@@ -125,7 +138,9 @@ class Server:
         pytest.fail(f"server never printed {words!r}; output: {self.lines}; stderr: {err}")
 
     def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        self.proc.stdin.close()
         assert self.proc.wait(10) == 0
         self._reader.join(5)
 
@@ -295,3 +310,48 @@ def test_preflight_unreachable_off_the_network(laptops):
     assert "UDP  unreachable" in result.stdout
     assert "10.98.0.1 is on none of this laptop's networks" in result.stdout
     assert f"{CLIENT_IP}/24 (eth0)" in result.stdout
+
+
+# -- the notebook's switch and send function, across the veth --------------------------------
+
+SERVER_PANEL = """
+import sys
+from labsock.lan_widgets import ServerPanel
+panel = ServerPanel(port=12000)
+print("before:", panel.server.host, flush=True)
+panel.let_others_connect(True)
+print("after:", panel.server.host, panel.switch.value, flush=True)
+print("info:", "Your partner types: 10.99.0.1, port 12000, UDP." in panel.info.value, flush=True)
+print("switched on", flush=True)
+print("received:", panel.server.log.wait_for(1, timeout=10), panel.server.log.texts(), flush=True)
+panel.switch.value = False  # as a click on the switch does
+print("back on loopback:", panel.server.host, flush=True)
+sys.stdin.read()  # keep serving until the test is done
+panel.stop()
+"""
+
+SEND = """
+from labsock.partner import send_to_partner
+from labsock.errors import LabsockError
+try:
+    print(send_to_partner("via the switch", "10.99.0.1", 12000, timeout=1))
+except LabsockError as exc:
+    print("error:", exc)
+"""
+
+
+def test_server_panel_switch_opens_and_closes_the_server_to_the_other_laptop(laptops):
+    panel = laptops.start(laptops.server, "-c", SERVER_PANEL, ready="switched on")
+    try:
+        assert panel.lines[:3] == ["before: 127.0.0.1", "after: 0.0.0.0 True", "info: True"]
+        sent = laptops.python(laptops.client, SEND)
+        assert sent.stdout.strip() == "VIA THE SWITCH", sent.stderr
+        panel.wait_for("received: True ['via the switch']")
+        panel.wait_for("back on loopback: 127.0.0.1")
+        again = laptops.python(laptops.client, SEND)
+        assert again.stdout.startswith("error: Nothing is listening on 10.99.0.1:12000 (UDP)")
+        assert "run preflight('10.99.0.1', 12000)" in again.stdout
+        panel.proc.stdin.close()  # the script stops its panel and ends
+        assert panel.proc.wait(10) == 0
+    finally:
+        panel.stop()
