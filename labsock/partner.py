@@ -91,7 +91,10 @@ class Sharing:
         if ip:
             texts.append(f"Your partner types: {ip}, port {self.port}, {p}.")
         else:
-            texts.append(self.addresses.advice())
+            texts.append(
+                "This laptop has no Wi-Fi or Ethernet address yet: connect it to the Wi-Fi your "
+                "partner uses (the address table shows what it has)."
+            )
         texts.append(lan_advice.firewall_question(self.system))
         texts.append(
             "If your partner's preflight says 'timeout': "

@@ -160,3 +160,11 @@ def test_server_panel_starts_on_loopback_and_shows_what_to_do(labsock_threads):
     finally:
         panel.stop()
     assert labsock_threads() == []  # the server and its live view are gone
+
+
+def test_sharing_without_a_lan_address_says_connect_once():
+    only_loopback = label_all([Interface("lo", "127.0.0.1", 8)])
+    text = str(Sharing("udp", "0.0.0.0", 12000, only_loopback, LINUX, "/usr/bin/python3"))
+    assert "no Wi-Fi or Ethernet address yet" in text
+    assert text.count("connect this laptop to the same Wi-Fi") == 1  # the table's advice only
+    assert "Your partner types" not in text
