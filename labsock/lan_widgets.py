@@ -90,7 +90,9 @@ class ClientPanel:
         self.host_box = widgets.Text(value=str(host), description="Server IP:")
         # Text, not IntText: IntText silently turns '12OOO' back into the old number.
         self.port_box = widgets.Text(value=str(port), description="Port:")
-        self.proto_box = widgets.ToggleButtons(options=["udp", "tcp"], value=proto)
+        self.proto_box = widgets.ToggleButtons(
+            options=["udp", "tcp"], value=proto, style={"button_width": "4em"}
+        )
         self.message_box = widgets.Text(value=message, description="Message:")
         self.send_button = widgets.Button(description="Send", button_style="primary")
         self.check_button = widgets.Button(description="Can I reach it?")
