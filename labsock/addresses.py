@@ -158,7 +158,15 @@ def label_all(interfaces) -> AddressList:
 
 def read_interfaces() -> list[Interface]:
     """This machine's IPv4 addresses, from the system's interface list (nothing is sent)."""
-    import ifaddr  # imported here so `import labsock` stays light
+    try:
+        import ifaddr  # imported here so `import labsock` stays light
+    except ImportError:
+        from .errors import LabsockError
+
+        raise LabsockError(
+            "Listing this laptop's addresses needs the ifaddr package: run `pip install -r "
+            "requirements.txt` (or `pip install ifaddr`), then restart the kernel."
+        ) from None
 
     found = []
     for adapter in ifaddr.get_adapters():

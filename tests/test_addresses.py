@@ -1,5 +1,7 @@
 """Address labelling with adapter lists as Windows, macOS and Linux name them (no network)."""
 
+import sys
+
 import pytest
 
 from labsock.addresses import (
@@ -233,3 +235,11 @@ def test_this_machine_lists_its_loopback_without_sending():
     assert any(i.ip == "127.0.0.1" for i in found)
     assert all(i.ip.count(".") == 3 for i in found)  # IPv4 only
     assert isinstance(label_all(found), AddressList)
+
+
+def test_without_ifaddr_the_student_is_told_what_to_install(monkeypatch):
+    from labsock.errors import LabsockError
+
+    monkeypatch.setitem(sys.modules, "ifaddr", None)  # makes `import ifaddr` fail
+    with pytest.raises(LabsockError, match="pip install -r requirements.txt"):
+        read_interfaces()
