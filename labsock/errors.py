@@ -110,6 +110,12 @@ def explain(
             f"{at} closed the connection abruptly (connection reset). On UDP this means the "
             f"last datagram reached a computer where nothing listens on that port. {server_hint}"
         )
+    elif code in ADDRESS_NOT_AVAILABLE and action in ("connect", "send", "receive"):
+        text = (
+            f"This laptop could not open a connection to {at} from the chosen local port: the "
+            "previous connection from that port to the same server may still be closing (TCP "
+            "keeps it for up to a minute). Wait a minute, or choose another bind port."
+        )
     elif code in ADDRESS_NOT_AVAILABLE:
         text = (
             f"{host} is not an address of this laptop, so a server cannot listen on it. Use "

@@ -284,7 +284,8 @@ class TCPServer(Server):
     """
 
     protocol = "tcp"
-    max_connections = 512
+    # Windows' select() takes at most 512 sockets; the listener and the wake-up socket are two.
+    max_connections = 500
     max_outbox = 1_000_000  # replies a client does not read pile up here; past this it is cut off
 
     def __init__(self, *args, max_line: int = MAX_LINE, **kwargs):

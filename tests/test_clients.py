@@ -97,3 +97,10 @@ def test_destination_checks_apply_to_clients():
         send_udp("x", host="0.0.0.0", port=12000)
     with pytest.raises(LabsockError, match="from 1 to 65535"):
         send_tcp("x", port=0)
+
+
+def test_tcp_bind_port_in_a_loop_never_hits_time_wait():
+    port = free_port(socket.SOCK_STREAM)
+    with TCPServer(port=0, reply="echo") as server:
+        for i in range(5):
+            assert send_tcp(str(i), port=server.port, bind_port=port) == str(i)
