@@ -1,6 +1,8 @@
 """The Task 2 plain functions and widgets, over loopback only (0.0.0.0 is tested in namespaces)."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from labsock import UDPServer
 from labsock.addresses import Interface, label_all
@@ -168,3 +170,13 @@ def test_sharing_without_a_lan_address_says_connect_once():
     assert "no Wi-Fi or Ethernet address yet" in text
     assert text.count("connect this laptop to the same Wi-Fi") == 1  # the table's advice only
     assert "Your partner types" not in text
+
+
+@settings(max_examples=300, deadline=None)
+@given(host=st.text(max_size=40), port=st.one_of(st.text(max_size=8), st.integers()))
+def test_whatever_is_typed_gets_a_verdict_not_an_exception(host, port):
+    check = check_destination(host, port, MINE)
+    assert check.level in (OK, WARNING, ERROR) and check.text
+    if check.ok:
+        assert 1 <= check.port <= 65535
+        assert check.host != "0.0.0.0"
