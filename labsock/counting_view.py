@@ -300,7 +300,9 @@ class ClientControls:
     def _refresh(self) -> None:
         while self.client.running:
             self._show()
-            self.client.wait(self.refresh_interval)  # returns at once when the client stops
+            thread = self.client._thread
+            if thread is not None:
+                thread.join(self.refresh_interval)  # returns at once when the client stops
         self._show()
 
     def _repr_mimebundle_(self, **kwargs):

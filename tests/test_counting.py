@@ -284,3 +284,12 @@ def test_cli_taken_bind_port():
 def test_cli_needs_a_bind_port():
     out = _cli("--count", "1")
     assert out.returncode == 2 and "--bind-port" in out.stderr
+
+
+def test_wait_returns_at_once_for_a_client_without_a_count(server):
+    client = start_counting(bind_port=0, port=server.port, delay=0.05)
+    start = time.monotonic()
+    assert client.wait(10) is False
+    assert time.monotonic() - start < 1.0
+    client.stop()
+    assert client.wait() is True
