@@ -252,6 +252,19 @@ class SequenceTracker:
             missing_numbers=tuple(p % lap + 1 for p in recent[-self.keep_missing :]),
         )
 
+    def totals(self) -> dict:
+        """Counts summed over every sender (cheap: no rates, no lists)."""
+        out = dict.fromkeys(("senders", "received", "missing", "duplicates", "out_of_order"), 0)
+        out["invalid"] = 0
+        for state in self._senders.values():
+            out["senders"] += 1
+            out["received"] += state.received
+            out["missing"] += state.lost + len(state.open_gaps)
+            out["duplicates"] += state.duplicates
+            out["out_of_order"] += state.out_of_order
+            out["invalid"] += state.invalid
+        return out
+
     def all_stats(self, now: float | None = None) -> list[SenderStats]:
         """`stats` for every sender, in the order they were first seen."""
         return [self.stats(sender, now) for sender in self._senders]

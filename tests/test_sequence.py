@@ -260,3 +260,16 @@ def test_describe_runs():
     assert describe_runs([1, 2, 4, 3, 5, 6, 7]) == "1, 2, 4, 3, 5..7"
     assert describe_runs([]) == "nothing"
     assert describe_runs([1, 3, 5, 7, 9, 11], limit=3) == "1, 3, 5, ... (3 more runs)"
+
+
+def test_totals_sum_every_sender():
+    tracker = SequenceTracker()
+    tracker.feed_many([("a", 1), ("a", 3), ("b", 1), ("b", 1), ("b", 7), ("b", 6), ("c", 0)])
+    assert tracker.totals() == {
+        "senders": 3,
+        "received": 6,
+        "missing": 1 + 4,
+        "duplicates": 1,
+        "out_of_order": 1,
+        "invalid": 1,
+    }
