@@ -33,14 +33,15 @@ from labsock.sequence import SequenceTracker, parse_number  # noqa: E402
 RATE = 10.0  # messages a second from each client
 
 
+# The CPUs this process may use, read once: measure() then pins the server to the first.
+_CPUS = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+
+
 def cpus() -> tuple[set[int] | None, set[int] | None]:
     """(server CPUs, client CPUs): one each when there are two or more."""
-    if not hasattr(os, "sched_getaffinity"):
+    if len(_CPUS) < 2:
         return None, None
-    mine = sorted(os.sched_getaffinity(0))
-    if len(mine) < 2:
-        return None, None
-    return {mine[0]}, {mine[1]}
+    return {_CPUS[0]}, {_CPUS[1]}
 
 
 def pin(which: set[int] | None) -> None:
@@ -268,6 +269,7 @@ def loss_row(name: str, r: dict, clients: int, aim: bool = False) -> dict:
 
 def measure(quick: bool = False) -> list[dict]:
     seconds = 2.0 if quick else 8.0
+    pin(cpus()[0])  # the server here; each client process pins itself to another CPU
     rows = []
 
     ours = labsock_run(fleet, 1000, seconds)

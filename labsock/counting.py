@@ -202,7 +202,9 @@ class CountingClient:
                 # Keep to a schedule, so the rate stays 1/delay whatever each send costs.
                 next_time += delay
                 wait = next_time - time.monotonic()
-                if wait < -1.0:  # far behind (the laptop slept): carry on, don't burst
+                if wait < -max(delay, 0.05):
+                    # Far behind (a busy or sleeping laptop): carry on from now rather than
+                    # catch up in a burst, which a server's receive buffer may not hold.
                     next_time = time.monotonic()
                 elif wait > 0 and stop.wait(wait):
                     return
