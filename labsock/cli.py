@@ -16,6 +16,7 @@ COMMANDS = {
     "send": "labsock.commands.send",
     "addresses": "labsock.commands.addresses",
     "preflight": "labsock.commands.preflight",
+    "count": "labsock.commands.count",
 }
 
 
