@@ -1,0 +1,68 @@
+"""Message framing over a byte stream: pure logic, no sockets.
+
+TCP delivers bytes, not messages: one recv may return half a message or two. A framing rule puts
+the boundaries back. labsock's TCP server and client use newline framing: a message ends with \\n.
+"""
+
+from __future__ import annotations
+
+# A line longer than this without a newline is refused rather than buffered without end.
+MAX_LINE = 65_536
+
+
+class LineTooLong(ValueError):
+    """A line grew past the limit; .lines holds the complete lines that came before it."""
+
+    def __init__(self, lines: list[bytes], length: int):
+        super().__init__(f"a line of more than {length} bytes without a newline")
+        self.lines = lines
+        self.length = length
+
+
+class LineSplitter:
+    """Feed bytes as they arrive; get back the complete lines (without their newline).
+
+    A half line waits in the buffer for its end; \\r\\n endings (netcat on Windows, telnet) lose
+    their \\r too.
+    """
+
+    def __init__(self, max_line: int = MAX_LINE):
+        self.max_line = max_line
+        self._buffer = bytearray()
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """The lines completed by data. Raises LineTooLong (with the good lines before the long
+        one in .lines) when a line grows past max_line."""
+        self._buffer += data
+        if b"\n" not in data:
+            if len(self._buffer) > self.max_line:
+                raise LineTooLong([], len(self._buffer))
+            return []
+        *lines, rest = bytes(self._buffer).split(b"\n")
+        self._buffer = bytearray(rest)
+        lines = [line[:-1] if line.endswith(b"\r") else line for line in lines]
+        for index, line in enumerate(lines):
+            if len(line) > self.max_line:
+                raise LineTooLong(lines[:index], len(line))
+        if len(rest) > self.max_line:
+            raise LineTooLong(lines, len(rest))
+        return lines
+
+    @property
+    def pending(self) -> bytes:
+        """What has arrived after the last newline: a message still waiting for its end."""
+        return bytes(self._buffer)
+
+    def finish(self) -> bytes | None:
+        """At the end of the stream: the unterminated last line, if any, counts as a message."""
+        rest = bytes(self._buffer)
+        self._buffer.clear()
+        if rest.endswith(b"\r"):
+            rest = rest[:-1]
+        return rest or None
+
+
+def frame_line(text_or_bytes) -> bytes:
+    """One message as it goes on the wire: the text, UTF-8, with one newline at the end."""
+    data = text_or_bytes.encode("utf-8") if isinstance(text_or_bytes, str) else text_or_bytes
+    return data if data.endswith(b"\n") else data + b"\n"
