@@ -1,0 +1,276 @@
+"""Sequence tracking for counting clients: pure logic, no sockets.
+
+A counting client sends 1, 2, ..., 100 and then starts again at 1. A server that receives
+these numbers can tell, for each sender, what arrived, what went missing, what came twice and
+what came late. `SequenceTracker` is fed ``(sender, number)`` pairs in the order they arrived
+(``sender`` is anything hashable: a port, ``"127.0.0.1:11000"``...) and keeps the counts.
+
+How an arrival is placed
+    Numbers repeat every lap (1..100), so each arrival is first given a *place* on an endless
+    count. The first number from a sender stays where it is. Every later number goes to the
+    place nearest to the highest place so far that carries that number: up to half a lap
+    (50) ahead is read as forward, 1 to 49 behind as behind. So ``99, 100, 1, 2`` is four
+    steps forward across a wrap, ``98, 3`` is a jump over ``99, 100, 1, 2`` (lost), and
+    ``99, 1, 100, 2`` is a late ``100``. A burst of more than 50 losses in a row, or a message
+    more than 49 places late, can't be told apart from the opposite case; on loopback and on
+    a lab network both are far outside what happens.
+
+Definitions (per sender)
+    received      arrivals that carried a valid number (1..100), duplicates included.
+    unique        distinct places that arrived.
+    last          the number of the latest arrival, in arrival order.
+    highest       the number at the highest place so far: how far the sender has got.
+    missing       places between the lowest and the highest place so far that have not
+                  arrived. A late arrival fills its gap and the count goes down again; a gap
+                  more than 49 places behind the highest can no longer be filled (its number
+                  now means a future place), so it stays missing for good.
+    duplicates    arrivals at a place that had already arrived.
+    out_of_order  arrivals at a new place lower than the highest place so far (they came
+                  after a later message). Duplicates are counted as duplicates only.
+    wraps         how many times the places that arrived cross from 100 to 1 (laps between
+                  the lowest and the highest place). ``1..100, 1`` has one wrap; so does
+                  ``98, 3`` (the wrap happened even if 100 and 1 were lost).
+    invalid       arrivals that were not a whole number from 1 to 100 (text, 0, 101...).
+    rate          messages a second (valid or not) over the last `rate_window` seconds;
+                  needs arrival times.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+
+LAP = 100
+
+
+def parse_number(text: str | bytes | int | None) -> int | None:
+    """The whole number in a message such as ``"37"`` or ``b"37\\n"``, or None if it isn't one."""
+    if isinstance(text, bool) or text is None:
+        return None
+    if isinstance(text, int):
+        return text
+    if isinstance(text, bytes):
+        text = text.decode("ascii", errors="replace")
+    text = text.strip()
+    # isdecimal, not int(): int() also takes "+5", "1_000" and non-ASCII digits
+    if not text.isascii() or not text.isdecimal() or len(text) > 9:
+        return None
+    return int(text)
+
+
+@dataclass(frozen=True)
+class SenderStats:
+    """A snapshot of one sender's counts (see the module docstring for each definition)."""
+
+    sender: Hashable
+    received: int
+    unique: int
+    last: int | None
+    highest: int | None
+    missing: int
+    duplicates: int
+    out_of_order: int
+    wraps: int
+    invalid: int
+    rate: float | None
+    first_time: float | None
+    last_time: float | None
+    missing_numbers: tuple[int, ...]  # the most recent missing numbers, oldest first
+
+    @property
+    def clean(self) -> bool:
+        """True when nothing is missing, duplicated, late or invalid."""
+        return not (self.missing or self.duplicates or self.out_of_order or self.invalid)
+
+
+class _Sender:
+    """Running state for one sender. Places are ints; number = place % lap + 1."""
+
+    __slots__ = (
+        "received",
+        "duplicates",
+        "out_of_order",
+        "invalid",
+        "last",
+        "lowest",
+        "highest",
+        "open_gaps",
+        "lost",
+        "recent_lost",
+        "first_time",
+        "last_time",
+        "times",
+    )
+
+    def __init__(self, keep_missing: int):
+        self.received = 0
+        self.duplicates = 0
+        self.out_of_order = 0
+        self.invalid = 0
+        self.last: int | None = None
+        self.lowest: int | None = None
+        self.highest: int | None = None
+        self.open_gaps: set[int] = set()  # missing places a late arrival can still fill
+        self.lost = 0  # missing places too far behind to be filled any more
+        self.recent_lost: deque[int] = deque(maxlen=keep_missing)
+        self.first_time: float | None = None
+        self.last_time: float | None = None
+        self.times: deque[float] = deque()
+
+
+class SequenceTracker:
+    """Counts what arrived from each sender of a 1..100 counting stream.
+
+    >>> t = SequenceTracker()
+    >>> for n in [98, 99, 100, 1, 3, 2, 2]:
+    ...     kind = t.feed("c1", n)
+    >>> s = t.stats("c1")
+    >>> (s.received, s.missing, s.duplicates, s.out_of_order, s.wraps, s.last, s.highest)
+    (7, 0, 1, 1, 1, 2, 3)
+    """
+
+    def __init__(self, lap: int = LAP, rate_window: float = 5.0, keep_missing: int = 20):
+        if lap < 3:
+            raise ValueError("lap must be at least 3")
+        self.lap = lap
+        self.ahead_limit = lap // 2  # up to this many places ahead reads as forward
+        self.behind_limit = lap - self.ahead_limit - 1  # up to this many behind reads as late
+        self.rate_window = rate_window
+        self.keep_missing = keep_missing
+        self._senders: dict[Hashable, _Sender] = {}
+
+    # -- feeding ------------------------------------------------------------------------------
+
+    def feed(self, sender: Hashable, number: int | None, time: float | None = None) -> str:
+        """Record one arrival; returns what it was.
+
+        One of ``"first"`` (first from this sender), ``"next"`` (one after the highest),
+        ``"gap"`` (ahead, with places skipped), ``"late"`` (fills a gap: out of order),
+        ``"duplicate"`` or ``"invalid"`` (not a number from 1 to lap).
+        """
+        state = self._senders.get(sender)
+        if state is None:
+            state = self._senders[sender] = _Sender(self.keep_missing)
+        if time is not None:
+            self._note_time(state, time)
+        if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= self.lap:
+            state.invalid += 1
+            return "invalid"
+        state.received += 1
+        state.last = number
+        if state.highest is None:
+            state.lowest = state.highest = number - 1
+            return "first"
+        return self._place(state, number)
+
+    def feed_many(self, arrivals: Iterable[tuple]) -> None:
+        """Feed ``(sender, number)`` or ``(sender, number, time)`` tuples in arrival order."""
+        for arrival in arrivals:
+            self.feed(*arrival)
+
+    def _note_time(self, state: _Sender, time: float) -> None:
+        if state.first_time is None:
+            state.first_time = time
+        state.last_time = time
+        state.times.append(time)
+        while state.times and time - state.times[0] > self.rate_window:
+            state.times.popleft()
+
+    def _place(self, state: _Sender, number: int) -> str:
+        highest = state.highest
+        ahead = (number - 1 - highest) % self.lap
+        if ahead == 0:
+            state.duplicates += 1
+            return "duplicate"
+        if ahead <= self.ahead_limit:
+            place = highest + ahead
+            state.open_gaps.update(range(highest + 1, place))
+            state.highest = place
+            self._retire_old_gaps(state)
+            return "next" if ahead == 1 else "gap"
+        place = highest - (self.lap - ahead)
+        if place < state.lowest:
+            # Late, and earlier than anything so far: the places in between are now gaps.
+            state.open_gaps.update(range(place + 1, state.lowest))
+            state.lowest = place
+        elif place in state.open_gaps:
+            state.open_gaps.discard(place)
+        else:
+            state.duplicates += 1
+            return "duplicate"
+        state.out_of_order += 1
+        return "late"
+
+    def _retire_old_gaps(self, state: _Sender) -> None:
+        if not state.open_gaps:
+            return
+        # A place further behind than behind_limit can never be named again: its number now
+        # means a place ahead. Keep it counted as missing, but stop waiting for it.
+        oldest_fillable = state.highest - self.behind_limit
+        old = sorted(g for g in state.open_gaps if g < oldest_fillable)
+        for gap in old:
+            state.open_gaps.discard(gap)
+            state.lost += 1
+            state.recent_lost.append(gap)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def senders(self) -> list:
+        """Senders in the order they were first seen."""
+        return list(self._senders)
+
+    def __contains__(self, sender: Hashable) -> bool:
+        return sender in self._senders
+
+    def __len__(self) -> int:
+        return len(self._senders)
+
+    def stats(self, sender: Hashable, now: float | None = None) -> SenderStats:
+        """A snapshot of one sender's counts; `now` (a time) makes the rate fall when it stops."""
+        state = self._senders[sender]
+        lap = self.lap
+        if state.highest is None:
+            unique = missing = wraps = 0
+            highest = None
+            recent: list[int] = []
+        else:
+            missing = state.lost + len(state.open_gaps)
+            unique = state.highest - state.lowest + 1 - missing
+            wraps = state.highest // lap - state.lowest // lap
+            highest = state.highest % lap + 1
+            recent = list(state.recent_lost) + sorted(state.open_gaps)
+        return SenderStats(
+            sender=sender,
+            received=state.received,
+            unique=unique,
+            last=state.last,
+            highest=highest,
+            missing=missing,
+            duplicates=state.duplicates,
+            out_of_order=state.out_of_order,
+            wraps=wraps,
+            invalid=state.invalid,
+            rate=self._rate(state, now),
+            first_time=state.first_time,
+            last_time=state.last_time,
+            missing_numbers=tuple(p % lap + 1 for p in recent[-self.keep_missing :]),
+        )
+
+    def all_stats(self, now: float | None = None) -> list[SenderStats]:
+        """`stats` for every sender, in the order they were first seen."""
+        return [self.stats(sender, now) for sender in self._senders]
+
+    def _rate(self, state: _Sender, now: float | None) -> float | None:
+        times = state.times
+        if not times:
+            return None
+        if now is None:
+            # Measured up to the latest arrival: intervals between arrivals in the window.
+            span = times[-1] - times[0]
+            return (len(times) - 1) / span if span > 0 else None
+        # Measured up to now, so a sender that stopped drops towards 0.
+        start = now - self.rate_window
+        count = sum(1 for t in times if start < t <= now)
+        span = min(self.rate_window, now - state.first_time)
+        return count / span if span > 0 else None
