@@ -14,6 +14,8 @@ from .errors import LabsockError
 COMMANDS = {
     "serve": "labsock.commands.serve",
     "send": "labsock.commands.send",
+    "relay": "labsock.commands.relay",
+    "ping": "labsock.commands.ping",
 }
 
 

@@ -24,6 +24,8 @@ import heapq
 import random
 from dataclasses import asdict, dataclass, field, replace
 
+from labsock.errors import LabsockError
+
 
 @dataclass(frozen=True)
 class Impairment:
@@ -41,13 +43,13 @@ class Impairment:
         for name in ("loss", "duplicate", "reorder", "corrupt"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-                raise ValueError(
+                raise LabsockError(
                     f"{name} is a probability: a number from 0 to 1 (0.05 means 5%), not {value!r}."
                 )
         for name in ("delay_ms", "jitter_ms", "reorder_hold_ms"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0.0 <= value <= 60_000:
-                raise ValueError(
+                raise LabsockError(
                     f"{name} is a time in milliseconds from 0 to 60000, not {value!r}."
                 )
 
@@ -98,7 +100,7 @@ def preset(name: str | Impairment | None) -> Impairment:
         return name
     key = str(name).strip().lower().replace("-", " ").replace("_", " ")
     if key not in PRESETS:
-        raise ValueError(
+        raise LabsockError(
             f"There is no network preset called {name!r}. Pick one of: "
             + ", ".join(repr(k) for k in PRESETS)
             + ", or build your own with Impairment(loss=..., delay_ms=...)."
@@ -282,3 +284,21 @@ class Link:
     @property
     def waiting(self) -> int:
         return len(self._heap) + (self._held is not None)
+
+    def receiver_view(self) -> dict:
+        """What a receiver can know, for datagrams numbered in the order they were sent.
+
+        A loss shows only once something after it arrives: a receiver counts as missing just
+        the drops between the first and the last datagram that got through. Duplicates and
+        late arrivals it sees exactly. (The keys are labsock.sequence's names.)
+        """
+        delivered = [e.index for e in self.events if e.sent_at]
+        low, high = (min(delivered), max(delivered)) if delivered else (0, 0)
+        missing = sum(1 for e in self.events if e.action == "dropped" and low < e.index < high)
+        return {
+            "received": self.counts.sent,
+            "missing": missing,
+            "duplicates": self.counts.duplicated,
+            "out_of_order": self.counts.reordered,
+            "dropped_unseen": self.counts.dropped - missing,
+        }

@@ -19,7 +19,9 @@ import threading
 import time
 from dataclasses import dataclass
 
+from labsock.errors import LabsockError
 from labsock.impairment import Counts, Impairment, Link, preset
+from labsock.sockets import destination, server_address, udp_socket
 
 MAX_DATAGRAM = 65535
 
@@ -37,9 +39,8 @@ class RelayBase:
     protocol = "udp"
 
     def __init__(self, listen_port: int, to: tuple[str, int] | str, host: str):
-        self.host = host
-        self.port = int(listen_port)
-        self.target = _parse_target(to)
+        self.host, self.port = server_address(host, listen_port)
+        self.target = _parse_target(to, self.protocol)
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._ready = threading.Event()
@@ -194,6 +195,14 @@ class UDPRelay(RelayBase):
                     return Counts(**getattr(s, direction).counts.as_dict())
         return Counts()
 
+    def receiver_view(self, client_port: int, direction: str = "forward") -> dict:
+        """The figures a receiver's sequence tracker should show for this client (see Link)."""
+        with self._lock:
+            for s in self._sessions.values():
+                if s.client[1] == client_port:
+                    return getattr(s, direction).receiver_view()
+        return {}
+
     def events(self, client_port: int, direction: str = "forward"):
         with self._lock:
             for s in self._sessions.values():
@@ -211,16 +220,22 @@ class UDPRelay(RelayBase):
         ports = self.upstream_ports()
         return {ports[p]: name for p, name in names.items() if p in ports}
 
-    def wait_idle(self, timeout: float = 5.0) -> bool:
-        """True once nothing is waiting in the relay (every delayed datagram has gone)."""
+    def wait_idle(self, timeout: float = 5.0, received: int = 0, replies: int = 0) -> bool:
+        """True once the relay has read at least `received` datagrams from clients (and
+        `replies` from the server) and nothing waits in it any more: all delayed ones are out."""
         end = time.monotonic() + timeout
-        while time.monotonic() < end:
+        while True:
             with self._lock:
                 busy = any(s.forward.waiting or s.backward.waiting for s in self._sessions.values())
-            if not busy:
+            if (
+                not busy
+                and self.counts("forward").received >= received
+                and self.counts("backward").received >= replies
+            ):
                 return True
-            time.sleep(0.01)
-        return False
+            if time.monotonic() >= end:
+                return False
+            time.sleep(0.005)
 
     def table(self) -> str:
         """One line per client and direction: the relay's own counts."""
@@ -238,12 +253,7 @@ class UDPRelay(RelayBase):
 
     # -- the thread -----------------------------------------------------------------------------
     def _open(self):
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            sock.bind((self.host, self.port))
-        except OSError:
-            sock.close()
-            raise
+        sock = udp_socket(self.host, self.port, role="server")
         sock.setblocking(False)
         self._sock = sock
         self.port = sock.getsockname()[1]
@@ -265,8 +275,8 @@ class UDPRelay(RelayBase):
         if len(self._sessions) >= self.max_clients:
             oldest = min(self._sessions.values(), key=lambda s: s.last_seen)
             self._retire(sel, oldest)
-        upstream = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        upstream.bind((self.host if self.host != "0.0.0.0" else "", 0))
+        # Its own port towards the server per client: the server still tells clients apart.
+        upstream = udp_socket("127.0.0.1" if self.target[0].startswith("127.") else None, 0)
         upstream.connect(self.target)
         upstream.setblocking(False)
         seed = None if self.seed is None else f"{self.seed}-{client[1]}"
@@ -346,13 +356,16 @@ def relay_udp(
     return UDPRelay(listen_port, to, network=network, **options).start()
 
 
-def _parse_target(to) -> tuple[str, int]:
+def _parse_target(to, proto: str) -> tuple[str, int]:
+    """Where the relay forwards to: ("127.0.0.1", 12000) or "127.0.0.1:12000"."""
+    if isinstance(to, int):
+        to = ("127.0.0.1", to)
     if isinstance(to, str):
-        host, sep, port = to.rpartition(":")
-        if not sep or not port.isdigit():
-            raise ValueError(
-                f"Give the target as HOST:PORT, for example 127.0.0.1:12000, not {to!r}."
+        host, sep, port = to.strip().rpartition(":")
+        if not sep:
+            raise LabsockError(
+                f"Give the relay's target as HOST:PORT, for example 127.0.0.1:12000, not {to!r}."
             )
-        return host or "127.0.0.1", int(port)
+        to = (host or "127.0.0.1", port)
     host, port = to
-    return str(host), int(port)
+    return destination(host, port, proto)

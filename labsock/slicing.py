@@ -12,6 +12,8 @@ import heapq
 import random
 from dataclasses import dataclass
 
+from labsock.errors import LabsockError
+
 
 @dataclass
 class SliceCounts:
@@ -32,7 +34,7 @@ class ByteSlicer:
         name: str = "",
     ):
         if max_piece < 1:
-            raise ValueError("max_piece is the largest piece in bytes: 1 or more.")
+            raise LabsockError("max_piece is the largest piece in bytes: 1 or more.")
         self.max_piece = max_piece
         self.merge_s = merge_ms / 1000.0
         self.gap_s = gap_ms / 1000.0

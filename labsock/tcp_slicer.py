@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from labsock.relay import RelayBase
 from labsock.slicing import ByteSlicer, SliceCounts
+from labsock.sockets import tcp_listener, tcp_tune
 
 
 @dataclass
@@ -71,16 +72,7 @@ class TCPSlicer(RelayBase):
         return total
 
     def _open(self):
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        if hasattr(socket, "SO_REUSEADDR") and not hasattr(socket, "SO_EXCLUSIVEADDRUSE"):
-            # POSIX: lets a re-run cell bind again past TIME_WAIT (on Windows it would share ports)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((self.host, self.port))
-            sock.listen(16)
-        except OSError:
-            sock.close()
-            raise
+        sock = tcp_listener(self.host, self.port)
         sock.setblocking(False)
         self._listener = sock
         self.port = sock.getsockname()[1]
@@ -130,8 +122,7 @@ class TCPSlicer(RelayBase):
         self._connections += 1
         n = self._connections
         for s in (client, server):
-            # Small pieces must leave as they are, not be merged again by Nagle's algorithm.
-            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            tcp_tune(s)  # no Nagle: small pieces must leave as they are, not merged again
             s.settimeout(2.0)  # select says when to recv; sendall may wait, but not forever
         seed = None if self.seed is None else f"{self.seed}-{n}"
         forward = _Pipe(client, server, ByteSlicer(seed, name="forward", **self.slicing))

@@ -4,7 +4,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from labsock.framing_length import FrameTooLarge, LengthSplitter, frame_length_prefixed
+from labsock.framing import (
+    FrameTooLarge,
+    LengthSplitter,
+    LineSplitter,
+    frame_length_prefixed,
+    frame_line,
+)
 
 messages = st.lists(st.binary(max_size=300), max_size=20)
 
@@ -26,7 +32,7 @@ def test_any_slicing_gives_back_the_messages(msgs, cuts):
     for piece in cut(stream, cuts):
         got += splitter.feed(piece)
     assert got == msgs
-    assert splitter.pending == 0
+    assert splitter.pending == b""
 
 
 @given(messages, st.binary(min_size=1, max_size=300))
@@ -35,7 +41,7 @@ def test_an_unfinished_message_waits(msgs, last):
     tail = frame_length_prefixed(last)[:-1]
     splitter = LengthSplitter()
     assert splitter.feed(stream + tail) == msgs
-    assert splitter.pending == len(tail)
+    assert splitter.pending == tail
     assert splitter.feed(frame_length_prefixed(last)[-1:]) == [last]
 
 
@@ -50,3 +56,26 @@ def test_too_large_is_refused_on_both_ends():
     splitter = LengthSplitter(max_size=10)
     with pytest.raises(FrameTooLarge, match="announced a 1000000-byte"):
         splitter.feed((1_000_000).to_bytes(4, "big"))
+
+
+lines = st.lists(
+    st.binary(max_size=80).map(lambda b: b.replace(b"\n", b"").rstrip(b"\r")), max_size=20
+)
+
+
+@given(lines, st.lists(st.integers(min_value=0), max_size=40))
+def test_newline_framing_survives_any_slicing(msgs, cuts):
+    stream = b"".join(frame_line(m) for m in msgs)
+    splitter = LineSplitter()
+    got = []
+    for piece in cut(stream, cuts):
+        got += splitter.feed(piece)
+    assert got == msgs
+    assert splitter.pending == b""
+
+
+@given(st.lists(st.binary(min_size=1, max_size=50), min_size=2, max_size=10))
+def test_length_prefix_carries_newlines_that_line_framing_would_split(msgs):
+    msgs = [m + b"\n" + m for m in msgs]
+    stream = b"".join(frame_length_prefixed(m) for m in msgs)
+    assert LengthSplitter().feed(stream) == msgs

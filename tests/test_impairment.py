@@ -2,6 +2,7 @@
 
 import pytest
 
+from labsock.errors import LabsockError
 from labsock.impairment import PRESETS, Counts, Impairment, Link, preset
 
 
@@ -117,13 +118,35 @@ def test_perfect_link_changes_nothing():
 
 @pytest.mark.parametrize("bad", [{"loss": 1.5}, {"loss": -0.1}, {"delay_ms": -1}, {"reorder": "x"}])
 def test_bad_settings_say_what_is_allowed(bad):
-    with pytest.raises(ValueError, match="from 0"):
+    with pytest.raises(LabsockError, match="from 0"):
         Impairment(**bad)
 
 
 def test_presets_by_name():
     assert preset("Crowded-WiFi".replace("WiFi", "wifi")) is PRESETS["crowded wifi"]
     assert preset("mobile").delay_ms > preset("good wifi").delay_ms
-    with pytest.raises(ValueError, match="good wifi"):
+    with pytest.raises(LabsockError, match="good wifi"):
         preset("dial-up")
     assert "loss" in PRESETS["mobile"].describe()
+
+
+def test_receiver_view_agrees_with_the_sequence_tracker():
+    from labsock.sequence import SequenceTracker
+
+    settings = Impairment(loss=0.1, duplicate=0.05, reorder=0.05)
+    for seed in range(20):
+        link = Link(settings, seed=seed)
+        out, now = [], 0.0
+        for i in range(250):
+            link.push(str(i % 100 + 1).encode(), now)  # 1..100, 1..100, 1..50: two wraps
+            out += link.due(now)
+            now += 0.01
+        out += link.flush(now)
+        tracker = SequenceTracker()
+        for data in out:
+            tracker.feed("c1", int(data))
+        s = tracker.stats("c1")
+        view = link.receiver_view()
+        got = {k: getattr(s, k) for k in ("received", "missing", "duplicates", "out_of_order")}
+        assert got == {k: view[k] for k in got}, seed
+        assert view["missing"] + view["dropped_unseen"] == link.counts.dropped
