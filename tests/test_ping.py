@@ -1,10 +1,18 @@
 """Pinger bookkeeping and statistics, with plain data."""
 
+import json
 import math
 import statistics
+import subprocess
+import sys
+import threading
 
 import pytest
 
+from labsock import UDPServer
+from labsock.impairment import Impairment
+from labsock.ping import ping
+from labsock.relay import UDPRelay
 from labsock.rtt import PingBook, parse_ping, ping_message, rtt_statistics
 
 
@@ -100,3 +108,83 @@ def test_loss_fraction_in_json_shape():
     assert d["sent"] == 4 and d["received"] == 2 and d["loss"] == 0.5
     assert d["rtt_ms"]["min"] == pytest.approx(10.0) and d["rtt_ms"]["max"] == pytest.approx(30.0)
     assert math.isclose(d["rtt_ms"]["avg"], 20.0)
+
+
+# -- over real sockets ---------------------------------------------------------------------------
+
+
+def test_late_reply_over_sockets_is_not_taken_for_the_next_one():
+    first_seen = threading.Event()
+
+    def slow_first(text):
+        if text.startswith("Ping 1 "):
+            first_seen.set()
+            threading.Event().wait(0.8)  # ping 1's timeout (0.5 s) passes meanwhile
+        return text
+
+    with UDPServer(port=0, reply=slow_first) as server:
+        result = ping(port=server.port, count=2, timeout=0.5, interval=0.5)
+    assert first_seen.is_set()
+    kinds = [e["event"] for e in result.events]
+    assert kinds == ["timeout", "late", "reply"]
+    assert result.events[1]["seq"] == 1 and result.events[2]["seq"] == 2
+    stats = result.stats
+    assert (stats.sent, stats.received, result.book.late) == (2, 1, 1)
+    assert stats.rtt_max < 500  # ping 2's own round trip, not ping 1's 800 ms
+    assert "1 late reply ignored" in result.summary()
+
+
+def test_ping_through_a_lossy_relay_counts_what_the_relay_did():
+    with (
+        UDPServer(port=0, reply="echo") as server,
+        UDPRelay(
+            0, ("127.0.0.1", server.port), network=Impairment(loss=0.2, delay_ms=2), seed=9
+        ) as relay,
+    ):
+        result = ping(port=relay.port, count=40, timeout=0.3, interval=0)
+        forward, backward = relay.counts("forward"), relay.counts("backward")
+    stats = result.stats
+    assert stats.received == backward.sent
+    assert stats.sent - stats.received == forward.dropped + backward.dropped > 0
+    assert stats.rtt_min >= 4.0  # 2 ms each way
+    assert result.book.late == 0
+
+
+def test_ping_command_json_last_line():
+    with UDPServer(port=0, reply="echo") as server:
+        out = (
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "labsock",
+                    "ping",
+                    "--port",
+                    str(server.port),
+                    "--count",
+                    "3",
+                    "--timeout",
+                    "1",
+                    "--interval",
+                    "0.05",
+                    "--json",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()
+        )
+    last = json.loads(out[-1])
+    assert last["sent"] == 3 and last["received"] == 3 and last["loss"] == 0
+    assert set(last["rtt_ms"]) == {"min", "avg", "max", "stdev"}
+    assert [json.loads(line)["event"] for line in out[:-1]] == ["reply"] * 3
+
+
+def test_ping_to_a_closed_port_reports_loss_not_a_traceback():
+    with UDPServer(port=0, reply="none") as server:
+        port = server.port
+    result = ping(port=port, count=2, timeout=0.2, interval=0)
+    assert result.stats.received == 0 and result.stats.loss == 1.0

@@ -141,3 +141,46 @@ def test_stop_is_prompt_and_frees_the_port_and_rerun_replaces():
 def test_bad_target_is_explained():
     with pytest.raises(LabsockError, match="HOST:PORT"):
         UDPRelay(0, "localhost")
+
+
+def test_relay_command_json_first_line_and_it_relays():
+    import json
+    import subprocess
+    import sys
+
+    with UDPServer(port=0, reply="upper") as server:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "labsock",
+                "relay",
+                "udp",
+                "--listen",
+                "0",
+                "--to",
+                f"127.0.0.1:{server.port}",
+                "--delay-ms",
+                "5",
+                "--seed",
+                "1",
+                "--json",
+                "--seconds",
+                "20",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            first = json.loads(proc.stdout.readline())
+            assert first["event"] == "listening" and first["port"] > 0
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.settimeout(2)
+            sock.sendto(b"hello", ("127.0.0.1", first["port"]))
+            assert sock.recv(100) == b"HELLO"
+            sock.close()
+        finally:
+            proc.terminate()
+            out, _ = proc.communicate(timeout=10)
+        last = json.loads(out.strip().splitlines()[-1])
+        assert last["event"] == "stopped" and last["forward"]["sent"] == 1
