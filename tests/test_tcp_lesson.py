@@ -1,0 +1,67 @@
+"""TCP through the slicer: every byte arrives in order, in other pieces; framing recovers it."""
+
+import socket
+
+import pytest
+
+from labsock import TCPServer, send_tcp
+from labsock.slicing import ByteSlicer
+from labsock.tcp_lesson import through_slicer, udp_vs_tcp
+from labsock.tcp_slicer import TCPSlicer
+
+
+def test_byte_slicer_keeps_every_byte_in_order():
+    slicer = ByteSlicer(seed=2, max_piece=5, merge_ms=10, gap_ms=1)
+    data = bytes(range(200))
+    slicer.push(data[:50], 0.0)
+    slicer.push(data[50:], 0.005)  # inside the merge window: joins the first push
+    assert slicer.due(0.009) == []
+    out, now = [], 0.010
+    while slicer.waiting:
+        out += slicer.due(now)
+        now += 0.001
+    assert b"".join(out) == data
+    assert all(1 <= len(p) <= 5 for p in out)
+    assert slicer.counts.pieces_out == len(out) > 200 // 5
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_framed_receive_works_and_naive_receive_does_not(seed):
+    messages = ["hello", "how are you?", "two\nlines", "x" * 40]
+    line = through_slicer(messages[:2] + messages[3:], "line", seed=seed)
+    assert line.framed_ok and not line.naive_ok
+    assert b"".join(line.pieces) == b"".join(m.encode() + b"\n" for m in line.sent)
+    length = through_slicer(messages, "length", seed=seed)
+    assert length.framed_ok and not length.naive_ok
+    # A newline inside a message is where line framing, unlike a length prefix, goes wrong.
+    assert not through_slicer(messages, "line", seed=seed).framed_ok
+
+
+def test_core_client_and_server_work_through_the_slicer():
+    with (
+        TCPServer(port=0, reply="upper") as server,
+        TCPSlicer(0, ("127.0.0.1", server.port), seed=1, max_piece=3) as slicer,
+    ):
+        assert send_tcp("hello through the slicer", port=slicer.port) == "HELLO THROUGH THE SLICER"
+        assert server.log.texts() == ["hello through the slicer"]
+        assert slicer.counts().pieces_out > 2 * 2  # both ways, cut in pieces of at most 3
+
+
+def test_slicer_stops_promptly_with_a_connection_open():
+    with TCPServer(port=0, reply="echo") as server:
+        slicer = TCPSlicer(0, ("127.0.0.1", server.port)).start()
+        client = socket.create_connection(("127.0.0.1", slicer.port), timeout=2)
+        client.sendall(b"partial line without end")
+        slicer.stop()
+        assert not slicer.running
+        client.settimeout(2)
+        assert client.recv(100) == b""  # the slicer closed its side: no hang
+        client.close()
+
+
+def test_udp_vs_tcp_side_by_side():
+    side = udp_vs_tcp([str(n) for n in range(1, 31)], network="lossy", seed=2, gap=0.001)
+    assert side.tcp_received == side.sent
+    assert len(side.udp_received) == side.udp_counts["sent"] < 30
+    assert set(side.udp_received) <= set(side.sent)
+    assert b"".join(side.tcp_pieces).decode().split() == side.sent
