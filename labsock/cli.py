@@ -14,6 +14,7 @@ from .errors import LabsockError
 COMMANDS = {
     "serve": "labsock.commands.serve",
     "send": "labsock.commands.send",
+    "count": "labsock.commands.count",
     "relay": "labsock.commands.relay",
     "ping": "labsock.commands.ping",
 }

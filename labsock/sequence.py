@@ -274,3 +274,22 @@ class SequenceTracker:
         count = sum(1 for t in times if start < t <= now)
         span = min(self.rate_window, now - state.first_time)
         return count / span if span > 0 else None
+
+
+def describe_runs(numbers: Iterable[int], limit: int = 8) -> str:
+    """Numbers as runs of consecutive ones: ``[1..100, 1, 2, 3]`` gives ``"1..100, 1..3"``.
+
+    A clean counting stream reads as whole laps; a loss, a duplicate or a late number breaks a
+    run where it happened. Past `limit` runs the rest is summed up, so the text stays short.
+    """
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    parts = [str(a) if a == b else f"{a}, {b}" if b == a + 1 else f"{a}..{b}" for a, b in runs]
+    if len(parts) > limit:
+        hidden = len(parts) - limit
+        parts = parts[:limit] + [f"... ({hidden} more run{'s' if hidden > 1 else ''})"]
+    return ", ".join(parts) if parts else "nothing"

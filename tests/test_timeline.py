@@ -1,0 +1,115 @@
+"""The picture (text chart and matplotlib) and the per-client table, over plain data."""
+
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import pytest
+
+from labsock.client_table import ClientTable, port_of, sender_label, sender_name
+from labsock.sequence import SequenceTracker
+from labsock.timeline import Timeline, messages_to_points
+
+NAMES = {11000: "c1", 13000: "c2"}
+C1, C2 = "127.0.0.1:11000", "127.0.0.1:13000"
+
+
+def two_clients(count=120):
+    points = []
+    for i in range(count):
+        points.append((C1, i % 100 + 1, 100.0 + i))
+        points.append((C2, i % 100 + 1, 100.5 + i))
+    return points
+
+
+def test_text_chart_places_each_client_and_names_them():
+    chart = Timeline([(C1, 1, 0.0), (C1, 100, 10.0), (C2, 50, 5.0)], NAMES).text(width=11)
+    lines = chart.splitlines()
+    assert lines[0] == " 100 |          a"  # top row, right edge: 100 at the end
+    assert lines[5] == "  50 |     b"  # row of 41..50, halfway across
+    assert lines[9] == "  10 |a"  # bottom row, left edge
+    assert "a = c1 (127.0.0.1:11000)" in lines[-1]
+    assert "b = c2 (127.0.0.1:13000)" in lines[-1]
+    assert "10.0 s" in lines[-2]
+
+
+def test_text_chart_marks_where_clients_meet():
+    chart = Timeline([(C1, 5, 0.0), (C2, 6, 0.0), (C1, 7, 1.0)]).text(width=10)
+    assert chart.splitlines()[9] == "  10 |*        a"
+
+
+def test_empty_timeline():
+    assert str(Timeline([])) == "no numbers yet"
+
+
+def test_series_are_seconds_from_the_first_arrival():
+    series = Timeline(two_clients(3)).series()
+    assert series[C1] == [(0.0, 1), (1.0, 2), (2.0, 3)]
+    assert series[C2][0] == (0.5, 1)
+
+
+def test_messages_to_points_keeps_numbers_only():
+    messages = [
+        SimpleNamespace(kind="message", client=C1, text="1", time=1.0),
+        SimpleNamespace(kind="message", client=C1, text="hello", time=2.0),
+        SimpleNamespace(kind="error", client=C1, text="2", time=3.0),
+        SimpleNamespace(kind="message", client=C2, text="7", time=4.0),
+    ]
+    assert messages_to_points(messages) == [(C1, 1, 1.0), (C2, 7, 4.0)]
+
+
+def test_plot_draws_one_line_per_client():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ax = Timeline(two_clients(), NAMES).plot()
+    try:
+        lines = ax.get_lines()
+        assert [line.get_label() for line in lines] == [
+            "c1 (127.0.0.1:11000)",
+            "c2 (127.0.0.1:13000)",
+        ]
+        assert list(lines[0].get_ydata()[98:102]) == [99, 100, 1, 2]
+        assert lines[1].get_xdata()[0] == 0.5
+    finally:
+        plt.close(ax.figure)
+
+
+def test_importing_the_picture_does_not_import_matplotlib():
+    code = "import labsock.timeline, labsock.client_table, sys; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_sender_names_by_key_or_port():
+    assert port_of(C1) == 11000 and port_of(("::1", 5)) == 5 and port_of(11000) == 11000
+    assert port_of("no port") is None
+    assert sender_name(C1, NAMES) == "c1"
+    assert sender_name(C1, {C1: "mine"}) == "mine"
+    assert sender_name("127.0.0.1:9", NAMES) is None
+    assert sender_label(("127.0.0.1", 13000), NAMES) == "c2 (127.0.0.1:13000)"
+    assert sender_label(C1) == C1
+
+
+def test_client_table_text_and_html():
+    tracker = SequenceTracker()
+    tracker.feed_many(two_clients(101))
+    tracker.feed(C2, 100)  # a duplicate
+    table = ClientTable(tracker.all_stats(), NAMES, rates=False)
+    assert str(table).splitlines() == [
+        "client                received  last  missing  duplicates  out of order  wraps",
+        "c1 (127.0.0.1:11000)       101     1        0           0             0      1",
+        "c2 (127.0.0.1:13000)       102   100        0           1             0      1",
+    ]
+    page = table._repr_html_()
+    assert page.count("<tr") == 3 and "c1 (127.0.0.1:11000)" in page
+    assert page.count("background") == 1  # only the client with a duplicate is tinted
+    assert "rate" not in page
+    assert str(ClientTable([])) == "no messages yet"
+
+
+def test_client_table_shows_rate():
+    tracker = SequenceTracker()
+    tracker.feed_many(two_clients(11))
+    assert str(ClientTable(tracker.all_stats())).splitlines()[1].endswith("1.0/s")
