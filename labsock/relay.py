@@ -5,8 +5,9 @@
 
 Each client gets its own socket towards the server (so the server still tells clients apart by
 source port) and its own pair of impairment links, seeded from the relay's seed and the client's
-port, so a run with fixed client ports repeats exactly. The links count what they did: the ground
-truth a receiver's own figures are checked against (`relay.ground_truth(11000)`).
+port (or, for a port the system picked, its turn), so a run with the same seed repeats
+exactly. The links count what they did: the ground truth a receiver's own figures are checked
+against (`relay.ground_truth(11000)`, `labsock.ground_truth.compare_with_relay`).
 
 No root, no admin: this is ordinary user-space UDP, which is why it works on every laptop.
 """
@@ -170,6 +171,7 @@ class UDPRelay(RelayBase):
         self._sock: socket.socket | None = None
         self._sessions: dict[tuple[str, int], _Session] = {}
         self._closed_counts = {"forward": Counts(), "backward": Counts()}
+        self._ephemeral_clients = 0
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
@@ -202,6 +204,32 @@ class UDPRelay(RelayBase):
                 if s.client[1] == client_port:
                     return getattr(s, direction).receiver_view()
         return {}
+
+    def flow(self, client_port: int, server, first: int = 30):
+        """A flow diagram of one client's first datagrams: relay to server, lost ones marked.
+
+        The relay's own record gives when each datagram came in and whether it was dropped; the
+        server's log gives when it arrived. Paired by text, within the first lap of numbers.
+        """
+        from labsock.flow import FlowDiagram, match_messages
+
+        events = self.events(client_port)[:first]
+        if not events:
+            return FlowDiagram([])
+        sent = [(self._epoch(e.arrived), e.data.decode("utf-8", "replace")) for e in events]
+        upstream = self.upstream_ports().get(client_port)
+        # Later laps repeat the numbers: only what arrived before the next lap could begin.
+        until = sent[-1][0] + 0.5 * (sent[-1][0] - sent[0][0]) + 0.5
+        log = getattr(server, "log", server)
+        received = [
+            (m.time, m.text) for m in log.messages() if m.port == upstream and m.time <= until
+        ]
+        name = (getattr(server, "names", None) or {}).get(client_port, f"port {client_port}")
+        lanes = (str(name), "server")
+        return FlowDiagram(match_messages(sent, received, *lanes), lanes)
+
+    def _epoch(self, t: float) -> float:
+        return t + self._epoch_offset
 
     def events(self, client_port: int, direction: str = "forward"):
         with self._lock:
@@ -253,6 +281,12 @@ class UDPRelay(RelayBase):
 
     # -- the thread -----------------------------------------------------------------------------
     def _open(self):
+        # A fresh start counts from zero (after stop() the counts stay readable until then).
+        self._sessions = {}
+        self._closed_counts = {"forward": Counts(), "backward": Counts()}
+        self._ephemeral_clients = 0
+        # Links run on perf_counter (fine-grained everywhere); logs use epoch time.
+        self._epoch_offset = time.time() - time.perf_counter()
         sock = udp_socket(self.host, self.port, role="server")
         sock.setblocking(False)
         self._sock = sock
@@ -279,7 +313,7 @@ class UDPRelay(RelayBase):
         upstream = udp_socket("127.0.0.1" if self.target[0].startswith("127.") else None, 0)
         upstream.connect(self.target)
         upstream.setblocking(False)
-        seed = None if self.seed is None else f"{self.seed}-{client[1]}"
+        seed = None if self.seed is None else f"{self.seed}-{self._seed_key(client[1])}"
         session = _Session(
             client,
             upstream,
@@ -290,6 +324,15 @@ class UDPRelay(RelayBase):
         self._sessions[client] = session
         sel.register(upstream, selectors.EVENT_READ, session)
         return session
+
+    def _seed_key(self, client_port: int) -> str:
+        # A client on a chosen port (11000, 13000) draws by its port: the same decisions every
+        # run, whoever comes first. A client on a port the system picked (ephemeral: from 32768
+        # on Linux, 49152 on Windows and macOS) draws by its turn: first such client, second...
+        if client_port < 32768:
+            return str(client_port)
+        self._ephemeral_clients += 1
+        return f"client{self._ephemeral_clients}"
 
     def _retire(self, sel, session: _Session) -> None:
         sel.unregister(session.upstream)
