@@ -67,7 +67,7 @@ class FlowDiagram:
 
         arrows = self.arrows[:limit]
         if ax is None:
-            _, ax = plt.subplots(figsize=(5, max(3, 0.3 * len(arrows) + 1)))
+            _, ax = plt.subplots(figsize=(5, max(3.0, min(9.0, 0.2 * len(arrows) + 1))))
         left, right = self.lanes
         x = {left: 0.0, right: 1.0}
         start = arrows[0].sent_at if arrows else 0.0
@@ -98,11 +98,12 @@ class FlowDiagram:
                     xytext=(x0, y0),
                     arrowprops={"arrowstyle": "->", "color": "tab:blue", "lw": 1},
                 )
+                # Label near the sender, so arrows crossing in the middle don't hide it.
                 ax.text(
-                    (x0 + x1) / 2,
-                    (y0 + y1) / 2,
+                    0.75 * x0 + 0.25 * x1,
+                    0.75 * y0 + 0.25 * y1,
                     a.label,
-                    fontsize=8,
+                    fontsize=7,
                     ha="center",
                     va="bottom",
                     color="tab:blue",

@@ -205,28 +205,35 @@ class UDPRelay(RelayBase):
                     return getattr(s, direction).receiver_view()
         return {}
 
-    def flow(self, client_port: int, server, first: int = 30):
+    def flow(self, client_port: int, server, first: int = 30, name: str | None = None):
         """A flow diagram of one client's first datagrams: relay to server, lost ones marked.
 
-        The relay's own record gives when each datagram came in and whether it was dropped; the
-        server's log gives when it arrived. Paired by text, within the first lap of numbers.
+        The relay's own record says when each datagram came in, whether it was dropped and when
+        each copy went on; the server's log says when it arrived (the entry with the same text
+        nearest that moment, since numbers repeat every lap).
         """
-        from labsock.flow import FlowDiagram, match_messages
+        from labsock.flow import Arrow, FlowDiagram
 
-        events = self.events(client_port)[:first]
-        if not events:
-            return FlowDiagram([])
-        sent = [(self._epoch(e.arrived), e.data.decode("utf-8", "replace")) for e in events]
         upstream = self.upstream_ports().get(client_port)
-        # Later laps repeat the numbers: only what arrived before the next lap could begin.
-        until = sent[-1][0] + 0.5 * (sent[-1][0] - sent[0][0]) + 0.5
         log = getattr(server, "log", server)
-        received = [
-            (m.time, m.text) for m in log.messages() if m.port == upstream and m.time <= until
-        ]
-        name = (getattr(server, "names", None) or {}).get(client_port, f"port {client_port}")
-        lanes = (str(name), "server")
-        return FlowDiagram(match_messages(sent, received, *lanes), lanes)
+        arrivals: dict[str, list[float]] = {}
+        for m in log.messages():
+            if m.port == upstream:
+                arrivals.setdefault(m.text, []).append(m.time)
+        if name is None:
+            name = (getattr(server, "names", None) or {}).get(upstream) or f"port {client_port}"
+        arrows = []
+        for e in self.events(client_port)[:first]:
+            text = e.data.decode("utf-8", "replace")
+            if not e.sent_at:
+                arrows.append(Arrow(name, "server", self._epoch(e.arrived), None, text))
+            for copy, sent in enumerate(e.sent_at):
+                out = self._epoch(sent)
+                near = min(arrivals.get(text, []), key=lambda t: abs(t - out), default=None)
+                arrived = near if near is not None and abs(near - out) < 0.5 else out
+                label = text + (" (copy)" if copy else "") + (" (late)" if e.reordered else "")
+                arrows.append(Arrow(name, "server", self._epoch(e.arrived), arrived, label))
+        return FlowDiagram(arrows, (name, "server"))
 
     def _epoch(self, t: float) -> float:
         return t + self._epoch_offset
