@@ -175,10 +175,13 @@ class UDPRelay(RelayBase):
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
-        return (
+        text = (
             f"<UDPRelay {self.host}:{self.port} -> {self.target[0]}:{self.target[1]} {state}; "
             f"forward: {self.forward.describe()}; backward: {self.backward.describe()}>"
         )
+        if self.problems:
+            text += f"\n{len(self.problems)} problem(s), the last: {self.problems[-1]}"
+        return text
 
     # -- what students and tests read -----------------------------------------------------------
     def counts(self, direction: str = "forward") -> Counts:

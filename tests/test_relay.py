@@ -184,3 +184,51 @@ def test_relay_command_json_first_line_and_it_relays():
             out, _ = proc.communicate(timeout=10)
         last = json.loads(out.strip().splitlines()[-1])
         assert last["event"] == "stopped" and last["forward"]["sent"] == 1
+
+
+def test_counting_clients_through_the_relay_match_ground_truth():
+    from labsock.counting import CountingClient
+    from labsock.ground_truth import compare_with_relay
+
+    network = Impairment(loss=0.08, duplicate=0.04, reorder=0.05)
+    with (
+        UDPServer(port=0, reply="none") as server,
+        UDPRelay(0, ("127.0.0.1", server.port), network=network, seed=1) as relay,
+    ):
+        clients = [
+            CountingClient(0, port=relay.port, delay=0.002, count=180).start() for _ in range(2)
+        ]
+        assert all(c.wait(20) for c in clients)
+        assert relay.wait_idle(10, received=360)
+        assert server.log.wait_for(relay.counts().sent, timeout=5)
+        names = {c.bind_port: f"c{i}" for i, c in enumerate(clients, 1)}
+        check = compare_with_relay(server, relay, names)
+        assert [c.name for c in check.clients] == ["c1", "c2"]
+        assert check.all_match, repr(check)
+        assert sum(c.relay["missing"] + c.relay["dropped_unseen"] for c in check.clients) > 0
+        assert "all match exactly" in repr(check)
+        # A flow diagram from the same records: lost arrows are exactly the drops it shows.
+        port = clients[0].bind_port
+        flow = relay.flow(port, server, first=100)
+        dropped = sum(1 for e in relay.events(port)[:100] if e.action == "dropped")
+        assert flow.lost == dropped
+        assert len(flow.arrows) == 100 + sum(len(e.sent_at) > 1 for e in relay.events(port)[:100])
+
+
+def test_a_mismatch_is_reported():
+    from labsock.ground_truth import compare_with_relay
+
+    with (
+        UDPServer(port=0, reply="none") as server,
+        UDPRelay(0, ("127.0.0.1", server.port), network=Impairment(loss=0.3), seed=2) as relay,
+    ):
+        sock = send_numbers(relay.port, 60)
+        assert relay.wait_idle(10, received=60)
+        assert server.log.wait_for(relay.counts().sent, timeout=5)
+        port = sock.getsockname()[1]
+        honest = compare_with_relay(server, relay, {port: "me"})
+        assert honest.all_match
+        server.log.append(time.time(), ("127.0.0.1", relay.upstream_ports()[port]), b"1")
+        tampered = compare_with_relay(server, relay, {port: "me"})
+        assert not tampered.all_match and "MISMATCH" in repr(tampered)
+        sock.close()
