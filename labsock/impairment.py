@@ -185,6 +185,7 @@ class Link:
         *,
         name: str = "",
         keep_events: int = 10_000,
+        max_waiting: int = 10_000,
     ):
         self.settings = preset(settings)
         self.name = name
@@ -193,6 +194,8 @@ class Link:
         self.counts = Counts()
         self.events: list[Event] = []
         self._keep_events = keep_events
+        # Like a router's queue: a link holding this many datagrams drops the next (counted).
+        self.max_waiting = max_waiting
         self._heap: list[tuple[float, int, int, bytes, Event]] = []
         self._order = 0  # tie-break so equal times keep push order
         self._held: tuple[float, int, bytes, Event] | None = None  # (due, copies, data, event)
@@ -207,7 +210,7 @@ class Link:
         event = Event(index=index, arrived=now, data=data, action="sent")
         if len(self.events) < self._keep_events:
             self.events.append(event)
-        if decision.drop:
+        if decision.drop or self.waiting >= self.max_waiting:
             event.action = "dropped"
             self.counts.dropped += 1
             return decision

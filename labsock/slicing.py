@@ -89,3 +89,8 @@ class ByteSlicer:
     @property
     def waiting(self) -> int:
         return len(self._heap) + len(self._buffer)
+
+    @property
+    def backlog(self) -> int:
+        """Bytes taken in and not yet handed out."""
+        return self.counts.bytes_in - self.counts.bytes_out

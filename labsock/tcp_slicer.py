@@ -18,6 +18,10 @@ from labsock.relay import RelayBase
 from labsock.slicing import ByteSlicer, SliceCounts
 from labsock.sockets import tcp_listener, tcp_tune
 
+# The slicer sends in small pieces, slowly; past this many bytes waiting in one direction it
+# stops reading from the sender (TCP then holds the sender back), so memory stays bounded.
+MAX_BACKLOG = 256 * 1024
+
 
 @dataclass
 class _Pipe:
@@ -28,6 +32,7 @@ class _Pipe:
     slicer: ByteSlicer
     eof: bool = False  # the source closed its side: pass that on once the slicer is empty
     done: bool = False
+    paused: bool = False  # not reading from source until the backlog drains
 
 
 class TCPSlicer(RelayBase):
@@ -100,6 +105,9 @@ class TCPSlicer(RelayBase):
             data = b""  # a reset counts as the end of that side
         if data:
             pipe.slicer.push(data, time.perf_counter())
+            if pipe.slicer.backlog > MAX_BACKLOG:
+                sel.unregister(pipe.source)
+                pipe.paused = True
         else:
             pipe.eof = True
             sel.unregister(pipe.source)
@@ -143,6 +151,9 @@ class TCPSlicer(RelayBase):
                     pipe.sink.sendall(piece)
                 except OSError:
                     pipe.eof = True
+            if pipe.paused and not pipe.eof and pipe.slicer.backlog < MAX_BACKLOG // 2:
+                pipe.paused = False
+                self._sel.register(pipe.source, selectors.EVENT_READ, pipe)
             if pipe.eof and not pipe.done and not pipe.slicer.waiting:
                 pipe.done = True
                 try:

@@ -71,3 +71,31 @@ def test_udp_vs_tcp_side_by_side():
     assert len(side.udp_received) == side.udp_counts["sent"] < 30
     assert set(side.udp_received) <= set(side.sent)
     assert b"".join(side.tcp_pieces).decode().split() == side.sent
+
+
+def test_slicer_memory_is_bounded_when_the_sender_floods():
+    from labsock.tcp_slicer import MAX_BACKLOG
+
+    receiver = socket.create_server(("127.0.0.1", 0))
+    with TCPSlicer(0, ("127.0.0.1", receiver.getsockname()[1])) as slicer:
+        client = socket.create_connection(("127.0.0.1", slicer.port), timeout=2)
+        client.setblocking(False)
+        block, sent, end = b"x" * 65536, 0, time.monotonic() + 1.0
+        while time.monotonic() < end and sent < 8 * MAX_BACKLOG:
+            try:
+                sent += client.send(block)
+            except BlockingIOError:
+                time.sleep(0.01)
+        assert sent > 2 * MAX_BACKLOG  # the kernel buffers took the rest: the sender was held
+        assert slicer.counts().bytes_in <= MAX_BACKLOG + 65536
+        client.close()
+    receiver.close()
+
+
+def test_link_queue_is_bounded():
+    from labsock.impairment import Impairment, Link
+
+    link = Link(Impairment(delay_ms=1000), seed=0, max_waiting=100)
+    for i in range(150):
+        link.push(b"%d" % i, now=0.0)
+    assert link.waiting == 100 and link.counts.dropped == 50
