@@ -201,6 +201,8 @@ class Link:
         self._held: tuple[float, int, bytes, Event] | None = None  # (due, copies, data, event)
         self._held_until = 0.0
         self._highest_sent = 0  # highest arrival index already sent: anything lower is overtaken
+        self._first_kept: int | None = None  # first and last arrival index not dropped
+        self._last_kept = 0
 
     def push(self, data: bytes, now: float) -> Decision:
         """A datagram arrives at the link at time `now` (seconds, any monotonic clock)."""
@@ -214,6 +216,9 @@ class Link:
             event.action = "dropped"
             self.counts.dropped += 1
             return decision
+        if self._first_kept is None:
+            self._first_kept = index
+        self._last_kept = index
         if decision.flip_bit is not None:
             data = flip_bit(data, decision.flip_bit)
             event.corrupted = True
@@ -289,15 +294,20 @@ class Link:
         return len(self._heap) + (self._held is not None)
 
     def receiver_view(self) -> dict:
-        """What a receiver can know, for datagrams numbered in the order they were sent.
+        """What a receiver can know, for datagrams numbered in the order they were sent, once
+        everything kept has gone out (the relay is idle).
 
         A loss shows only once something after it arrives: a receiver counts as missing just
         the drops between the first and the last datagram that got through. Duplicates and
         late arrivals it sees exactly. (The keys are labsock.sequence's names.)
         """
-        delivered = [e.index for e in self.events if e.sent_at]
-        low, high = (min(delivered), max(delivered)) if delivered else (0, 0)
-        missing = sum(1 for e in self.events if e.action == "dropped" and low < e.index < high)
+        # Everything before the first kept datagram and after the last one was dropped, so the
+        # count needs no record of each datagram (the event list is bounded; this is not).
+        c = self.counts
+        if self._first_kept is None:
+            missing = 0
+        else:
+            missing = c.dropped - (self._first_kept - 1) - (c.received - self._last_kept)
         return {
             "received": self.counts.sent,
             "missing": missing,

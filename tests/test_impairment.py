@@ -1,6 +1,8 @@
 """Impairment decisions: seeded, counted, and the counts match what actually came out."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from labsock.errors import LabsockError
 from labsock.impairment import PRESETS, Counts, Impairment, Link, preset
@@ -150,3 +152,46 @@ def test_receiver_view_agrees_with_the_sequence_tracker():
         got = {k: getattr(s, k) for k in ("received", "missing", "duplicates", "out_of_order")}
         assert got == {k: view[k] for k in got}, seed
         assert view["missing"] + view["dropped_unseen"] == link.counts.dropped
+
+
+probability = st.floats(min_value=0, max_value=1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    loss=probability,
+    duplicate=probability,
+    reorder=probability,
+    delay_ms=st.floats(min_value=0, max_value=30),
+    jitter_ms=st.floats(min_value=0, max_value=30),
+    seed=st.integers(min_value=0, max_value=2**32),
+    gaps=st.lists(st.floats(min_value=0, max_value=0.05), min_size=1, max_size=120),
+)
+def test_counts_are_what_came_out_for_any_settings(
+    loss, duplicate, reorder, delay_ms, jitter_ms, seed, gaps
+):
+    settings_ = Impairment(
+        loss=loss, duplicate=duplicate, reorder=reorder, delay_ms=delay_ms, jitter_ms=jitter_ms
+    )
+    link = Link(settings_, seed=seed)
+    out, now = [], 0.0
+    for i, gap in enumerate(gaps, 1):
+        link.push(str(i).encode(), now)
+        now += gap
+        out += link.due(now)
+    out += link.flush(now + 1)
+    numbers = [int(d) for d in out]
+    c = link.counts
+    assert c.sent == len(numbers) == c.received - c.dropped + c.duplicated
+    assert len(set(numbers)) == c.received - c.dropped
+    late, highest, seen = 0, 0, set()
+    for n in numbers:
+        if n not in seen:
+            seen.add(n)
+            late += n < highest
+            highest = max(highest, n)
+    assert late == c.reordered
+    kept = sorted(seen)
+    if kept:
+        inside = set(range(kept[0], kept[-1] + 1)) - seen
+        assert link.receiver_view()["missing"] == len(inside)
