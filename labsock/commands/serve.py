@@ -80,6 +80,10 @@ def run(args) -> int:
         f"{args.proto.upper()} server listening on {server.host}:{server.port} "
         f"(reply: {args.reply}). Press Ctrl+C to stop.",
     )
+    if not (args.json or args.quiet or server.host.startswith("127.")):
+        from ..partner import sharing  # what the partner types, and what the firewall asks
+
+        print(sharing(server), flush=True)
     deadline = None if args.seconds is None else time.monotonic() + args.seconds
     cursor = received = 0
     try:
