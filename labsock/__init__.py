@@ -9,10 +9,25 @@ Only the standard library is imported here; widgets and plots load when first us
 """
 
 from .clients import Reply, send, send_tcp, send_udp
+from .counting import CountingClient, start_counting, stop_counting
 from .errors import LabsockError
 from .log import Message, MessageLog
 from .replies import alnum, echo, upper
 from .servers import TCPServer, UDPServer, running_servers, serve_tcp, serve_udp, stop_all
+
+
+def counting_view(server, names=None, *, clients=(), **options):
+    """Task 3's live view of a server: latest messages by sender, and a per-client table."""
+    from .counting_view import counting_view as make
+
+    return make(server, names, clients=clients, **options)
+
+
+def counting_report(server, names=None):
+    """What a server received from counting clients: table, picture (plot) and check."""
+    from .counting_view import counting_report as make
+
+    return make(server, names)
 
 
 def message_box(proto="udp", host="127.0.0.1", port=12000, **options):
@@ -23,6 +38,7 @@ def message_box(proto="udp", host="127.0.0.1", port=12000, **options):
 
 
 __all__ = [
+    "CountingClient",
     "LabsockError",
     "Message",
     "MessageLog",
@@ -30,6 +46,8 @@ __all__ = [
     "TCPServer",
     "UDPServer",
     "alnum",
+    "counting_report",
+    "counting_view",
     "echo",
     "message_box",
     "running_servers",
@@ -38,6 +56,8 @@ __all__ = [
     "send_udp",
     "serve_tcp",
     "serve_udp",
+    "start_counting",
     "stop_all",
+    "stop_counting",
     "upper",
 ]

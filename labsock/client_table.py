@@ -70,11 +70,16 @@ class ClientTable:
     """One row per client; ``print(table)`` or display it in Jupyter."""
 
     def __init__(
-        self, stats: Iterable[SenderStats], names: Mapping | None = None, rates: bool = True
+        self,
+        stats: Iterable[SenderStats],
+        names: Mapping | None = None,
+        rates: bool = True,
+        note: str | None = None,
     ):
         self.stats = list(stats)
         self.names = dict(names or {})
         self.rates = rates  # False leaves the rate out, e.g. for output that must repeat
+        self.note = note  # a line under the table, e.g. about clients not shown
 
     def rows(self) -> list[list[str]]:
         rows = []
@@ -108,7 +113,8 @@ class ClientTable:
             rest = [c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True)]
             return "  ".join([first, *rest]).rstrip()
 
-        return "\n".join([line(headings), *(line(r) for r in rows)])
+        note = [self.note] if self.note else []
+        return "\n".join([line(headings), *(line(r) for r in rows), *note])
 
     def __repr__(self) -> str:
         return str(self)
@@ -132,4 +138,5 @@ class ClientTable:
         return (
             '<table class="labsock-clients" style="font-family:monospace">'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+            + (f"<p><i>{html.escape(self.note)}</i></p>" if self.note else "")
         )

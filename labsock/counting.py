@@ -16,8 +16,9 @@ import threading
 import time
 
 from .errors import CONNECTION_REFUSED, CONNECTION_RESET, LabsockError, explain
-from .sequence import LAP
 from .sockets import bind_port_of, destination
+
+LAP = 100  # numbers go 1..LAP, then back to 1 (as in labsock.sequence)
 
 # Counting clients labsock runs in this process, by bind port (see the module docstring).
 _running: dict[int, CountingClient] = {}
@@ -124,12 +125,16 @@ class CountingClient:
         return self
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Wait until a client with a count has sent them all; True if it has finished."""
+        """Wait until a client with a count has sent them all; True once it has stopped.
+
+        A client without a count only stops when told, so this returns at once for it.
+        """
         thread = self._thread
-        if thread is not None:
+        if thread is None:
+            return True
+        if self.count is not None:
             thread.join(timeout)
-            return not thread.is_alive()
-        return True
+        return not thread.is_alive()
 
     @property
     def running(self) -> bool:
@@ -197,7 +202,9 @@ class CountingClient:
                 # Keep to a schedule, so the rate stays 1/delay whatever each send costs.
                 next_time += delay
                 wait = next_time - time.monotonic()
-                if wait < -1.0:  # far behind (the laptop slept): carry on, don't burst
+                if wait < -max(delay, 0.05):
+                    # Far behind (a busy or sleeping laptop): carry on from now rather than
+                    # catch up in a burst, which a server's receive buffer may not hold.
                     next_time = time.monotonic()
                 elif wait > 0 and stop.wait(wait):
                     return

@@ -131,6 +131,7 @@ class CountingView:
         names: Mapping | None = None,
         *,
         rows: int = 12,
+        max_clients: int = 20,
         max_rate: float = 10.0,
         clients: Iterable = (),
         widget: bool = True,
@@ -138,6 +139,7 @@ class CountingView:
         self.log, self.names = _log_and_names(source, names)
         self.tracker = SequenceTracker()
         self.recent: deque = deque(maxlen=rows)
+        self.max_clients = max_clients  # table rows; a class of 2,000 clients gets a summary
         self.skipped = 0  # log entries dropped by the log's bound before the view read them
         self.redraws = 0
         self._cursor = 0
@@ -192,9 +194,20 @@ class CountingView:
     # -- drawing ------------------------------------------------------------------------------
 
     def table(self, now: float | None = None) -> ClientTable:
+        now = now if now is not None else time.time()
         with self._lock:
-            stats = self.tracker.all_stats(now if now is not None else time.time())
-        return ClientTable(stats, self.names)
+            senders = self.tracker.senders()
+            shown = senders[: self.max_clients]
+            stats = [self.tracker.stats(sender, now) for sender in shown]
+            note = None
+            if len(senders) > len(shown):
+                t = self.tracker.totals()
+                note = (
+                    f"{len(senders) - len(shown):,} more clients not shown. All "
+                    f"{t['senders']:,}: {t['received']:,} received, {t['missing']:,} missing, "
+                    f"{t['duplicates']:,} duplicates, {t['out_of_order']:,} out of order."
+                )
+        return ClientTable(stats, self.names, note=note)
 
     def _recent_rows(self) -> list[tuple[str, str, str]]:
         with self._lock:
@@ -300,7 +313,9 @@ class ClientControls:
     def _refresh(self) -> None:
         while self.client.running:
             self._show()
-            self.client.wait(self.refresh_interval)  # returns at once when the client stops
+            thread = self.client._thread
+            if thread is not None:
+                thread.join(self.refresh_interval)  # returns at once when the client stops
         self._show()
 
     def _repr_mimebundle_(self, **kwargs):

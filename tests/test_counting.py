@@ -284,3 +284,27 @@ def test_cli_taken_bind_port():
 def test_cli_needs_a_bind_port():
     out = _cli("--count", "1")
     assert out.returncode == 2 and "--bind-port" in out.stderr
+
+
+def test_wait_returns_at_once_for_a_client_without_a_count(server):
+    client = start_counting(bind_port=0, port=server.port, delay=0.05)
+    start = time.monotonic()
+    assert client.wait(10) is False
+    assert time.monotonic() - start < 1.0
+    client.stop()
+    assert client.wait() is True
+
+
+def test_view_table_shows_the_first_clients_and_sums_up_the_rest():
+    log = labsock.MessageLog()
+    view = CountingView(log, {11000: "c1"}, max_clients=2, widget=False)
+    for port in (11000, 11001, 11002, 11003):
+        for number in (1, 2, 4):  # 3 lost
+            log.append(1.0, ("127.0.0.1", port), str(number).encode())
+    view.update()
+    lines = str(view.table(now=2.0)).splitlines()
+    assert len(lines) == 4 and lines[1].startswith("c1 (127.0.0.1:11000)")
+    assert lines[3] == (
+        "2 more clients not shown. All 4: 12 received, 4 missing, 0 duplicates, 0 out of order."
+    )
+    assert "2 more clients not shown" in view.html()

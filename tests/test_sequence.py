@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labsock.sequence import SequenceTracker, parse_number
+from labsock.sequence import SequenceTracker, describe_runs, parse_number
 
 
 def fed(numbers, sender="c1", **kwargs):
@@ -253,3 +253,23 @@ def test_any_input_is_counted_once(values):
         assert s.received + s.invalid == len(values)
         assert s.unique + s.duplicates <= s.received
         assert s.missing >= 0 and s.wraps >= 0
+
+
+def test_describe_runs():
+    assert describe_runs(list(range(1, 101)) + [1, 2, 3]) == "1..100, 1..3"
+    assert describe_runs([1, 2, 4, 3, 5, 6, 7]) == "1, 2, 4, 3, 5..7"
+    assert describe_runs([]) == "nothing"
+    assert describe_runs([1, 3, 5, 7, 9, 11], limit=3) == "1, 3, 5, ... (3 more runs)"
+
+
+def test_totals_sum_every_sender():
+    tracker = SequenceTracker()
+    tracker.feed_many([("a", 1), ("a", 3), ("b", 1), ("b", 1), ("b", 7), ("b", 6), ("c", 0)])
+    assert tracker.totals() == {
+        "senders": 3,
+        "received": 6,
+        "missing": 1 + 4,
+        "duplicates": 1,
+        "out_of_order": 1,
+        "invalid": 1,
+    }
