@@ -17,6 +17,8 @@ COMMANDS = {
     "addresses": "labsock.commands.addresses",
     "preflight": "labsock.commands.preflight",
     "count": "labsock.commands.count",
+    "relay": "labsock.commands.relay",
+    "ping": "labsock.commands.ping",
 }
 
 

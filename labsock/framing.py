@@ -6,6 +6,8 @@ the boundaries back. labsock's TCP server and client use newline framing: a mess
 
 from __future__ import annotations
 
+import struct
+
 # A line longer than this without a newline is refused rather than buffered without end.
 MAX_LINE = 65_536
 
@@ -66,3 +68,58 @@ def frame_line(text_or_bytes) -> bytes:
     """One message as it goes on the wire: the text, UTF-8, with one newline at the end."""
     data = text_or_bytes.encode("utf-8") if isinstance(text_or_bytes, str) else text_or_bytes
     return data if data.endswith(b"\n") else data + b"\n"
+
+
+# -- length-prefix framing ------------------------------------------------------------------------
+# Each message goes out as a 4-byte big-endian length, then its bytes. The receiver knows exactly
+# where each message ends, whatever bytes it holds (newlines included), which newline framing
+# can't promise.
+LENGTH_HEADER = struct.Struct("!I")  # network byte order, so every machine reads the same length
+MAX_FRAME = 65_536
+
+
+class FrameTooLarge(ValueError):
+    pass
+
+
+def frame_length_prefixed(payload: bytes | str, max_size: int = MAX_FRAME) -> bytes:
+    """The bytes to send for one message: its length, then the message (str is sent as UTF-8)."""
+    if isinstance(payload, str):
+        payload = payload.encode("utf-8")
+    if len(payload) > max_size:
+        raise FrameTooLarge(
+            f"This message is {len(payload)} bytes; the limit is {max_size}. "
+            "Send it in smaller parts, or raise max_size on both ends."
+        )
+    return LENGTH_HEADER.pack(len(payload)) + payload
+
+
+class LengthSplitter:
+    """Feed it whatever recv() returned; it hands back the complete messages, in order."""
+
+    def __init__(self, max_size: int = MAX_FRAME):
+        self.max_size = max_size
+        self._buffer = bytearray()
+
+    def feed(self, data: bytes) -> list[bytes]:
+        self._buffer += data
+        messages = []
+        while len(self._buffer) >= LENGTH_HEADER.size:
+            (length,) = LENGTH_HEADER.unpack_from(self._buffer)
+            if length > self.max_size:
+                # Checked before the body arrives: a bad length must not make us buffer gigabytes.
+                raise FrameTooLarge(
+                    f"The other side announced a {length}-byte message; the limit is "
+                    f"{self.max_size}. Is it really sending length-prefixed messages?"
+                )
+            end = LENGTH_HEADER.size + length
+            if len(self._buffer) < end:
+                break
+            messages.append(bytes(self._buffer[LENGTH_HEADER.size : end]))
+            del self._buffer[:end]
+        return messages
+
+    @property
+    def pending(self) -> bytes:
+        """What has arrived of a message still waiting for its end."""
+        return bytes(self._buffer)

@@ -1,0 +1,154 @@
+"""A flow diagram from the application's own logs: no packet capture, no admin rights.
+
+Two lanes (say client and server), time running down, one arrow per message from the time it was
+sent to the time it arrived; a message that never arrived ends in a cross. Drawn with matplotlib
+(imported only when drawn) or as plain text where there is no display.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Arrow:
+    sender: str
+    receiver: str
+    sent_at: float  # seconds, same clock for every arrow (epoch time from the logs)
+    arrived_at: float | None  # None: lost
+    label: str
+
+    @property
+    def lost(self) -> bool:
+        return self.arrived_at is None
+
+
+class FlowDiagram:
+    """Arrows between two lanes. Shows itself: text in a terminal, a figure with .plot()."""
+
+    def __init__(self, arrows: list[Arrow], lanes: tuple[str, str] = ("client", "server")):
+        self.arrows = sorted(arrows, key=lambda a: a.sent_at)
+        self.lanes = lanes
+
+    @property
+    def lost(self) -> int:
+        return sum(a.lost for a in self.arrows)
+
+    def text(self, limit: int = 60) -> str:
+        if not self.arrows:
+            return "(no messages)"
+        left, right = self.lanes
+        start = self.arrows[0].sent_at
+        width = max(len(left), 6)
+        lines = [f"{'t (ms)':>9}  {left:<{width}}            {right}"]
+        for arrow in self.arrows[:limit]:
+            label = arrow.label if len(arrow.label) <= 12 else arrow.label[:11] + "…"
+            rightward = arrow.sender == left
+            if arrow.lost:
+                line = f"{label} ───✕" if rightward else f"✕─── {label}"
+                note = "lost"
+            else:
+                line = f"{label} ───▶" if rightward else f"◀─── {label}"
+                note = f"+{(arrow.arrived_at - arrow.sent_at) * 1000:.2f} ms"
+            pad = " " * (width + 2) if rightward else " " * 2
+            lines.append(f"{(arrow.sent_at - start) * 1000:9.2f}  {pad}{line:<20} {note}")
+        if len(self.arrows) > limit:
+            lines.append(f"... and {len(self.arrows) - limit} more")
+        lines.append(f"{len(self.arrows)} messages, {self.lost} lost")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.text()
+
+    def plot(self, ax=None, limit: int = 40):
+        """Draw the lanes and arrows; returns the matplotlib Axes."""
+        import matplotlib.pyplot as plt  # only here: it costs about half a second to import
+
+        arrows = self.arrows[:limit]
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5, max(3.0, min(9.0, 0.2 * len(arrows) + 1))))
+        left, right = self.lanes
+        x = {left: 0.0, right: 1.0}
+        start = arrows[0].sent_at if arrows else 0.0
+
+        def ms(t):
+            return (t - start) * 1000
+
+        end = max([ms(a.arrived_at or a.sent_at) for a in arrows], default=1.0)
+        for lane, pos in x.items():
+            ax.plot([pos, pos], [0, end * 1.05 + 1e-3], color="0.6", lw=2)
+            ax.text(pos, -0.03 * (end + 1e-3), lane, ha="center", va="bottom", fontsize=10)
+        for a in arrows:
+            x0, x1 = x.get(a.sender, 0.0), x.get(a.receiver, 1.0)
+            y0 = ms(a.sent_at)
+            if a.lost:
+                # A lost message goes half way and stops at a cross.
+                xm = (x0 + x1) / 2
+                slope = (x1 - x0) or 1.0
+                ym = y0 + 0.5 * max(end * 0.03, 1e-3) * abs(slope)
+                ax.plot([x0, xm], [y0, ym], color="tab:red", lw=1)
+                ax.plot(xm, ym, marker="x", color="tab:red", ms=8, mew=2)
+                ax.text(xm, ym, f" {a.label} lost", color="tab:red", fontsize=8, va="center")
+            else:
+                y1 = ms(a.arrived_at)
+                ax.annotate(
+                    "",
+                    xy=(x1, y1),
+                    xytext=(x0, y0),
+                    arrowprops={"arrowstyle": "->", "color": "tab:blue", "lw": 1},
+                )
+                # Label near the sender, so arrows crossing in the middle don't hide it.
+                ax.text(
+                    0.75 * x0 + 0.25 * x1,
+                    0.75 * y0 + 0.25 * y1,
+                    a.label,
+                    fontsize=7,
+                    ha="center",
+                    va="bottom",
+                    color="tab:blue",
+                )
+        ax.set_ylim(end * 1.05 + 1e-3, -0.08 * (end + 1e-3))
+        ax.set_xlim(-0.3, 1.3)
+        ax.set_xticks([])
+        ax.set_ylabel("time (ms)")
+        ax.set_title(f"{len(arrows)} messages, {sum(a.lost for a in arrows)} lost")
+        return ax
+
+
+def match_messages(
+    sent: list[tuple[float, str]],
+    received: list[tuple[float, str]],
+    sender: str = "client",
+    receiver: str = "server",
+) -> list[Arrow]:
+    """Pair what one side sent with what the other side logged, by text, first come first paired.
+
+    A text received more often than it was sent (a duplicate) gets an extra arrow from the same
+    send time, labelled "(copy)".
+    """
+    send_times: dict[str, deque[float]] = defaultdict(deque)
+    last_send: dict[str, float] = {}
+    for t, text in sent:
+        send_times[text].append(t)
+    pending = {text: deque(times) for text, times in send_times.items()}
+    arrows = []
+    for t, text in received:
+        if pending.get(text):
+            sent_at = pending[text].popleft()
+            last_send[text] = sent_at
+            arrows.append(Arrow(sender, receiver, sent_at, t, text))
+        elif text in last_send:
+            arrows.append(Arrow(sender, receiver, last_send[text], t, f"{text} (copy)"))
+    for text, times in pending.items():
+        arrows.extend(Arrow(sender, receiver, t, None, text) for t in times)
+    return arrows
+
+
+def flow_from_logs(sent, received, lanes: tuple[str, str] = ("client", "server")) -> FlowDiagram:
+    """A diagram from (time, text) pairs or log Messages (anything with .time and .text)."""
+    return FlowDiagram(match_messages(_pairs(sent), _pairs(received), *lanes), lanes)
+
+
+def _pairs(items) -> list[tuple[float, str]]:
+    return [(i.time, i.text) if hasattr(i, "time") else (float(i[0]), str(i[1])) for i in items]

@@ -1,0 +1,42 @@
+"""Flow diagram from logs: pairing, lost marks, duplicates, text form."""
+
+import pytest
+
+from labsock.flow import flow_from_logs
+
+
+def test_lost_and_delivered_messages_are_paired_by_text():
+    sent = [(10.000, "1"), (10.200, "2"), (10.400, "3")]
+    received = [(10.001, "1"), (10.405, "3")]
+    diagram = flow_from_logs(sent, received)
+    by_label = {a.label: a for a in diagram.arrows}
+    assert by_label["2"].lost and not by_label["1"].lost
+    assert by_label["3"].arrived_at - by_label["3"].sent_at == pytest.approx(0.005)
+    assert diagram.lost == 1
+
+
+def test_duplicate_gets_an_extra_arrow_and_repeated_texts_pair_in_order():
+    sent = [(0.0, "1"), (1.0, "1")]
+    received = [(0.1, "1"), (1.1, "1"), (1.2, "1")]
+    arrows = flow_from_logs(sent, received).arrows
+    assert [(a.sent_at, a.arrived_at, a.label) for a in arrows] == [
+        (0.0, 0.1, "1"),
+        (1.0, 1.1, "1"),
+        (1.0, 1.2, "1 (copy)"),
+    ]
+
+
+def test_text_form_marks_lost_ones():
+    text = flow_from_logs([(0.0, "a"), (0.01, "b")], [(0.002, "a")]).text()
+    lines = text.splitlines()
+    assert "a ───▶" in lines[1] and "+2.00 ms" in lines[1]
+    assert "b ───✕" in lines[2] and "lost" in lines[2]
+    assert lines[-1] == "2 messages, 1 lost"
+
+
+def test_plot_draws_without_a_display():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = flow_from_logs([(0.0, "a"), (0.01, "b")], [(0.002, "a")]).plot()
+    assert ax.get_title() == "2 messages, 1 lost"
