@@ -285,6 +285,7 @@ class NotebookRun:
     widget_errors: list = field(default_factory=list)  # "Error displaying widget ..." texts
     sends: list = field(default_factory=list)  # (message sent, text shown after the click)
     found: dict = field(default_factory=dict)  # selector -> how many the page shows
+    shown: dict = field(default_factory=dict)  # cell marker -> its output text after the clicks
     screenshots: list = field(default_factory=list)
 
 
@@ -300,8 +301,39 @@ def notebook_state(page) -> dict | None:
     return page.evaluate(NOTEBOOK_STATE_JS)
 
 
-def run_all_cells(page, timeout_ms: int = 180_000) -> dict:
-    """Clear outputs, Run All, and wait until every code cell ran (or one failed) and idle."""
+WAIT_UNTIL_RAN_JS = """
+(upto) => {
+  const w = window.jupyterapp.shell.currentWidget;
+  const kernel = w.sessionContext.session && w.sessionContext.session.kernel;
+  if (!kernel || kernel.status !== 'idle') return false;
+  const cells = w.content.model.toJSON().cells;
+  const code = cells.slice(0, upto === null ? cells.length : upto)
+    .filter((c) => c.cell_type === 'code');
+  const failed = code.some((c) => (c.outputs || []).some((o) => o.output_type === 'error'));
+  return failed || code.every((c) => c.execution_count !== null);
+}
+"""
+
+
+def _run(page, command: str, active: int | None, upto: int | None, timeout_ms: int) -> dict:
+    """Run a notebook command from cell `active`; wait until cells before `upto` ran, or one
+    failed, and the kernel is idle."""
+    page.evaluate(
+        """([command, active]) => {
+             const w = window.jupyterapp.shell.currentWidget;
+             if (active !== null) w.content.activeCellIndex = active;
+             // Not awaited: the command's promise settles only when every cell has run.
+             window.jupyterapp.commands.execute(command);
+           }""",
+        [command, active],
+    )
+    page.wait_for_function(WAIT_UNTIL_RAN_JS, arg=upto, timeout=timeout_ms, polling=200)
+    return notebook_state(page)
+
+
+def run_all_cells(page, pause_at: int | None = None, timeout_ms: int = 180_000) -> dict:
+    """Clear outputs, then Run All, or with pause_at run only the cells above that cell (a
+    student who stops there to use the widgets before the clean-up cells)."""
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
     page.wait_for_function(
         """() => {
@@ -311,22 +343,24 @@ def run_all_cells(page, timeout_ms: int = 180_000) -> dict:
            }""",
         timeout=30_000,
     )
-    # Not awaited: the command's promise settles only when every cell has run.
-    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-    page.wait_for_function(
-        """() => {
-             const w = window.jupyterapp.shell.currentWidget;
-             const kernel = w.sessionContext.session && w.sessionContext.session.kernel;
-             if (!kernel || kernel.status !== 'idle') return false;
-             const code = w.content.model.toJSON().cells.filter((c) => c.cell_type === 'code');
-             const failed = code.some(
-               (c) => (c.outputs || []).some((o) => o.output_type === 'error'));
-             return failed || code.every((c) => c.execution_count !== null);
-           }""",
-        timeout=timeout_ms,
-        polling=200,
-    )
-    return notebook_state(page)
+    if pause_at is None:
+        return _run(page, "notebook:run-all-cells", None, None, timeout_ms)
+    return _run(page, "notebook:run-all-above", pause_at, pause_at, timeout_ms)
+
+
+def run_rest(page, pause_at: int, timeout_ms: int = 180_000) -> dict:
+    """Run the cell at pause_at and every cell below it."""
+    return _run(page, "notebook:run-all-below", pause_at, None, timeout_ms)
+
+
+def cell_index(notebook_path: Path, marker: str) -> int:
+    """Index of the first cell whose source contains marker."""
+    cells = json.loads(Path(notebook_path).read_text())["cells"]
+    for index, cell in enumerate(cells):
+        source = cell["source"]
+        if marker in ("".join(source) if isinstance(source, list) else source):
+            return index
+    raise LookupError(f"no cell in {notebook_path} contains {marker!r}")
 
 
 def summarise(state: dict, run: NotebookRun) -> None:
@@ -381,25 +415,37 @@ def widget_error_texts(page) -> list[str]:
 
 
 def click_each_send(page, message_for, timeout_ms: int = 10_000) -> list[tuple[str, str]]:
-    """For every Text + Send pair: type, click Send, wait for the reply text in that cell.
-
-    message_for(index) -> (message, expected_reply_pattern). Returns (message, cell text) pairs.
+    """For every Send button with a text box beside it: type, click, wait for the reply text in
+    that cell. message_for(index) -> (message, reply pattern). Returns (message, cell text) pairs;
+    the text says so when a Send button stayed disabled.
     """
+    from playwright.sync_api import expect
+
     results = []
     buttons = page.locator("button.jupyter-button:has-text('Send')")
     for index in range(buttons.count()):
         button = buttons.nth(index)
-        cell = page.locator(".jp-Cell").filter(has=button).last
-        text_input = cell.locator(".widget-text input[type='text']").first
-        if text_input.count() == 0:
+        text_input = None
+        # The message box is the text box in the Send button's own row (or the row's box).
+        for ancestor in ("xpath=..", "xpath=../.."):
+            candidates = button.locator(ancestor).locator(".widget-text input[type='text']")
+            if candidates.count():
+                text_input = candidates.last
+                break
+        if text_input is None:
             continue
+        cell = page.locator(".jp-Cell").filter(has=button).last
+        outputs = cell.locator(".jp-Cell-outputWrapper")
         message, expected = message_for(index)
         button.scroll_into_view_if_needed()
         text_input.fill(message)
+        text_input.press("Tab")  # a student leaves the box before clicking: the value is synced
+        try:
+            expect(button).to_be_enabled(timeout=timeout_ms)
+        except AssertionError:
+            results.append((message, f"Send stayed disabled: {outputs.inner_text()}"))
+            continue
         button.click()
-        outputs = cell.locator(".jp-Cell-outputWrapper")
-        from playwright.sync_api import expect
-
         # No reply in time: the caller asserts on the text the cell shows.
         with contextlib.suppress(AssertionError):
             expect(outputs).to_contain_text(expected, timeout=timeout_ms)
@@ -407,17 +453,40 @@ def click_each_send(page, message_for, timeout_ms: int = 10_000) -> list[tuple[s
     return results
 
 
+def cell_output_text(page, index: int, expected, timeout_ms: int = 5_000) -> str:
+    """The output text of cell `index`, once it shows `expected` (or the timeout passed)."""
+    from playwright.sync_api import expect
+
+    outputs = page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-Cell-outputWrapper")
+    with contextlib.suppress(AssertionError):
+        expect(outputs).to_contain_text(expected, timeout=timeout_ms)
+    return outputs.inner_text()
+
+
 def drive_notebook(
-    browser, lab: JupyterLab, relative_path: str, artifacts: Path, expect_send=None, selectors=()
+    browser,
+    lab: JupyterLab,
+    relative_path: str,
+    artifacts: Path,
+    expect_send=None,
+    selectors=(),
+    pause_before: str | None = None,
+    shown_after_send: dict | None = None,
 ):
-    """Open one notebook as a student would, run it all, exercise Send, take a screenshot.
+    """Open one notebook as a student would, run it, use its Send buttons, take screenshots.
 
     expect_send(index) -> (message, reply pattern) for the index-th Send button, or None to leave
-    the buttons alone; selectors: CSS selectors whose matches are counted into run.found.
+    the buttons alone; selectors: CSS selectors whose matches are counted into run.found;
+    pause_before: a text from the first clean-up cell (say "stop_all()"): the cells above it run,
+    then the buttons are clicked, then the rest runs, as a student working down the page would;
+    shown_after_send: {text from a cell: pattern} that cell must show after the clicks (a
+    server's live view, say); the texts it showed go into run.shown.
     """
     run = NotebookRun(name=relative_path)
     artifacts.mkdir(parents=True, exist_ok=True)
     stem = Path(relative_path).stem
+    notebook_path = lab.root_dir / relative_path
+    pause_at = None if pause_before is None else cell_index(notebook_path, pause_before)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     try:
@@ -427,8 +496,8 @@ def drive_notebook(
         run.seconds["kernel idle"] = round(time.monotonic() - started, 1)
 
         started = time.monotonic()
-        state = run_all_cells(page)
-        run.seconds["run all"] = round(time.monotonic() - started, 1)
+        state = run_all_cells(page, pause_at)
+        run.seconds["run"] = round(time.monotonic() - started, 1)
         summarise(state, run)
 
         wait_for_widgets(page, run.widget_views)
@@ -436,22 +505,28 @@ def drive_notebook(
         run.widget_errors = widget_error_texts(page)
         run.found = {selector: page.locator(selector).count() for selector in selectors}
 
-        if expect_send is not None:
+        if expect_send is not None and not run.errors:
             started = time.monotonic()
             run.sends = click_each_send(page, expect_send)
             run.seconds["send"] = round(time.monotonic() - started, 1)
-            # A click runs code in the kernel too: its output must not be an error either.
-            run.errors = []
-            run.stderr = []
-            summarise(notebook_state(page), run)
+            for marker, pattern in (shown_after_send or {}).items():
+                index = cell_index(notebook_path, marker)
+                run.shown[marker] = cell_output_text(page, index, pattern)
+        run.screenshots.extend(_screenshot_cells(page, artifacts, stem))
+
+        if pause_at is not None and not run.errors:
+            started = time.monotonic()
+            run_rest(page, pause_at)
+            run.seconds["rest"] = round(time.monotonic() - started, 1)
+        # Clicks and the rest ran code in the kernel too: their outputs count as well.
+        run.errors, run.stderr = [], []
+        summarise(notebook_state(page), run)
+        run.widget_errors = widget_error_texts(page)
     finally:
         shot = artifacts / f"{stem}.png"
-        try:
+        with contextlib.suppress(Exception):
             page.screenshot(path=str(shot))
-            run.screenshots.append(shot)
-            run.screenshots.extend(_screenshot_cells(page, artifacts, stem))
-        except Exception:
-            pass
+            run.screenshots.insert(0, shot)
         context.close()
     return run
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -35,13 +35,47 @@ class Expect:
     """What one notebook must show in the browser beyond 'runs, no errors, widgets render'."""
 
     sends: int = 0  # at least this many Text + Send pairs answer a click
-    reply: str = "{message}"  # regex (after formatting) the cell shows after a click
+    reply: str = "(?i){message}"  # regex (after formatting) the cell shows after a click
     selectors: tuple = ()  # CSS selectors that must each match at least once
+    # Text from the first clean-up cell: the cells above it run, the buttons are clicked, then
+    # the rest runs (Run All first would stop the servers before anyone clicks Send).
+    pause_before: str | None = None
+    # {text from a cell: regex (after formatting)} that cell's output must show after the clicks
+    shown: dict = field(default_factory=dict)
 
+
+PLOT = ".jp-RenderedImage img"
+LIVE_VIEW_TABLE = ".widget-html table"
 
 # Per-notebook expectations; a notebook not listed gets the defaults above, and any Text + Send
 # pair it has is still clicked and must show the message back.
-EXPECTATIONS: dict[str, Expect] = {}
+EXPECTATIONS: dict[str, Expect] = {
+    # Message box to the reply='none' server: the box says it was sent, and the server's live
+    # view (the cell above) shows the message arriving.
+    "task1_udp_tcp.ipynb": Expect(
+        sends=1,
+        reply="sent '{message}'",
+        selectors=(LIVE_VIEW_TABLE, ".widget-text input"),
+        pause_before="labsock.stop_all()",
+        shown={"quiet_server.view()": "{message}"},
+    ),
+    # Client panel to the server panel's server through 127.0.0.1: the reply in capitals under
+    # the client, the message in the server panel's log.
+    "task2_two_laptops.ipynb": Expect(
+        sends=1,
+        reply="{upper}",
+        selectors=(LIVE_VIEW_TABLE, ".widget-checkbox input", ".widget-toggle-buttons"),
+        pause_before="panel.stop()",
+        shown={"panel = server_panel(": "{message}"},
+    ),
+    # The counting view with both clients' buttons and their counts, and the report's plot.
+    "task3_two_clients.ipynb": Expect(
+        selectors=(PLOT, "button.jupyter-button:has-text('Start c1')"),
+        shown={"labsock.counting_view(": r"260 message\(s\) received"},
+    ),
+    # Relay, ping and TCP lessons: the plots render (no widgets to click).
+    "task4_network_misbehaves.ipynb": Expect(selectors=(PLOT,)),
+}
 
 
 def _missing(reason: str):
@@ -87,13 +121,22 @@ def _shut_down_kernels(lab: JupyterLab) -> None:
     assert leftovers == [], f"kernel processes still alive: {leftovers}"
 
 
+def _pattern(template: str, message: str) -> re.Pattern:
+    text = template.format(message=re.escape(message), upper=re.escape(message.upper()))
+    return re.compile(text)
+
+
 def _send_messages(expect: Expect):
     def message_for(index: int):
         message = SEND_MESSAGE.format(n=index + 1)
-        pattern = expect.reply.format(message=re.escape(message), upper=re.escape(message.upper()))
-        return message, re.compile(pattern, re.IGNORECASE)
+        return message, _pattern(expect.reply, message)
 
     return message_for
+
+
+def _shown_patterns(expect: Expect) -> dict:
+    message = SEND_MESSAGE.format(n=1)
+    return {marker: _pattern(template, message) for marker, template in expect.shown.items()}
 
 
 def _check(run, expect: Expect) -> None:
@@ -120,6 +163,12 @@ def _check(run, expect: Expect) -> None:
     assert answered >= expect.sends, (
         f"{run.name}: expected {expect.sends} Text + Send pairs answering, got {answered}"
     )
+    for marker, pattern in _shown_patterns(expect).items():
+        shown = run.shown.get(marker, "")
+        assert pattern.search(shown), (
+            f"{run.name}: the cell with {marker!r} shows {shown[-300:]!r}, "
+            f"no match for {pattern.pattern!r}"
+        )
     assert run.screenshots and run.screenshots[0].stat().st_size > 10_000, "no screenshot"
 
 
@@ -138,6 +187,8 @@ def test_notebook_in_browser(lab, browser, notebook):
             ARTIFACTS,
             expect_send=_send_messages(expect),
             selectors=expect.selectors,
+            pause_before=expect.pause_before,
+            shown_after_send=_shown_patterns(expect),
         )
     finally:
         _shut_down_kernels(lab)
@@ -167,7 +218,7 @@ def test_harness_sees_replies_widget_errors_and_failures(lab, browser):
     notebook.cells = [nbformat.v4.new_code_cell(source) for source in HARNESS_CELLS]
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)"}
     nbformat.write(notebook, lab.root_dir / "pf-harness-check.ipynb")
-    expect = Expect(reply="Reply: {upper}")
+    expect = Expect(reply="Reply: {upper}", pause_before="raise ValueError")
     try:
         run = drive_notebook(
             browser,
@@ -176,6 +227,7 @@ def test_harness_sees_replies_widget_errors_and_failures(lab, browser):
             ARTIFACTS,
             expect_send=_send_messages(expect),
             selectors=(".widget-text input", ".no-such-thing"),
+            pause_before=expect.pause_before,
         )
     finally:
         _shut_down_kernels(lab)
