@@ -58,7 +58,7 @@ def assert_one_paragraph(exc: BaseException, *words: str) -> None:
 # -- the servers that must not notice any of it ----------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def servers():
     udp = labsock.UDPServer(port=0, reply="upper").start()
     tcp = labsock.TCPServer(port=0, reply="upper").start()

@@ -31,13 +31,13 @@ def upper_reply(data: bytes) -> bytes:
     return data.decode("utf-8", "backslashreplace").upper().encode()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def udp_server():
     with labsock.UDPServer(port=0, reply="upper", log_size=1_000_000) as server:
         yield server
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def tcp_server():
     with labsock.TCPServer(port=0, reply="upper", log_size=1_000_000) as server:
         yield server

@@ -45,12 +45,6 @@ def assert_port_free(kind: int, port: int) -> None:
         sock.bind(("127.0.0.1", port))
 
 
-@pytest.fixture(autouse=True)
-def no_servers_left():
-    yield
-    labsock.stop_all()
-
-
 @pytest.mark.parametrize("make, serve, send", KINDS)
 def test_start_send_stop_cycles(make, serve, send):
     before = resources()

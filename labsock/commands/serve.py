@@ -68,25 +68,27 @@ def run(args) -> int:
     kind = UDPServer if args.proto == "udp" else TCPServer
     server = kind(args.host, args.port, args.reply).start()
     _stop_on_sigterm()
-    listening = {
-        "event": "listening",
-        "proto": args.proto,
-        "host": server.host,
-        "port": server.port,
-    }
-    _say(
-        args,
-        listening,
-        f"{args.proto.upper()} server listening on {server.host}:{server.port} "
-        f"(reply: {args.reply}). Press Ctrl+C to stop.",
-    )
-    if not (args.json or args.quiet or server.host.startswith("127.")):
-        from ..partner import sharing  # what the partner types, and what the firewall asks
-
-        print(sharing(server), flush=True)
-    deadline = None if args.seconds is None else time.monotonic() + args.seconds
-    cursor = received = 0
+    # From here on a SIGTERM (or Ctrl+C) is a clean stop, even one that comes right after the
+    # listening line, before the loop has begun.
     try:
+        listening = {
+            "event": "listening",
+            "proto": args.proto,
+            "host": server.host,
+            "port": server.port,
+        }
+        _say(
+            args,
+            listening,
+            f"{args.proto.upper()} server listening on {server.host}:{server.port} "
+            f"(reply: {args.reply}). Press Ctrl+C to stop.",
+        )
+        if not (args.json or args.quiet or server.host.startswith("127.")):
+            from ..partner import sharing  # what the partner types, and what the firewall asks
+
+            print(sharing(server), flush=True)
+        deadline = None if args.seconds is None else time.monotonic() + args.seconds
+        cursor = received = 0
         while args.count is None or received < args.count:
             wait = 0.5  # short waits keep Ctrl+C prompt on Windows, where a long wait ignores it
             if deadline is not None:
