@@ -3,15 +3,16 @@
     python bench/bench_import.py [--quick]
 
 Only the import is timed (inside the child, with perf_counter), not the interpreter start-up,
-which would hide the difference. Rounds alternate between the two so drift hits both alike. A
-second row checks that the heavy packages (ipywidgets, matplotlib) stay out until used.
+which would hide the difference. Rounds alternate between the two so drift hits both alike, and
+each side's fastest round counts (as timeit does): on a busy machine other work only ever adds
+time, so the minimum is the import's own cost. A second row checks that the heavy packages
+(ipywidgets, matplotlib) stay out until used.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import statistics
 import subprocess
 import sys
 
@@ -56,6 +57,8 @@ def import_seconds(statement: str) -> float:
 
 
 def measure(quick: bool = False) -> list[dict]:
+    if hasattr(os, "sched_setaffinity"):  # the children inherit it: one CPU, less jitter
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     rounds = 11 if quick else 31
     # Warm the file system cache and byte-code files once, as a second notebook start would.
     import_seconds("import labsock")
@@ -64,13 +67,13 @@ def measure(quick: bool = False) -> list[dict]:
     for _ in range(rounds):
         ours.append(import_seconds("import labsock"))
         base.append(import_seconds("import socket, selectors, threading"))
-    ours_ms, base_ms = statistics.median(ours) * 1000, statistics.median(base) * 1000
+    ours_ms, base_ms = min(ours) * 1000, min(base) * 1000
     ratio = ours_ms / base_ms
     loaded = json.loads(_python(WHAT_GETS_LOADED))
     heavy = sorted({name.split(".")[0] for name in loaded if name.split(".")[0] in HEAVY})
     return [
         {
-            "name": "import labsock (fresh interpreter)",
+            "name": "import labsock (fresh interpreter, best)",
             "value": f"{ours_ms:.1f} ms",
             "baseline": f"import socket, selectors, threading {base_ms:.1f} ms",
             "ratio": ratio,
