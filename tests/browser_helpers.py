@@ -286,6 +286,7 @@ class NotebookRun:
     sends: list = field(default_factory=list)  # (message sent, text shown after the click)
     found: dict = field(default_factory=dict)  # selector -> how many the page shows
     shown: dict = field(default_factory=dict)  # cell marker -> its output text after the clicks
+    clicked: dict = field(default_factory=dict)  # button text -> the cell's text after its click
     screenshots: list = field(default_factory=list)
 
 
@@ -472,6 +473,7 @@ def drive_notebook(
     selectors=(),
     pause_before: str | None = None,
     shown_after_send: dict | None = None,
+    clicks: tuple = (),
 ):
     """Open one notebook as a student would, run it, use its Send buttons, take screenshots.
 
@@ -480,7 +482,9 @@ def drive_notebook(
     pause_before: a text from the first clean-up cell (say "stop_all()"): the cells above it run,
     then the buttons are clicked, then the rest runs, as a student working down the page would;
     shown_after_send: {text from a cell: pattern} that cell must show after the clicks (a
-    server's live view, say); the texts it showed go into run.shown.
+    server's live view, say); the texts it showed go into run.shown;
+    clicks: (button text, text from a cell, pattern) for other buttons, clicked in turn after
+    Send; the text the cell showed afterwards goes into run.clicked[button text].
     """
     run = NotebookRun(name=relative_path)
     artifacts.mkdir(parents=True, exist_ok=True)
@@ -512,6 +516,12 @@ def drive_notebook(
             for marker, pattern in (shown_after_send or {}).items():
                 index = cell_index(notebook_path, marker)
                 run.shown[marker] = cell_output_text(page, index, pattern)
+            for label, marker, pattern in clicks:
+                button = page.locator(f"button.jupyter-button:has-text('{label}')").first
+                button.scroll_into_view_if_needed()
+                button.click()
+                index = cell_index(notebook_path, marker)
+                run.clicked[label] = cell_output_text(page, index, pattern, timeout_ms=15_000)
         run.screenshots.extend(_screenshot_cells(page, artifacts, stem))
 
         if pause_at is not None and not run.errors:

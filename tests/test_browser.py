@@ -42,6 +42,9 @@ class Expect:
     pause_before: str | None = None
     # {text from a cell: regex (after formatting)} that cell's output must show after the clicks
     shown: dict = field(default_factory=dict)
+    # (button text, text from a cell, regex): other buttons to click after Send, and what that
+    # cell's output must show afterwards
+    clicks: tuple = ()
 
 
 PLOT = ".jp-RenderedImage img"
@@ -60,18 +63,25 @@ EXPECTATIONS: dict[str, Expect] = {
         shown={"quiet_server.view()": "{message}"},
     ),
     # Client panel to the server panel's server through 127.0.0.1: the reply in capitals under
-    # the client, the message in the server panel's log.
+    # the client, the message in the server panel's log; "Can I reach it?" finds the UDP server.
     "task2_two_laptops.ipynb": Expect(
         sends=1,
         reply="{upper}",
         selectors=(LIVE_VIEW_TABLE, ".widget-checkbox input", ".widget-toggle-buttons"),
         pause_before="panel.stop()",
         shown={"panel = server_panel(": "{message}"},
+        clicks=(("Can I reach it?", "client = client_panel(", "The server answers UDP"),),
     ),
-    # The counting view with both clients' buttons and their counts, and the report's plot.
+    # The counting view with both clients' counts and the report's plot; Start c1 counts again
+    # (the view passes 260 messages), Stop c1 stops it.
     "task3_two_clients.ipynb": Expect(
-        selectors=(PLOT, "button.jupyter-button:has-text('Start c1')"),
+        selectors=(PLOT,),
+        pause_before="labsock.stop_counting()",
         shown={"labsock.counting_view(": r"260 message\(s\) received"},
+        clicks=(
+            ("Start c1", "labsock.counting_view(", r"\b(2[7-9]\d|[3-9]\d\d) message\(s\) received"),
+            ("Stop c1", "labsock.counting_view(", r"counting client c1 .*stopped"),
+        ),
     ),
     # Relay, ping and TCP lessons: the plots render (no widgets to click).
     "task4_network_misbehaves.ipynb": Expect(selectors=(PLOT,)),
@@ -163,6 +173,12 @@ def _check(run, expect: Expect) -> None:
     assert answered >= expect.sends, (
         f"{run.name}: expected {expect.sends} Text + Send pairs answering, got {answered}"
     )
+    for label, _, regex in expect.clicks:
+        shown = run.clicked.get(label, "")
+        assert re.search(regex, shown), (
+            f"{run.name}: after a click on {label!r} the cell shows {shown[-300:]!r}, "
+            f"no match for {regex!r}"
+        )
     for marker, pattern in _shown_patterns(expect).items():
         shown = run.shown.get(marker, "")
         assert pattern.search(shown), (
@@ -189,6 +205,7 @@ def test_notebook_in_browser(lab, browser, notebook):
             selectors=expect.selectors,
             pause_before=expect.pause_before,
             shown_after_send=_shown_patterns(expect),
+            clicks=[(label, marker, re.compile(regex)) for label, marker, regex in expect.clicks],
         )
     finally:
         _shut_down_kernels(lab)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import socket
 import struct
+import sys
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -121,7 +122,8 @@ def cut(stream: bytes, points: list[int]) -> list[bytes]:
 
 def reset(sock: socket.socket) -> None:
     """Close abruptly: linger 0 sends a RST instead of a FIN."""
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    linger = struct.pack("HH" if sys.platform == "win32" else "ii", 1, 0)  # on, 0 seconds
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
     sock.close()
 
 
