@@ -27,6 +27,7 @@ class PingResult:
     book: PingBook
     lines: list[str] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
+    interrupted: bool = False
 
     @property
     def stats(self) -> PingStats:
@@ -119,24 +120,34 @@ def ping(
 
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.connect((host, port))
-        next_send = time.perf_counter()
-        for number in range(1, count + 1):
-            time.sleep(max(0.0, next_send - time.perf_counter()))
-            next_send = time.perf_counter() + interval
-            text = book.sent(number, clock())
-            try:
-                sock.send(text.encode())
-            except OSError as exc:
-                raise explain(exc, action="send", proto="udp", host=host, port=port) from None
-            deadline = time.perf_counter() + timeout
-            answered = _wait_for_reply(sock, book, number, deadline, clock, report, target)
-            if not answered:
-                book.timed_out(number)
-                report(
-                    {"event": "timeout", "seq": number},
-                    f"ping {number}: no reply within {timeout:g} s",
-                )
+        try:
+            _run(sock, book, count, timeout, interval, clock, report, target, host, port)
+        except KeyboardInterrupt:
+            # Like ping: Ctrl+C (or Interrupt in Jupyter) stops, and the figures so far stand.
+            result.interrupted = True
+            for p in book.pings.values():
+                if p.rtt_ms is None:
+                    book.timed_out(p.number)
     return result
+
+
+def _run(sock, book, count, timeout, interval, clock, report, target, host, port) -> None:
+    next_send = time.perf_counter()
+    for number in range(1, count + 1):
+        time.sleep(max(0.0, next_send - time.perf_counter()))
+        next_send = time.perf_counter() + interval
+        text = book.sent(number, clock())
+        try:
+            sock.send(text.encode())
+        except OSError as exc:
+            raise explain(exc, action="send", proto="udp", host=host, port=port) from None
+        deadline = time.perf_counter() + timeout
+        if not _wait_for_reply(sock, book, number, deadline, clock, report, target):
+            book.timed_out(number)
+            report(
+                {"event": "timeout", "seq": number},
+                f"ping {number}: no reply within {timeout:g} s",
+            )
 
 
 def _wait_for_reply(sock, book, number, deadline, clock, report, target) -> bool:

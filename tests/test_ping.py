@@ -188,3 +188,34 @@ def test_ping_to_a_closed_port_reports_loss_not_a_traceback():
         port = server.port
     result = ping(port=port, count=2, timeout=0.2, interval=0)
     assert result.stats.received == 0 and result.stats.loss == 1.0
+
+
+def test_interrupted_ping_still_reports_what_it_has():
+    import os
+    import signal
+
+    with UDPServer(port=0, reply="echo") as server:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "labsock",
+                "ping",
+                "--port",
+                str(server.port),
+                "--count",
+                "100",
+                "--interval",
+                "0.05",
+                "--json",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        first = json.loads(proc.stdout.readline())  # a reply: the pinger is running
+        assert first["event"] == "reply"
+        os.kill(proc.pid, signal.SIGINT)
+        out, _ = proc.communicate(timeout=10)
+    last = json.loads(out.strip().splitlines()[-1])
+    assert proc.returncode == 0
+    assert 1 <= last["sent"] < 100 and last["received"] >= 1
