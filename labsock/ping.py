@@ -142,16 +142,19 @@ def _run(sock, book, count, timeout, interval, clock, report, target, host, port
         except OSError as exc:
             raise explain(exc, action="send", proto="udp", host=host, port=port) from None
         deadline = time.perf_counter() + timeout
-        if not _wait_for_reply(sock, book, number, deadline, clock, report, target):
+        answered = _wait_for_reply(sock, book, number, deadline, clock, report, target)
+        if not answered:
             book.timed_out(number)
+        if answered is False:  # None: refused, and already said so
             report(
                 {"event": "timeout", "seq": number},
                 f"ping {number}: no reply within {timeout:g} s",
             )
 
 
-def _wait_for_reply(sock, book, number, deadline, clock, report, target) -> bool:
-    """Read replies until ping `number` is answered or its deadline passes."""
+def _wait_for_reply(sock, book, number, deadline, clock, report, target) -> bool | None:
+    """Read replies until ping `number` is answered (True) or its deadline passes (False);
+    None when the system said nothing listens there."""
     while True:
         left = deadline - time.perf_counter()
         if left <= 0:
@@ -170,7 +173,7 @@ def _wait_for_reply(sock, book, number, deadline, clock, report, target) -> bool
                     f"ping {number}: nothing listening at {target} (port closed)",
                 )
                 time.sleep(max(0.0, deadline - time.perf_counter()))
-                return False
+                return None
             raise explain(exc, action="receive", proto="udp", host=target, port=None) from None
         kind, ping_ = book.reply(data.decode("utf-8", "replace"), clock())
         if kind == "reply":
