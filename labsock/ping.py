@@ -48,6 +48,29 @@ class PingResult:
     def _repr_html_(self) -> str:
         return f"<pre>{escape(repr(self))}</pre>"
 
+    def plot(self, ax=None):
+        """RTT of each ping; lost ones as red crosses at the bottom. Returns the Axes."""
+        import matplotlib.pyplot as plt  # only here: it costs about half a second to import
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3))
+        pings = sorted(self.book.pings.values(), key=lambda p: p.number)
+        got = [(p.number, p.rtt_ms) for p in pings if p.rtt_ms is not None]
+        lost = [p.number for p in pings if p.rtt_ms is None]
+        if got:
+            ax.plot(*zip(*got, strict=True), "o-", color="tab:blue", ms=4, label="round trip")
+        if lost:
+            ax.plot(lost, [0] * len(lost), "x", color="tab:red", ms=8, mew=2, label="lost")
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("ping number")
+        ax.set_ylabel("RTT (ms)")
+        ax.set_ylim(bottom=0)
+        ax.set_title(self.stats.summary(self.target).splitlines()[1])
+        ax.legend(loc="upper right", fontsize=8)
+        return ax
+
     def flow(self, server_log=None):
         """A flow diagram: request and reply arrows; the server's log gives its side's times."""
         from labsock.flow import Arrow, FlowDiagram
