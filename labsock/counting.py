@@ -95,7 +95,12 @@ class CountingClient:
     # -- life cycle ---------------------------------------------------------------------------
 
     def start(self) -> CountingClient:
-        """Bind, then count in a background thread; returns the client. Starts again at 1."""
+        """Bind, then count in a background thread; returns the client.
+
+        A new client starts at 1. Started again after stop(), it carries on from the next number
+        (and sends `count` more), so the server sees one unbroken count rather than a jump back
+        to 1, which would look like lost messages.
+        """
         if self.running:
             return self
         self.bind_port = self._requested_bind_port
@@ -103,8 +108,7 @@ class CountingClient:
             self._stop_clashing()
         self._sock = self._open()
         self.bind_port = self._sock.getsockname()[1]
-        self.sent = self.replies = self.refused = 0
-        self.last_sent = self.error = None
+        self.error = None
         self._stop.clear()
         self._thread = threading.Thread(
             target=self._count_then_close,
@@ -190,12 +194,14 @@ class CountingClient:
 
     def _count(self) -> None:
         sock, stop, delay = self._sock, self._stop, self.delay
-        number = 1
+        number = 1 if self.last_sent is None else self.last_sent % self.lap + 1
+        sent_now = 0
         next_time = time.monotonic()
-        while not stop.is_set() and (self.count is None or self.sent < self.count):
+        while not stop.is_set() and (self.count is None or sent_now < self.count):
             if self._send(sock, number):
                 self.last_sent = number
                 self.sent += 1
+                sent_now += 1
                 number = number % self.lap + 1
             self._read_replies(sock)
             if delay:
