@@ -14,6 +14,8 @@ from .errors import LabsockError
 COMMANDS = {
     "serve": "labsock.commands.serve",
     "send": "labsock.commands.send",
+    "addresses": "labsock.commands.addresses",
+    "preflight": "labsock.commands.preflight",
     "count": "labsock.commands.count",
 }
 

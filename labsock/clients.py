@@ -130,9 +130,11 @@ def send_tcp(
                 return None
             action = "receive"
             line = _read_line(sock)
+            rtt = (time.perf_counter() - start) * 1000
+            if bind_port is not None:
+                _let_server_close_first(sock, min(timeout, 1.0))
         except OSError as exc:
             raise explain(exc, action=action, proto="tcp", host=host, port=port) from None
-        rtt = (time.perf_counter() - start) * 1000
     if line is None:
         raise LabsockError(
             f"The server at {host}:{port} (TCP) closed the connection without replying. Is it a "
@@ -151,6 +153,19 @@ def _read_line(sock: socket.socket) -> bytes | None:
         complete = lines.feed(chunk)
         if complete:
             return complete[0]
+
+
+def _let_server_close_first(sock: socket.socket, wait: float) -> None:
+    """Whoever closes a TCP connection first keeps its ports in TIME_WAIT for up to a minute, and
+    meanwhile the same client port cannot connect to the same server again. With a fixed bind
+    port, say goodbye (half-close) and let the server close first."""
+    sock.shutdown(socket.SHUT_WR)
+    sock.settimeout(wait)
+    try:
+        while sock.recv(65536):
+            pass
+    except TimeoutError:
+        pass  # a server that keeps the connection open: close anyway
 
 
 def send(proto: str, message, host: str = "127.0.0.1", port: int = 12000, **options):

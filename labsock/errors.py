@@ -101,13 +101,20 @@ def explain(
         )
     elif code in CONNECTION_REFUSED:
         text = (
-            f"Nothing is listening on {at}: the other computer answered that the port is "
-            f"closed. {server_hint} A TCP client needs a TCP server and a UDP client a UDP server."
+            f"Nothing is listening on {at}: the computer at that address answered that no "
+            f"program has that port open. {server_hint} A TCP client needs a TCP server and a "
+            "UDP client a UDP server."
         )
     elif code in CONNECTION_RESET:
         text = (
             f"{at} closed the connection abruptly (connection reset). On UDP this means the "
             f"last datagram reached a computer where nothing listens on that port. {server_hint}"
+        )
+    elif code in ADDRESS_NOT_AVAILABLE and action in ("connect", "send", "receive"):
+        text = (
+            f"This laptop could not open a connection to {at} from the chosen local port: the "
+            "previous connection from that port to the same server may still be closing (TCP "
+            "keeps it for up to a minute). Wait a minute, or choose another bind port."
         )
     elif code in ADDRESS_NOT_AVAILABLE:
         text = (

@@ -284,7 +284,8 @@ class TCPServer(Server):
     """
 
     protocol = "tcp"
-    max_connections = 512
+    # Windows' select() takes at most 512 sockets; the listener and the wake-up socket are two.
+    max_connections = 500
     max_outbox = 1_000_000  # replies a client does not read pile up here; past this it is cut off
 
     def __init__(self, *args, max_line: int = MAX_LINE, **kwargs):
@@ -358,8 +359,10 @@ class TCPServer(Server):
         except LineTooLong as too_long:
             for line in too_long.lines:
                 self._handle(conn, when, line)
+            why = f"sent a line longer than {self.max_line:,} bytes without a newline: closed"
+            self.log.add_event(when, conn.client, ERROR, why)  # logged before the client hears
             self._send(conn, b"[server error: line too long, closing the connection]\n")
-            self._drop(conn, f"sent a line longer than {self.max_line:,} bytes without a newline")
+            self._drop(conn)
             return
         for line in lines:
             self._handle(conn, when, line)
@@ -402,13 +405,16 @@ class TCPServer(Server):
         if not conn.outbox:
             self._selector.modify(conn.sock, selectors.EVENT_READ, conn)
 
-    def _drop(self, conn: _Connection, why: str) -> None:
+    def _drop(self, conn: _Connection, why: str | None = None) -> None:
+        """Close one connection; why ("closed", "reset", or a problem) goes into the log."""
         if self._open_connections.pop(conn.sock, None) is None:
             return
         self._selector.unregister(conn.sock)
         conn.sock.close()
-        kind = DISCONNECTED if why in ("closed", "reset") else ERROR
-        self.log.add_event(time.time(), conn.client, kind, why if kind == ERROR else None)
+        if why in ("closed", "reset"):
+            self.log.add_event(time.time(), conn.client, DISCONNECTED)
+        elif why:
+            self.log.add_event(time.time(), conn.client, ERROR, why)
 
     def _wake(self) -> None:
         try:

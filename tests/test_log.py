@@ -1,0 +1,90 @@
+import threading
+
+from labsock.log import CONNECTED, MessageLog, readable
+
+
+def test_readable_shows_bytes_that_are_not_utf8():
+    assert readable("héllo".encode()) == "héllo"
+    assert readable(b"caf\xe9") == "caf\\xe9"
+
+
+def test_since_returns_only_what_is_new():
+    log = MessageLog()
+    log.append(1.0, ("127.0.0.1", 1), b"a")
+    log.append(2.0, ("127.0.0.1", 1), b"b")
+    first, cursor = log.since(0)
+    assert [m.text for m in first] == ["a", "b"] and cursor == 2
+    log.append(3.0, ("127.0.0.1", 2), b"c")
+    new, cursor = log.since(cursor)
+    assert [m.text for m in new] == ["c"] and cursor == 3
+    assert log.since(cursor) == ([], 3)
+
+
+def test_bound_keeps_the_newest_and_since_says_what_was_dropped():
+    log = MessageLog(maxlen=3)
+    for i in range(10):
+        log.append(float(i), ("127.0.0.1", 1), str(i).encode())
+    assert log.texts() == ["7", "8", "9"]
+    entries, cursor = log.since(2)
+    assert [m.text for m in entries] == ["7", "8", "9"]
+    assert cursor - 2 - len(entries) == 5  # dropped by the bound
+    assert log.message_count == 10
+
+
+def test_events_are_not_messages():
+    log = MessageLog()
+    log.add_event(1.0, ("127.0.0.1", 5), CONNECTED)
+    log.append(2.0, ("127.0.0.1", 5), b"hi", "HI")
+    assert log.message_count == 1 and log.total == 2
+    assert [m.kind for m in log.entries()] == ["connected", "message"]
+    assert log.messages()[0].reply == "HI"
+
+
+def test_names_label_senders_by_port():
+    log = MessageLog(names={11000: "c1"})
+    log.append(1.0, ("127.0.0.1", 11000), b"1")
+    log.append(1.0, ("127.0.0.1", 13000), b"1")
+    assert log.by_client() == {"c1 (127.0.0.1:11000)": ["1"], "127.0.0.1:13000": ["1"]}
+
+
+def test_wait_for_wakes_when_the_message_arrives():
+    log = MessageLog()
+    waiting = threading.Event()
+    result = []
+
+    def reader():
+        waiting.set()
+        result.append(log.wait_for(3, timeout=10))
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    waiting.wait()
+    for i in range(3):
+        log.append(float(i), ("127.0.0.1", 1), b"x")
+    thread.join(10)
+    assert result == [True]
+
+
+def test_wait_for_gives_up_after_its_timeout():
+    log = MessageLog()
+    log.append(1.0, ("127.0.0.1", 1), b"x")
+    assert log.wait_for(1, timeout=0.01) is True
+    assert log.wait_for(2, timeout=0.01) is False
+
+
+def test_close_wakes_readers():
+    log = MessageLog()
+    done = []
+    thread = threading.Thread(target=lambda: done.append(log.wait(0, timeout=30)))
+    thread.start()
+    log.close()
+    thread.join(10)
+    assert done == [True] and not thread.is_alive()
+
+
+def test_text_and_html_views_show_messages():
+    log = MessageLog()
+    log.append(1.0, ("127.0.0.1", 9), b"<b>hi</b>", "<B>HI</B>")
+    assert "127.0.0.1:9: <b>hi</b>  -> <B>HI</B>" in repr(log)
+    html = log._repr_html_()
+    assert "&lt;b&gt;hi&lt;/b&gt;" in html and "<b>hi</b>" not in html

@@ -1,0 +1,152 @@
+import socket
+
+import pytest
+
+from labsock import LabsockError, TCPServer, send_tcp
+
+
+def connect(port):
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    return sock
+
+
+def read_lines(sock, count):
+    data = b""
+    while data.count(b"\n") < count:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data.split(b"\n")[:count]
+
+
+def test_same_output_as_udp():
+    with TCPServer(port=0) as server:
+        assert send_tcp("hello world", port=server.port) == "HELLO WORLD"
+        assert server.log.texts() == ["hello world"]
+
+
+def test_two_lines_in_one_write_are_two_messages():
+    with TCPServer(port=0) as server, connect(server.port) as sock:
+        sock.sendall(b"one\ntwo\n")
+        assert read_lines(sock, 2) == [b"ONE", b"TWO"]
+        assert server.log.texts() == ["one", "two"]
+
+
+def test_half_line_waits_for_its_end():
+    with TCPServer(port=0) as server, connect(server.port) as sock:
+        sock.sendall(b"hel")
+        sock.sendall(b"lo\n")  # if "hel" had been taken as a message, this reply would be "HEL"
+        assert read_lines(sock, 1) == [b"HELLO"]
+        assert server.log.texts() == ["hello"]
+
+
+def test_end_of_stream_ends_the_last_line():
+    with TCPServer(port=0) as server, connect(server.port) as sock:
+        sock.sendall(b"no newline")
+        sock.shutdown(socket.SHUT_WR)
+        assert read_lines(sock, 1) == [b"NO NEWLINE"]
+
+
+def test_slow_client_does_not_block_another():
+    with TCPServer(port=0) as server, connect(server.port) as slow:
+        slow.sendall(b"half a mess")  # never finished
+        assert send_tcp("quick", port=server.port, timeout=2) == "QUICK"
+
+
+def test_many_connections_at_once():
+    with TCPServer(port=0, reply="echo") as server:
+        socks = [connect(server.port) for _ in range(50)]
+        try:
+            for i, s in enumerate(socks):
+                s.sendall(f"c{i}\n".encode())
+            for i, s in enumerate(socks):
+                assert read_lines(s, 1) == [f"c{i}".encode()]
+        finally:
+            for s in socks:
+                s.close()
+
+
+def test_nodelay_replies_come_one_per_line():
+    with TCPServer(port=0, reply="echo") as server, connect(server.port) as sock:
+        for i in range(20):
+            sock.sendall(f"{i}\n".encode())
+            assert read_lines(sock, 1) == [str(i).encode()]
+
+
+def test_line_too_long_closes_that_connection_only():
+    with TCPServer(port=0, max_line=100) as server, connect(server.port) as sock:
+        sock.sendall(b"fine\n" + b"x" * 500)
+        replies = read_lines(sock, 2)
+        assert replies[0] == b"FINE" and b"line too long" in replies[1]
+        assert server.log.texts() == ["fine"]
+        assert any("longer than 100 bytes" in e for e in server.log.errors())
+        assert send_tcp("still here", port=server.port) == "STILL HERE"
+
+
+def test_abrupt_disconnect_keeps_what_arrived():
+    with TCPServer(port=0, reply="none") as server:
+        sock = connect(server.port)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        sock.sendall(b"kept\n")
+        assert server.log.wait_for(1)
+        sock.close()  # linger 0: a reset, not a goodbye
+        assert send_tcp("after", port=server.port, expect_reply=False) is None
+        assert server.log.wait_for(2)
+        assert server.log.texts() == ["kept", "after"]
+
+
+def test_reply_function_error_is_logged_and_server_goes_on():
+    def picky(text):
+        raise ValueError("no thanks")
+
+    with TCPServer(port=0, reply=picky) as server:
+        assert "ValueError: no thanks" in send_tcp("x", port=server.port)
+        assert server.running and "no thanks" in server.log.errors()[0]
+
+
+def test_rerun_on_same_port_and_rebind_after_connections():
+    first = TCPServer(port=0).start()
+    port = first.port
+    assert send_tcp("a", port=port) == "A"  # leaves a connection in TIME_WAIT
+    second = TCPServer(port=port).start()
+    assert not first.running
+    assert send_tcp("b", port=port) == "B"
+    second.stop()
+    third = TCPServer(port=port).start()
+    third.stop()
+
+
+def test_port_taken_by_another_listener_is_explained():
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        with pytest.raises(LabsockError, match="already in use by another program"):
+            TCPServer(port=port).start()
+
+
+def test_stop_closes_open_connections_and_frees_port(labsock_threads):
+    server = TCPServer(port=0).start()
+    sock = connect(server.port)
+    sock.sendall(b"hi\n")
+    read_lines(sock, 1)
+    server.stop()
+    assert labsock_threads() == []
+    assert sock.recv(10) == b""  # the server closed our connection
+    sock.close()
+
+
+def test_connection_events_in_the_log():
+    with TCPServer(port=0) as server:
+        send_tcp("x", port=server.port)
+        log = server.log
+        while log.total < 3 and log.wait(log.total, 5):
+            pass  # each pass waits for the next entry (the disconnect comes after the reply)
+        assert [m.kind for m in log.entries()] == ["connected", "message", "disconnected"]
+        assert log.message_count == 1
+
+
+def test_tcp_client_refuses_multi_line_messages():
+    with pytest.raises(LabsockError, match="one line"):
+        send_tcp("a\nb", port=9)

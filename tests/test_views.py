@@ -1,0 +1,72 @@
+import pytest
+
+pytest.importorskip("ipywidgets")
+
+from labsock import UDPServer, message_box, send_udp  # noqa: E402
+from labsock.log import MessageLog  # noqa: E402
+from labsock.views import LiveView  # noqa: E402
+
+
+def test_log_view_shows_messages_and_ends_with_the_server(labsock_threads):
+    server = UDPServer(port=0).start()
+    view = server.view()
+    send_udp("shown in the view", port=server.port)
+    server.stop()  # the view draws a last picture when the log closes, then its thread ends
+    view._thread.join(5)
+    assert not view._thread.is_alive()
+    assert "shown in the view" in view.widget.value and "SHOWN IN THE VIEW" in view.widget.value
+    assert labsock_threads() == []
+
+
+def test_view_text_repeats_for_notebook_tests():
+    server = UDPServer(port=0).start()
+    bundle = server.view()._repr_mimebundle_()
+    server.stop()
+    assert (
+        bundle["text/plain"]
+        == "<live view of the UDP log: open the notebook in JupyterLab to see it>"
+    )
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def test_redraws_are_bounded_whatever_the_message_rate():
+    log = MessageLog()
+    renders = []
+
+    def render():
+        renders.append(log.total)
+        return str(log.total)
+
+    view = LiveView(log, render, max_rate=10)
+    for i in range(5000):
+        log.append(float(i), ("127.0.0.1", 1), b"x")
+    log.close()
+    view._thread.join(5)
+    # 5000 messages in a burst: a view that redrew per message would render thousands of times
+    assert view.redraws < 50
+    assert view.widget.value == "5000"  # the last picture is complete
+
+
+def test_message_box_sends_and_shows_the_reply():
+    with UDPServer(port=0) as server:
+        box = message_box("udp", port=server.port)
+        outcome = box.send("from the box")
+        assert "'FROM THE BOX'" in outcome and "FROM THE BOX" in box.status.value
+        box.text.value = "clicked"
+        box.button.click()
+        assert server.log.texts() == ["from the box", "clicked"]
+        assert len(box.history) == 2
+
+
+def test_message_box_explains_failure_in_the_widget():
+    box = message_box("tcp", port=9, timeout=0.5)
+    outcome = box.send("nobody home")
+    assert outcome.startswith("error: Nothing is listening")
+    assert "color:#b00" in box.status.value
+
+
+def test_message_box_without_reply():
+    with UDPServer(port=0, reply="none") as server:
+        box = message_box("udp", port=server.port, expect_reply=False)
+        assert "no reply expected" in box.send("hello server")
+        assert server.log.wait_for(1) and server.log.texts() == ["hello server"]
