@@ -49,9 +49,11 @@ def until(condition, timeout=3.0):
     return True
 
 
-def test_counts_past_the_wrap_then_stops_by_itself(server):
+def test_counts_past_the_wrap_then_stops_by_itself(server, labsock_threads):
     client = start_counting(bind_port=0, port=server.port, delay=0, count=130)
     assert client.wait(5)
+    assert f"labsock-count-{client.bind_port}" not in labsock_threads()
+    assert running_counters() == []  # it left the registry by itself
     assert server.log.wait_for(130, 5)
     assert server.log.texts() == counting(130)
     assert {m.port for m in server.log.messages()} == {client.bind_port}
@@ -217,7 +219,7 @@ def test_view_reports_what_the_log_bound_dropped():
     assert "15 came too fast to count" in view.html()
 
 
-def test_live_view_redraws_at_a_bounded_rate(server):
+def test_live_view_redraws_at_a_bounded_rate(server, labsock_threads):
     pytest.importorskip("ipywidgets")
     view = CountingView(server, max_rate=10)
     client = start_counting(bind_port=0, port=server.port, delay=0.0005, count=2000)
@@ -227,6 +229,7 @@ def test_live_view_redraws_at_a_bounded_rate(server):
     server.stop()  # closes the log: the view draws once more and its thread ends
     view._thread.join(2)
     assert not view._thread.is_alive()
+    assert "labsock-counting-view" not in labsock_threads()
     assert 1 <= view.redraws <= 10 * elapsed + 3
     assert "2000 message(s) received" in view._html.value
     bundle = view._repr_mimebundle_()
