@@ -10,6 +10,7 @@ the old one first, so re-running a cell never leaves an orphan sending in the ba
 
 from __future__ import annotations
 
+import errno
 import select
 import socket
 import threading
@@ -19,6 +20,7 @@ from .errors import CONNECTION_REFUSED, CONNECTION_RESET, LabsockError, explain
 from .sockets import bind_port_of, destination
 
 LAP = 100  # numbers go 1..LAP, then back to 1 (as in labsock.sequence)
+NO_BUFFER_SPACE = {errno.ENOBUFS, 55, 105, 10055}  # macOS, Linux, Windows
 
 # Counting clients labsock runs in this process, by bind port (see the module docstring).
 _running: dict[int, CountingClient] = {}
@@ -224,6 +226,10 @@ class CountingClient:
             select.select([], [sock], [], 0.1)
             return False
         except OSError as exc:
+            if _code(exc) in NO_BUFFER_SPACE:
+                # macOS says "no buffer space" where Linux would block: a pause, not a failure.
+                self._stop.wait(0.001)
+                return False
             if _is_refusal(exc):
                 self._note_refusal()
                 return False
@@ -281,9 +287,12 @@ class CountingClient:
         return ClientControls(self)
 
 
+def _code(exc: OSError) -> int | None:
+    return getattr(exc, "winerror", None) or getattr(exc, "errno", None)
+
+
 def _is_refusal(exc: OSError) -> bool:
-    code = getattr(exc, "winerror", None) or getattr(exc, "errno", None)
-    return code in CONNECTION_REFUSED or code in CONNECTION_RESET
+    return _code(exc) in CONNECTION_REFUSED or _code(exc) in CONNECTION_RESET
 
 
 def start_counting(

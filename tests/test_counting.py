@@ -4,6 +4,7 @@ Every server and client here takes a free port (port=0, bind_port=0), so tests c
 notebooks use the lab's fixed ports.
 """
 
+import errno
 import os
 import socket
 import subprocess
@@ -316,3 +317,31 @@ def test_view_table_shows_the_first_clients_and_sums_up_the_rest():
         "2 more clients not shown. All 4: 12 received, 4 missing, 0 duplicates, 0 out of order."
     )
     assert "2 more clients not shown" in view.html()
+
+
+class _NoBufferSpaceOnce:
+    """A socket whose second send fails as macOS does when its buffer is full."""
+
+    def __init__(self, sock):
+        self.sock, self.sends = sock, 0
+
+    def send(self, data):
+        self.sends += 1
+        if self.sends == 2:
+            raise OSError(errno.ENOBUFS, "No buffer space available")
+        return self.sock.send(data)
+
+    def __getattr__(self, name):
+        return getattr(self.sock, name)
+
+
+def test_no_buffer_space_is_a_pause_not_a_failure(server):
+    class Client(CountingClient):
+        def _open(self):
+            return _NoBufferSpaceOnce(super()._open())
+
+    client = Client(bind_port=0, port=server.port, delay=0, count=5).start()
+    assert client.wait(5)
+    assert client.error is None
+    assert server.log.wait_for(5, 2)
+    assert server.log.texts() == counting(5)  # the number that failed was sent again
