@@ -345,3 +345,17 @@ def test_no_buffer_space_is_a_pause_not_a_failure(server):
     assert client.error is None
     assert server.log.wait_for(5, 2)
     assert server.log.texts() == counting(5)  # the number that failed was sent again
+
+
+def test_report_lists_arrivals_in_order_with_names():
+    log = labsock.MessageLog()
+    for i, (port, text) in enumerate([(11000, "1"), (13000, "1"), (11000, "2"), (13000, "2")]):
+        log.append(100.0 + i * 0.25, ("127.0.0.1", port), text.encode())
+    report = counting_report(log, {11000: "c1", 13000: "c2"})
+    assert report.arrivals(3).splitlines() == [
+        "   0.000 s  c1 (127.0.0.1:11000): 1",
+        "   0.250 s  c2 (127.0.0.1:13000): 1",
+        "   0.500 s  c1 (127.0.0.1:11000): 2",
+    ]
+    assert report.arrivals(start=-1) == "   0.750 s  c2 (127.0.0.1:13000): 2"
+    assert counting_report(labsock.MessageLog()).arrivals() == "no messages"
