@@ -58,6 +58,11 @@ def sender_label(sender: Hashable, names: Mapping | None = None) -> str:
     return f"{name} ({address})" if name else address
 
 
+def _cell_style(column: int) -> str:
+    # The client's name reads from the left; the numbers line up on the right.
+    return f"text-align:{'left' if column == 0 else 'right'}; padding:0 0.6em"
+
+
 def _rate_text(rate: float | None) -> str:
     return "-" if rate is None else f"{rate:.1f}/s"
 
@@ -124,14 +129,16 @@ class ClientTable:
 
     def html(self) -> str:
         head = "".join(
-            f'<th title="{html.escape(tip)}" style="text-align:right">{html.escape(h)}</th>'
-            for h, tip in self.headings()
+            f'<th title="{html.escape(tip)}" style="{_cell_style(i)}">{html.escape(h)}</th>'
+            for i, (h, tip) in enumerate(self.headings())
         )
         body = []
         for s, row in zip(self.stats, self.rows(), strict=True):
             # A row with anything missing, duplicated or late is tinted, so it stands out.
             style = "" if s.clean else ' style="background:#fff3cd"'
-            cells = "".join(f'<td style="text-align:right">{html.escape(c)}</td>' for c in row)
+            cells = "".join(
+                f'<td style="{_cell_style(i)}">{html.escape(c)}</td>' for i, c in enumerate(row)
+            )
             body.append(f"<tr{style}>{cells}</tr>")
         if not body:
             return "<p>no messages yet</p>"

@@ -10,6 +10,7 @@ the old one first, so re-running a cell never leaves an orphan sending in the ba
 
 from __future__ import annotations
 
+import errno
 import select
 import socket
 import threading
@@ -19,6 +20,7 @@ from .errors import CONNECTION_REFUSED, CONNECTION_RESET, LabsockError, explain
 from .sockets import bind_port_of, destination
 
 LAP = 100  # numbers go 1..LAP, then back to 1 (as in labsock.sequence)
+NO_BUFFER_SPACE = {errno.ENOBUFS, 55, 105, 10055}  # macOS, Linux, Windows
 
 # Counting clients labsock runs in this process, by bind port (see the module docstring).
 _running: dict[int, CountingClient] = {}
@@ -95,7 +97,12 @@ class CountingClient:
     # -- life cycle ---------------------------------------------------------------------------
 
     def start(self) -> CountingClient:
-        """Bind, then count in a background thread; returns the client. Starts again at 1."""
+        """Bind, then count in a background thread; returns the client.
+
+        A new client starts at 1. Started again after stop(), it carries on from the next number
+        (and sends `count` more), so the server sees one unbroken count rather than a jump back
+        to 1, which would look like lost messages.
+        """
         if self.running:
             return self
         self.bind_port = self._requested_bind_port
@@ -103,8 +110,7 @@ class CountingClient:
             self._stop_clashing()
         self._sock = self._open()
         self.bind_port = self._sock.getsockname()[1]
-        self.sent = self.replies = self.refused = 0
-        self.last_sent = self.error = None
+        self.error = None
         self._stop.clear()
         self._thread = threading.Thread(
             target=self._count_then_close,
@@ -190,12 +196,14 @@ class CountingClient:
 
     def _count(self) -> None:
         sock, stop, delay = self._sock, self._stop, self.delay
-        number = 1
+        number = 1 if self.last_sent is None else self.last_sent % self.lap + 1
+        sent_now = 0
         next_time = time.monotonic()
-        while not stop.is_set() and (self.count is None or self.sent < self.count):
+        while not stop.is_set() and (self.count is None or sent_now < self.count):
             if self._send(sock, number):
                 self.last_sent = number
                 self.sent += 1
+                sent_now += 1
                 number = number % self.lap + 1
             self._read_replies(sock)
             if delay:
@@ -218,6 +226,10 @@ class CountingClient:
             select.select([], [sock], [], 0.1)
             return False
         except OSError as exc:
+            if _code(exc) in NO_BUFFER_SPACE:
+                # macOS says "no buffer space" where Linux would block: a pause, not a failure.
+                self._stop.wait(0.001)
+                return False
             if _is_refusal(exc):
                 self._note_refusal()
                 return False
@@ -275,9 +287,12 @@ class CountingClient:
         return ClientControls(self)
 
 
+def _code(exc: OSError) -> int | None:
+    return getattr(exc, "winerror", None) or getattr(exc, "errno", None)
+
+
 def _is_refusal(exc: OSError) -> bool:
-    code = getattr(exc, "winerror", None) or getattr(exc, "errno", None)
-    return code in CONNECTION_REFUSED or code in CONNECTION_RESET
+    return _code(exc) in CONNECTION_REFUSED or _code(exc) in CONNECTION_RESET
 
 
 def start_counting(

@@ -45,14 +45,30 @@ class CountingReport:
         self.tracker = SequenceTracker(lap=lap)
         self.numbers: dict = {}  # sender -> numbers in arrival order
         self.points = []  # (sender, number, time), for the picture
+        self.received = []  # (time, sender, text) of every message, in the order received
         for m in messages:
             if getattr(m, "kind", MESSAGE) != MESSAGE:
                 continue
+            self.received.append((m.time, m.client, m.text))
             number = parse_number(m.text)
             self.tracker.feed(m.client, number, m.time)
             if number is not None:
                 self.numbers.setdefault(m.client, []).append(number)
                 self.points.append((m.client, number, m.time))
+
+    def arrivals(self, count: int = 10, start: int = 0) -> str:
+        """Messages in the order received, with their senders' names and seconds since the first.
+
+        ``start`` picks where to begin (``-10`` for the last ten).
+        """
+        if not self.received:
+            return "no messages"
+        first = self.received[0][0]
+        chosen = self.received[start:][:count]
+        return "\n".join(
+            f"{when - first:8.3f} s  {sender_label(sender, self.names)}: {text}"
+            for when, sender, text in chosen
+        )
 
     def table(self, rates: bool = True) -> ClientTable:
         """The per-client table; rates=False leaves out the one column that varies run to run."""

@@ -27,6 +27,7 @@ class PingResult:
     book: PingBook
     lines: list[str] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
+    interrupted: bool = False
 
     @property
     def stats(self) -> PingStats:
@@ -46,6 +47,29 @@ class PingResult:
 
     def _repr_html_(self) -> str:
         return f"<pre>{escape(repr(self))}</pre>"
+
+    def plot(self, ax=None):
+        """RTT of each ping; lost ones as red crosses at the bottom. Returns the Axes."""
+        import matplotlib.pyplot as plt  # only here: it costs about half a second to import
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3))
+        pings = sorted(self.book.pings.values(), key=lambda p: p.number)
+        got = [(p.number, p.rtt_ms) for p in pings if p.rtt_ms is not None]
+        lost = [p.number for p in pings if p.rtt_ms is None]
+        if got:
+            ax.plot(*zip(*got, strict=True), "o-", color="tab:blue", ms=4, label="round trip")
+        if lost:
+            ax.plot(lost, [0] * len(lost), "x", color="tab:red", ms=8, mew=2, label="lost")
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("ping number")
+        ax.set_ylabel("RTT (ms)")
+        ax.set_ylim(bottom=0)
+        ax.set_title(self.stats.summary(self.target).splitlines()[1])
+        ax.legend(loc="upper right", fontsize=8)
+        return ax
 
     def flow(self, server_log=None):
         """A flow diagram: request and reply arrows; the server's log gives its side's times."""
@@ -119,28 +143,41 @@ def ping(
 
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.connect((host, port))
-        next_send = time.perf_counter()
-        for number in range(1, count + 1):
-            time.sleep(max(0.0, next_send - time.perf_counter()))
-            next_send = time.perf_counter() + interval
-            text = book.sent(number, clock())
-            try:
-                sock.send(text.encode())
-            except OSError as exc:
-                raise explain(exc, action="send", proto="udp", host=host, port=port) from None
-            deadline = time.perf_counter() + timeout
-            answered = _wait_for_reply(sock, book, number, deadline, clock, report, target)
-            if not answered:
-                book.timed_out(number)
-                report(
-                    {"event": "timeout", "seq": number},
-                    f"ping {number}: no reply within {timeout:g} s",
-                )
+        try:
+            _run(sock, book, count, timeout, interval, clock, report, target, host, port)
+        except KeyboardInterrupt:
+            # Like ping: Ctrl+C (or Interrupt in Jupyter) stops, and the figures so far stand.
+            result.interrupted = True
+            for p in book.pings.values():
+                if p.rtt_ms is None:
+                    book.timed_out(p.number)
     return result
 
 
-def _wait_for_reply(sock, book, number, deadline, clock, report, target) -> bool:
-    """Read replies until ping `number` is answered or its deadline passes."""
+def _run(sock, book, count, timeout, interval, clock, report, target, host, port) -> None:
+    next_send = time.perf_counter()
+    for number in range(1, count + 1):
+        time.sleep(max(0.0, next_send - time.perf_counter()))
+        next_send = time.perf_counter() + interval
+        text = book.sent(number, clock())
+        try:
+            sock.send(text.encode())
+        except OSError as exc:
+            raise explain(exc, action="send", proto="udp", host=host, port=port) from None
+        deadline = time.perf_counter() + timeout
+        answered = _wait_for_reply(sock, book, number, deadline, clock, report, target)
+        if not answered:
+            book.timed_out(number)
+        if answered is False:  # None: refused, and already said so
+            report(
+                {"event": "timeout", "seq": number},
+                f"ping {number}: no reply within {timeout:g} s",
+            )
+
+
+def _wait_for_reply(sock, book, number, deadline, clock, report, target) -> bool | None:
+    """Read replies until ping `number` is answered (True) or its deadline passes (False);
+    None when the system said nothing listens there."""
     while True:
         left = deadline - time.perf_counter()
         if left <= 0:
@@ -159,7 +196,7 @@ def _wait_for_reply(sock, book, number, deadline, clock, report, target) -> bool
                     f"ping {number}: nothing listening at {target} (port closed)",
                 )
                 time.sleep(max(0.0, deadline - time.perf_counter()))
-                return False
+                return None
             raise explain(exc, action="receive", proto="udp", host=target, port=None) from None
         kind, ping_ = book.reply(data.decode("utf-8", "replace"), clock())
         if kind == "reply":

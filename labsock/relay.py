@@ -183,6 +183,12 @@ class UDPRelay(RelayBase):
             text += f"\n{len(self.problems)} problem(s), the last: {self.problems[-1]}"
         return text
 
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        table = f"<pre>{escape(self.table())}</pre>" if self._sessions else ""
+        return f"<pre>{escape(repr(self))}</pre>{table}"
+
     # -- what students and tests read -----------------------------------------------------------
     def counts(self, direction: str = "forward") -> Counts:
         """What the relay did in one direction, all clients together."""

@@ -62,7 +62,16 @@ class Timeline:
 
     def plot(self, ax=None, title: str | None = "Numbers as they arrived"):
         """Draw number against arrival time, one colour a client; returns the matplotlib Axes."""
-        import matplotlib.pyplot as plt  # here, not at import: it takes about half a second
+        try:
+            import matplotlib.pyplot as plt  # here, not at import: it takes about half a second
+        except ImportError:
+            from .errors import LabsockError
+
+            raise LabsockError(
+                "Drawing needs the matplotlib package: run `pip install -r requirements.txt` (or "
+                "`pip install matplotlib`), then restart the kernel. Meanwhile, print(timeline) "
+                "draws the same picture as text."
+            ) from None
 
         if ax is None:
             _, ax = plt.subplots(figsize=(9, 4))

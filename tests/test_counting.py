@@ -4,6 +4,7 @@ Every server and client here takes a free port (port=0, bind_port=0), so tests c
 notebooks use the lab's fixed ports.
 """
 
+import errno
 import os
 import socket
 import subprocess
@@ -49,9 +50,11 @@ def until(condition, timeout=3.0):
     return True
 
 
-def test_counts_past_the_wrap_then_stops_by_itself(server):
+def test_counts_past_the_wrap_then_stops_by_itself(server, labsock_threads):
     client = start_counting(bind_port=0, port=server.port, delay=0, count=130)
     assert client.wait(5)
+    assert f"labsock-count-{client.bind_port}" not in labsock_threads()
+    assert running_counters() == []  # it left the registry by itself
     assert server.log.wait_for(130, 5)
     assert server.log.texts() == counting(130)
     assert {m.port for m in server.log.messages()} == {client.bind_port}
@@ -87,13 +90,18 @@ def test_stop_does_not_wait_for_the_delay(server):
     assert time.monotonic() - start < 1.0
 
 
-def test_restart_counts_from_one_again(server):
-    client = start_counting(bind_port=0, port=server.port, delay=0, count=3)
+def test_start_after_stop_carries_on_the_count(server):
+    client = start_counting(bind_port=0, port=server.port, delay=0, count=60)
     assert client.wait(5)
-    client.start()
+    client.start()  # another 60, from 61: across the wrap, and nothing looks lost
     assert client.wait(5)
-    assert server.log.wait_for(6, 2)
-    assert server.log.texts() == ["1", "2", "3", "1", "2", "3"]
+    assert server.log.wait_for(120, 2)
+    assert server.log.texts() == counting(120)
+    assert (client.sent, client.last_sent) == (120, 20)
+    report = counting_report(server)
+    assert report.tracker.stats(f"127.0.0.1:{client.bind_port}").clean
+    fresh = start_counting(bind_port=0, port=server.port, delay=0, count=2)
+    assert fresh.wait(5) and fresh.last_sent == 2  # a new client starts at 1
 
 
 def test_a_taken_bind_port_is_a_clear_error(server):
@@ -212,7 +220,7 @@ def test_view_reports_what_the_log_bound_dropped():
     assert "15 came too fast to count" in view.html()
 
 
-def test_live_view_redraws_at_a_bounded_rate(server):
+def test_live_view_redraws_at_a_bounded_rate(server, labsock_threads):
     pytest.importorskip("ipywidgets")
     view = CountingView(server, max_rate=10)
     client = start_counting(bind_port=0, port=server.port, delay=0.0005, count=2000)
@@ -222,6 +230,7 @@ def test_live_view_redraws_at_a_bounded_rate(server):
     server.stop()  # closes the log: the view draws once more and its thread ends
     view._thread.join(2)
     assert not view._thread.is_alive()
+    assert "labsock-counting-view" not in labsock_threads()
     assert 1 <= view.redraws <= 10 * elapsed + 3
     assert "2000 message(s) received" in view._html.value
     bundle = view._repr_mimebundle_()
@@ -308,3 +317,45 @@ def test_view_table_shows_the_first_clients_and_sums_up_the_rest():
         "2 more clients not shown. All 4: 12 received, 4 missing, 0 duplicates, 0 out of order."
     )
     assert "2 more clients not shown" in view.html()
+
+
+class _NoBufferSpaceOnce:
+    """A socket whose second send fails as macOS does when its buffer is full."""
+
+    def __init__(self, sock):
+        self.sock, self.sends = sock, 0
+
+    def send(self, data):
+        self.sends += 1
+        if self.sends == 2:
+            raise OSError(errno.ENOBUFS, "No buffer space available")
+        return self.sock.send(data)
+
+    def __getattr__(self, name):
+        return getattr(self.sock, name)
+
+
+def test_no_buffer_space_is_a_pause_not_a_failure(server):
+    class Client(CountingClient):
+        def _open(self):
+            return _NoBufferSpaceOnce(super()._open())
+
+    client = Client(bind_port=0, port=server.port, delay=0, count=5).start()
+    assert client.wait(5)
+    assert client.error is None
+    assert server.log.wait_for(5, 2)
+    assert server.log.texts() == counting(5)  # the number that failed was sent again
+
+
+def test_report_lists_arrivals_in_order_with_names():
+    log = labsock.MessageLog()
+    for i, (port, text) in enumerate([(11000, "1"), (13000, "1"), (11000, "2"), (13000, "2")]):
+        log.append(100.0 + i * 0.25, ("127.0.0.1", port), text.encode())
+    report = counting_report(log, {11000: "c1", 13000: "c2"})
+    assert report.arrivals(3).splitlines() == [
+        "   0.000 s  c1 (127.0.0.1:11000): 1",
+        "   0.250 s  c2 (127.0.0.1:13000): 1",
+        "   0.500 s  c1 (127.0.0.1:11000): 2",
+    ]
+    assert report.arrivals(start=-1) == "   0.750 s  c2 (127.0.0.1:13000): 2"
+    assert counting_report(labsock.MessageLog()).arrivals() == "no messages"

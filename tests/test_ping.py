@@ -188,3 +188,50 @@ def test_ping_to_a_closed_port_reports_loss_not_a_traceback():
         port = server.port
     result = ping(port=port, count=2, timeout=0.2, interval=0)
     assert result.stats.received == 0 and result.stats.loss == 1.0
+
+
+def test_interrupted_ping_still_reports_what_it_has():
+    import os
+    import signal
+
+    with UDPServer(port=0, reply="echo") as server:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "labsock",
+                "ping",
+                "--port",
+                str(server.port),
+                "--count",
+                "100",
+                "--interval",
+                "0.05",
+                "--json",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        first = json.loads(proc.stdout.readline())  # a reply: the pinger is running
+        assert first["event"] == "reply"
+        os.kill(proc.pid, signal.SIGINT)
+        out, _ = proc.communicate(timeout=10)
+    last = json.loads(out.strip().splitlines()[-1])
+    assert proc.returncode == 0
+    assert 1 <= last["sent"] < 100 and last["received"] >= 1
+
+
+def test_ping_result_plots_rtts_and_losses_without_a_display():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from labsock.ping import PingResult
+
+    book = PingBook()
+    t1 = book.sent(1, 0.0)
+    book.sent(2, 1.0)
+    book.timed_out(2)
+    book.reply(t1, 0.004)
+    ax = PingResult("127.0.0.1:12000", book).plot()
+    assert ax.get_title() == "2 sent, 1 received, 50% lost"
+    assert [tuple(line.get_xdata()) for line in ax.get_lines()] == [(1,), (2,)]

@@ -69,7 +69,27 @@ def run(args) -> int:
     def stop(signum, frame):
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, stop)
+    # Everything after start() sits in the try: a SIGTERM at any point still stops the relay and
+    # prints its counts (a KeyboardInterrupt escaping before the try would exit with 130).
+    try:
+        signal.signal(signal.SIGTERM, stop)
+        _announce(args, relay, network)
+        deadline = None if args.seconds is None else time.monotonic() + args.seconds
+        while deadline is None or time.monotonic() < deadline:
+            time.sleep(0.2)  # short sleeps keep Ctrl+C prompt on Windows
+    except KeyboardInterrupt:
+        pass
+    finally:
+        relay.stop()
+    counts = {d: relay.counts(d).as_dict() for d in ("forward", "backward")}
+    if args.json:
+        print(json.dumps({"event": "stopped", **counts}), flush=True)
+    else:
+        print(relay.table(), flush=True)
+    return 0
+
+
+def _announce(args, relay, network) -> None:
     if args.json:
         first = {
             "event": "listening",
@@ -86,17 +106,3 @@ def run(args) -> int:
             f"each direction: {network.describe()}. Press Ctrl+C to stop.",
             flush=True,
         )
-    deadline = None if args.seconds is None else time.monotonic() + args.seconds
-    try:
-        while deadline is None or time.monotonic() < deadline:
-            time.sleep(0.2)  # short sleeps keep Ctrl+C prompt on Windows
-    except KeyboardInterrupt:
-        pass
-    finally:
-        relay.stop()
-    counts = {d: relay.counts(d).as_dict() for d in ("forward", "backward")}
-    if args.json:
-        print(json.dumps({"event": "stopped", **counts}), flush=True)
-    else:
-        print(relay.table(), flush=True)
-    return 0

@@ -66,49 +66,52 @@ def _report(args, message) -> None:
 
 def run(args) -> int:
     kind = UDPServer if args.proto == "udp" else TCPServer
-    server = kind(args.host, args.port, args.reply).start()
+    server = kind(args.host, args.port, args.reply)
     _stop_on_sigterm()
-    # From here on a SIGTERM (or Ctrl+C) is a clean stop, even one that comes right after the
-    # listening line, before the loop has begun.
-    try:
-        listening = {
-            "event": "listening",
-            "proto": args.proto,
-            "host": server.host,
-            "port": server.port,
-        }
-        _say(
-            args,
-            listening,
-            f"{args.proto.upper()} server listening on {server.host}:{server.port} "
-            f"(reply: {args.reply}). Press Ctrl+C to stop.",
-        )
-        if not (args.json or args.quiet or server.host.startswith("127.")):
-            from ..partner import sharing  # what the partner types, and what the firewall asks
-
-            print(sharing(server), flush=True)
-        deadline = None if args.seconds is None else time.monotonic() + args.seconds
-        cursor = received = 0
-        while args.count is None or received < args.count:
-            wait = 0.5  # short waits keep Ctrl+C prompt on Windows, where a long wait ignores it
-            if deadline is not None:
-                wait = min(wait, deadline - time.monotonic())
-                if wait <= 0:
-                    break
-            server.log.wait(cursor, wait)
-            entries, new_cursor = server.log.since(cursor)
-            skipped = new_cursor - cursor - len(entries)
-            cursor = new_cursor
-            if skipped and not args.quiet:
-                print(f"({skipped} entries came too fast to show)", file=sys.stderr, flush=True)
-            for message in entries:
-                if args.count is not None and received >= args.count:
-                    break
-                received += message.kind == MESSAGE
-                if not args.quiet:
-                    _report(args, message)
+    try:  # from here on, Ctrl+C or SIGTERM at any moment ends in a clean stop and status 0
+        server.start()
+        _serve(args, server)
     except KeyboardInterrupt:
         pass
     finally:
         server.stop()
     return 0
+
+
+def _serve(args, server) -> None:
+    listening = {
+        "event": "listening",
+        "proto": args.proto,
+        "host": server.host,
+        "port": server.port,
+    }
+    _say(
+        args,
+        listening,
+        f"{args.proto.upper()} server listening on {server.host}:{server.port} "
+        f"(reply: {args.reply}). Press Ctrl+C to stop.",
+    )
+    if not (args.json or args.quiet or server.host.startswith("127.")):
+        from ..partner import sharing  # what the partner types, and what the firewall asks
+
+        print(sharing(server), flush=True)
+    deadline = None if args.seconds is None else time.monotonic() + args.seconds
+    cursor = received = 0
+    while args.count is None or received < args.count:
+        wait = 0.5  # short waits keep Ctrl+C prompt on Windows, where a long wait ignores it
+        if deadline is not None:
+            wait = min(wait, deadline - time.monotonic())
+            if wait <= 0:
+                break
+        server.log.wait(cursor, wait)
+        entries, new_cursor = server.log.since(cursor)
+        skipped = new_cursor - cursor - len(entries)
+        cursor = new_cursor
+        if skipped and not args.quiet:
+            print(f"({skipped} entries came too fast to show)", file=sys.stderr, flush=True)
+        for message in entries:
+            if args.count is not None and received >= args.count:
+                break
+            received += message.kind == MESSAGE
+            if not args.quiet:
+                _report(args, message)
