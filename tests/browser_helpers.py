@@ -448,20 +448,29 @@ def click_each_send(page, message_for, timeout_ms: int = 10_000) -> list[tuple[s
             continue
         button.click()
         # No reply in time: the caller asserts on the text the cell shows.
-        with contextlib.suppress(AssertionError):
-            expect(outputs).to_contain_text(expected, timeout=timeout_ms)
-        results.append((message, outputs.inner_text()))
+        results.append((message, wait_for_match(page, outputs, expected, timeout_ms)))
     return results
 
 
-def cell_output_text(page, index: int, expected, timeout_ms: int = 5_000) -> str:
-    """The output text of cell `index`, once it shows `expected` (or the timeout passed)."""
-    from playwright.sync_api import expect
+def wait_for_match(page, locator, pattern, timeout_ms: int = 5_000) -> str:
+    """The locator's text as the student sees it (innerText, one line per block), once the
+    Python regex `pattern` matches it or the timeout has passed.
 
+    Not Playwright's to_contain_text: it matches textContent, where "last 30" and "390 messages"
+    from two lines run together into "last 30390 messages".
+    """
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        text = locator.inner_text()
+        if pattern.search(text) or time.monotonic() > deadline:
+            return text
+        page.wait_for_timeout(100)  # lets the page run; the widgets redraw up to 10 times a second
+
+
+def cell_output_text(page, index: int, pattern, timeout_ms: int = 5_000) -> str:
+    """The output text of cell `index`, once it matches pattern (or the timeout passed)."""
     outputs = page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-Cell-outputWrapper")
-    with contextlib.suppress(AssertionError):
-        expect(outputs).to_contain_text(expected, timeout=timeout_ms)
-    return outputs.inner_text()
+    return wait_for_match(page, outputs, pattern, timeout_ms)
 
 
 def drive_notebook(
