@@ -6,8 +6,6 @@ the boundaries back. labsock's TCP server and client use newline framing: a mess
 
 from __future__ import annotations
 
-import struct
-
 # A line longer than this without a newline is refused rather than buffered without end.
 MAX_LINE = 65_536
 
@@ -74,7 +72,9 @@ def frame_line(text_or_bytes) -> bytes:
 # Each message goes out as a 4-byte big-endian length, then its bytes. The receiver knows exactly
 # where each message ends, whatever bytes it holds (newlines included), which newline framing
 # can't promise.
-LENGTH_HEADER = struct.Struct("!I")  # network byte order, so every machine reads the same length
+# Network byte order (big-endian), so every machine reads the same length. int.to_bytes rather
+# than the struct module, which would add its import to every `import labsock`.
+HEADER_SIZE = 4
 MAX_FRAME = 65_536
 
 
@@ -91,7 +91,7 @@ def frame_length_prefixed(payload: bytes | str, max_size: int = MAX_FRAME) -> by
             f"This message is {len(payload)} bytes; the limit is {max_size}. "
             "Send it in smaller parts, or raise max_size on both ends."
         )
-    return LENGTH_HEADER.pack(len(payload)) + payload
+    return len(payload).to_bytes(HEADER_SIZE, "big") + payload
 
 
 class LengthSplitter:
@@ -104,18 +104,18 @@ class LengthSplitter:
     def feed(self, data: bytes) -> list[bytes]:
         self._buffer += data
         messages = []
-        while len(self._buffer) >= LENGTH_HEADER.size:
-            (length,) = LENGTH_HEADER.unpack_from(self._buffer)
+        while len(self._buffer) >= HEADER_SIZE:
+            length = int.from_bytes(self._buffer[:HEADER_SIZE], "big")
             if length > self.max_size:
                 # Checked before the body arrives: a bad length must not make us buffer gigabytes.
                 raise FrameTooLarge(
                     f"The other side announced a {length}-byte message; the limit is "
                     f"{self.max_size}. Is it really sending length-prefixed messages?"
                 )
-            end = LENGTH_HEADER.size + length
+            end = HEADER_SIZE + length
             if len(self._buffer) < end:
                 break
-            messages.append(bytes(self._buffer[LENGTH_HEADER.size : end]))
+            messages.append(bytes(self._buffer[HEADER_SIZE:end]))
             del self._buffer[:end]
         return messages
 
