@@ -77,18 +77,25 @@ def raw_seconds(count: int) -> float:
     return done[0]
 
 
+class HeldUDPServer(labsock.UDPServer):
+    """A labsock UDP server whose thread waits for go before it takes its first datagram."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.go = threading.Event()
+
+    def _serve(self):
+        self.go.wait()
+        super()._serve()
+
+
 def labsock_seconds(count: int) -> float:
-    server = labsock.UDPServer(port=0, reply="none", log_size=count + 10).start()
-    held = server.log._lock  # private, on purpose: the only way to hold the server at its append
-    held.acquire()
-    try:
-        fill(server.port, count)
-        start = time.time()
-    finally:
-        held.release()
-    # Not log.wait_for: a waiting thread is woken at every append, and those wake-ups would cost
-    # the server more than its own work. An idle notebook kernel does not wait like that; the
-    # time comes from the server's own stamp on the last datagram instead.
+    server = HeldUDPServer(port=0, reply="none", log_size=count + 10).start()
+    fill(server.port, count)
+    start = time.time()
+    server.go.set()
+    # Polled, not log.wait_for, so that no waiting reader shares the CPU with the server; the time
+    # comes from the server's own stamp on the last datagram, not from this loop.
     deadline = time.monotonic() + 30
     while server.log.message_count < count + 1 and time.monotonic() < deadline:
         time.sleep(0.002)

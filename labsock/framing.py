@@ -33,6 +33,11 @@ class LineSplitter:
     def feed(self, data: bytes) -> list[bytes]:
         """The lines completed by data. Raises LineTooLong (with the good lines before the long
         one in .lines) when a line grows past max_line."""
+        if data and not self._buffer and data.find(b"\n") == len(data) - 1:
+            # The usual case, one whole line in one read: no buffer copy, no split.
+            if len(data) - 1 > self.max_line:
+                raise LineTooLong([], len(data) - 1)
+            return [data[:-2] if data.endswith(b"\r\n") else data[:-1]]
         self._buffer += data
         if b"\n" not in data:
             if len(self._buffer) > self.max_line:

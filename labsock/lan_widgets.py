@@ -54,6 +54,9 @@ class ServerPanel:
         if self.switch.value != on:
             self.switch.value = on  # runs this method again through the observer
             return self.server
+        if old.running and (old.host == "0.0.0.0") == on:
+            self._show_sharing()  # already listening where asked: keep the server and its log
+            return old
         try:
             self.server = partner.serve_for_partner(
                 old.protocol, old.port, let_others_connect=on, reply=old.reply

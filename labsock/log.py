@@ -8,6 +8,7 @@ Message objects only when someone reads them.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import deque
@@ -24,10 +25,11 @@ def readable(data: bytes) -> str:
 class Message:
     """One log entry, read side: what arrived, from whom, when, and what the server did."""
 
-    __slots__ = ("time", "ip", "port", "data", "reply", "error", "kind", "name")
+    __slots__ = ("index", "time", "ip", "port", "data", "reply", "error", "kind", "name")
 
     def __init__(self, entry: tuple, names: dict | None = None):
-        self.time, (self.ip, self.port), self.data, self.reply, self.error, self.kind = entry
+        self.index, self.time, address, self.data, self.reply, self.error, self.kind = entry
+        self.ip, self.port = address
         self.name = names.get(self.port) if names else None
 
     @property
@@ -76,54 +78,94 @@ class Message:
         return f"<Message {self.clock()} {self.line()}>"
 
 
+# Larger than any total a log reaches: "no reader is waiting".
+_NOBODY = 1 << 62
+
+
 class MessageLog:
     """A thread-safe, bounded record of what a server received.
 
     total counts every entry ever appended, so a reader can keep a cursor (a previous total) and
     ask only for what is new with since(cursor), however many entries the bound has dropped.
+
+    One thread writes (the server's); any number read. The write takes no lock, because it runs for
+    every datagram: each entry carries its own number, and readers copy the entries in one C-level
+    call, which no append can interleave with, then keep the numbers they asked for.
     """
 
     def __init__(self, maxlen: int = 10_000, names: dict | None = None):
         self.maxlen = maxlen
         self.names = dict(names or {})
-        self.total = 0
         self.closed = False
         self._entries: deque = deque(maxlen=maxlen)
-        self._lock = threading.Lock()
-        self._waiters: list[threading.Event] = []
+        self._numbers = itertools.count()
         self._events = 0
+        self._lock = threading.Lock()  # guards the waiters only
+        self._waiters: list[tuple[int, threading.Event]] = []
+        # The entry number at which some reader must be woken (its target total - 1).
+        self.wake_at = _NOBODY
 
-    # -- writing (server threads) -------------------------------------------------------------
+    @property
+    def total(self) -> int:
+        """How many entries were ever appended: the newest one's number + 1."""
+        try:
+            return self._entries[-1][0] + 1
+        except IndexError:
+            return 0
+
+    # -- writing (the server's thread) ----------------------------------------------------------
+
+    def writer(self):
+        """(numbers, push) for a server's hot loop, which writes entries inline:
+
+            number = next(numbers)
+            push((number, when, address, data, reply, error, MESSAGE))
+            if number >= log.wake_at:
+                log.wake()
+
+        (append() does exactly this, at the price of a method call per message.)
+        """
+        return self._numbers, self._entries.append
 
     def append(self, when, address, data, reply=None, error=None) -> None:
-        """Log one received message (the per-message hot path of every server)."""
-        with self._lock:
-            self._entries.append((when, address, data, reply, error, MESSAGE))
-            self.total += 1
-            if self._waiters:
-                self._wake()
+        """Log one received message."""
+        number = next(self._numbers)
+        self._entries.append((number, when, address, data, reply, error, MESSAGE))
+        # The entry is visible before wake_at is read, and wait() sets wake_at before it reads
+        # total: one of the two always sees the other, so no reader sleeps through its message.
+        if number >= self.wake_at:
+            self.wake()
 
     def add_event(self, when, address, kind, error=None) -> None:
         """Log a connection event or an error (not a message)."""
-        with self._lock:
-            self._entries.append((when, address, b"", None, error, kind))
-            # Count the event before the total: a reader without the lock may then undercount
-            # messages for an instant, never overcount them.
-            self._events += 1
-            self.total += 1
-            if self._waiters:
-                self._wake()
+        number = next(self._numbers)
+        # Count the event before it shows: a reader may then undercount messages for an
+        # instant, never overcount them.
+        self._events += 1
+        self._entries.append((number, when, address, b"", None, error, kind))
+        if number >= self.wake_at:
+            self.wake()
 
     def close(self) -> None:
         """Called when the server stops: wakes every reader so none waits for nothing."""
-        with self._lock:
-            self.closed = True
-            self._wake()
+        self.closed = True
+        self.wake()
 
-    def _wake(self) -> None:
-        for event in self._waiters:
-            event.set()
-        self._waiters.clear()
+    def wake(self) -> None:
+        """Wake the readers whose wait is over (called by the writer when it reaches wake_at)."""
+        with self._lock:
+            total, closed = self.total, self.closed
+            waiting = []
+            for target, event in self._waiters:
+                if total >= target or closed:
+                    event.set()
+                else:
+                    waiting.append((target, event))
+            self._set_waiters(waiting)
+
+    def _set_waiters(self, waiters: list) -> None:
+        self._waiters = waiters
+        self.wake_at = min((target for target, _ in waiters), default=_NOBODY + 1) - 1
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -134,17 +176,16 @@ class MessageLog:
 
     def wait(self, after: int, timeout: float | None = None) -> bool:
         """Block until total > after or the log is closed; False if timeout came first."""
+        target = after + 1
+        event = threading.Event()
         with self._lock:
-            if self.total > after or self.closed:
-                return True
-            event = threading.Event()
-            self._waiters.append(event)
-        if event.wait(timeout):
-            return True
+            self._waiters.append((target, event))
+            self.wake_at = min(self.wake_at, target - 1)
+        # Checked after registering: an append before it shows here, one after it wakes us.
+        reached = self.total >= target or self.closed or event.wait(timeout)
         with self._lock:
-            if event in self._waiters:
-                self._waiters.remove(event)
-            return self.total > after
+            self._set_waiters([(t, e) for t, e in self._waiters if e is not event])
+        return reached or self.total >= target or self.closed
 
     def wait_for(self, count: int, timeout: float = 5.0) -> bool:
         """Block until at least count messages are logged; False after timeout seconds."""
@@ -152,12 +193,40 @@ class MessageLog:
         while True:
             # Read total before the count: an append in between then wakes wait() at once.
             seen = self.total
-            if self.message_count >= count:
+            missing = count - self.message_count
+            if missing <= 0:
                 return True
             remaining = deadline - time.monotonic()
             if remaining <= 0 or self.closed:
                 return False
-            self.wait(seen, remaining)
+            # Each message adds one to total: sleep until it could be enough, not at every one.
+            self.wait(seen + missing - 1, remaining)
+
+    def _copy(self, newest: int | None = None) -> list[tuple]:
+        """The newest entries (all when newest is None), oldest first, as one consistent copy."""
+        while True:
+            try:
+                if newest is None:
+                    return list(self._entries)
+                raw = list(islice(reversed(self._entries), newest))
+            except RuntimeError:  # appended to during the copy (free-threaded Python): again
+                continue
+            raw.reverse()
+            return raw
+
+    def _from(self, cursor: int) -> list[tuple]:
+        """Entries numbered cursor or later that the bound still keeps, oldest first."""
+        want = max(self.total - cursor, 0) + 1  # one more, to see where the gap ends
+        while True:
+            raw = self._copy(want)
+            # Complete when the copy reaches back before cursor, or holds all that is kept.
+            if len(raw) < want or raw[0][0] < cursor:
+                break
+            want *= 2  # more arrived while we looked
+        skip = 0
+        while skip < len(raw) and raw[skip][0] < cursor:
+            skip += 1
+        return raw[skip:]
 
     def since(self, cursor: int) -> tuple[list[Message], int]:
         """Entries appended after cursor (a previous total), and the new cursor.
@@ -165,17 +234,12 @@ class MessageLog:
         Entries the bound has already dropped are skipped: the count of them is
         new_cursor - cursor - len(entries).
         """
-        with self._lock:
-            total = self.total
-            new = min(total - cursor, len(self._entries))
-            raw = list(islice(reversed(self._entries), new)) if new > 0 else []
-        raw.reverse()
-        return [Message(e, self.names) for e in raw], total
+        raw = self._from(cursor)
+        new_cursor = raw[-1][0] + 1 if raw else max(cursor, 0)
+        return [Message(e, self.names) for e in raw], new_cursor
 
     def entries(self) -> list[Message]:
-        with self._lock:
-            raw = list(self._entries)
-        return [Message(e, self.names) for e in raw]
+        return [Message(e, self.names) for e in self._copy()]
 
     def messages(self) -> list[Message]:
         return [m for m in self.entries() if m.kind == MESSAGE]

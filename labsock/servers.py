@@ -20,7 +20,7 @@ import threading
 import time
 
 from .framing import MAX_LINE, LineSplitter, LineTooLong
-from .log import CONNECTED, DISCONNECTED, ERROR, MessageLog, readable
+from .log import CONNECTED, DISCONNECTED, ERROR, MESSAGE, MessageLog, readable
 from .replies import as_reply_bytes, describe_failure, none, reply_function
 from .sockets import (
     UDP_MAX_PAYLOAD,
@@ -212,10 +212,12 @@ class UDPServer(Server):
 
     def _serve(self) -> None:
         # A blocking recvfrom, woken by a datagram at stop(): as fast as a plain loop, and no
-        # polling. Locals keep the per-datagram work to a few attribute lookups.
+        # polling. Locals, and log entries written inline (MessageLog.writer), keep the work per
+        # datagram close to the textbook loop's.
         recvfrom = self._sock.recvfrom
         sendto = self._sock.sendto
-        append = self.log.append
+        log = self.log
+        numbers, push = log.writer()
         now = time.time
         answer = self._answer
         silent = self.reply is none
@@ -236,16 +238,21 @@ class UDPServer(Server):
                 return
             when = now()
             if silent:
-                append(when, client, data)
+                number = next(numbers)
+                push((number, when, client, data, None, None, MESSAGE))
+            else:
+                out, reply_text, error = answer(data)
+                # Logged before replying: once a client has its reply, the message is in the log.
+                number = next(numbers)
+                push((number, when, client, data, reply_text, error, MESSAGE))
+            if number >= log.wake_at:
+                log.wake()
+            if silent or out is None:
                 continue
-            out, reply_text, error = answer(data)
-            # Log before replying: once a client has its reply, the message is in the log.
-            append(when, client, data, reply_text, error)
-            if out is not None:
-                try:
-                    sendto(out, client)
-                except OSError as exc:
-                    self.log.add_event(now(), client, ERROR, f"reply not sent: {exc}")
+            try:
+                sendto(out, client)
+            except OSError as exc:
+                log.add_event(now(), client, ERROR, f"reply not sent: {exc}")
 
     def _wake(self) -> None:
         target = "127.0.0.1" if self.host == ANY else self.host
@@ -349,9 +356,12 @@ class TCPServer(Server):
         when = time.time()
         if not data:
             last = conn.lines.finish()
-            if last is not None:  # the end of the stream ends the last line too
+            if last is not None and data is not None:  # a clean end ends the last line too
                 self._handle(conn, when, last)
                 self._flush(conn)
+            elif last is not None:  # kept, but marked: a reset may have cut it anywhere
+                cut = "incomplete: the connection was reset before this line ended"
+                self.log.append(when, conn.client, last, None, cut)
             self._drop(conn, "closed" if data is not None else "reset")
             return
         try:

@@ -48,3 +48,16 @@ def test_frame_line_adds_exactly_one_newline():
     assert frame_line("hi") == b"hi\n"
     assert frame_line(b"hi\n") == b"hi\n"
     assert frame_line("é") == "é\n".encode()
+
+
+def test_one_whole_line_per_read_takes_the_short_way_with_the_same_result():
+    lines = LineSplitter(max_line=5)
+    assert lines.feed(b"abc\n") == [b"abc"]
+    assert lines.feed(b"abc\r\n") == [b"abc"]
+    assert lines.feed(b"\n") == [b""]
+    with pytest.raises(LineTooLong):
+        lines.feed(b"abcdefgh\n")
+
+
+def test_an_empty_read_gives_no_line():
+    assert LineSplitter().feed(b"") == []

@@ -164,6 +164,20 @@ def test_server_panel_starts_on_loopback_and_shows_what_to_do(labsock_threads):
     assert labsock_threads() == []  # the server and its live view are gone
 
 
+def test_server_panel_switch_off_when_already_off_keeps_the_server_and_its_log():
+    pytest.importorskip("ipywidgets")
+    from labsock.lan_widgets import ServerPanel
+
+    panel = ServerPanel(port=0, addresses=MINE)
+    try:
+        first = panel.server
+        send_to_partner("kept", "127.0.0.1", first.port)
+        assert panel.let_others_connect(False) is first and first.running
+        assert first.log.texts() == ["kept"]
+    finally:
+        panel.stop()
+
+
 def test_sharing_without_a_lan_address_says_connect_once():
     only_loopback = label_all([Interface("lo", "127.0.0.1", 8)])
     text = str(Sharing("udp", "0.0.0.0", 12000, only_loopback, LINUX, "/usr/bin/python3"))

@@ -88,3 +88,46 @@ def test_text_and_html_views_show_messages():
     assert "127.0.0.1:9: <b>hi</b>  -> <B>HI</B>" in repr(log)
     html = log._repr_html_()
     assert "&lt;b&gt;hi&lt;/b&gt;" in html and "<b>hi</b>" not in html
+
+
+def test_wait_for_sleeps_until_enough_could_have_arrived():
+    log = MessageLog()
+    woken = threading.Event()
+    result = []
+
+    def reader():
+        result.append(log.wait_for(100, timeout=10))
+        woken.set()
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    for i in range(99):
+        log.append(float(i), ("127.0.0.1", 1), b"x")
+    # 99 of 100: the reader must still be waiting
+    assert not woken.wait(0.05) and result == []
+    log.append(99.0, ("127.0.0.1", 1), b"x")
+    thread.join(10)
+    assert result == [True]
+
+
+def test_since_is_consistent_while_a_writer_appends():
+    log = MessageLog(maxlen=500)
+    done = threading.Event()
+
+    def writer():
+        for i in range(20_000):
+            log.append(float(i), ("127.0.0.1", 1), str(i).encode())
+        done.set()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    cursor, seen, dropped = 0, [], 0
+    while not (done.is_set() and cursor == log.total):
+        entries, new_cursor = log.since(cursor)
+        dropped += new_cursor - cursor - len(entries)
+        seen += [int(m.text) for m in entries]
+        cursor = new_cursor
+    thread.join()
+    # every number either seen once, in order, or counted as dropped by the bound
+    assert seen == sorted(set(seen)) and len(seen) + dropped == 20_000
+    assert all(m.index == int(m.text) for m in log.messages())

@@ -150,3 +150,17 @@ def test_connection_events_in_the_log():
 def test_tcp_client_refuses_multi_line_messages():
     with pytest.raises(LabsockError, match="one line"):
         send_tcp("a\nb", port=9)
+
+
+def test_reset_mid_line_keeps_the_bytes_marked_incomplete():
+    with TCPServer(port=0) as server:
+        sock = connect(server.port)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        sock.sendall(b"whole\nhalf a li")
+        assert server.log.wait_for(1)
+        sock.close()  # reset with "half a li" still waiting for its newline
+        assert server.log.wait_for(2)
+        whole, half = server.log.messages()
+        assert (whole.text, whole.error) == ("whole", None)
+        assert half.text == "half a li" and half.reply is None
+        assert "incomplete" in half.error
