@@ -16,6 +16,9 @@ import os
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from bench.common import print_rows  # noqa: E402
+
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
 TIMED_IMPORT = """
@@ -89,16 +92,6 @@ def measure(quick: bool = False) -> list[dict]:
             "ok": not heavy,
         },
     ]
-
-
-def print_rows(rows: list[dict]) -> None:
-    for row in rows:
-        ratio = "" if row["ratio"] is None else f"{row['ratio']:.2f}x"
-        flag = "ok" if row["ok"] else "BELOW TARGET"
-        print(
-            f"{row['name']:<40} {row['value']:>16}  {ratio:>7}  "
-            f"({row['target']}; {row['baseline']})  {flag}"
-        )
 
 
 if __name__ == "__main__":

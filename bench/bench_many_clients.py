@@ -26,6 +26,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import labsock  # noqa: E402
+from bench.common import print_rows  # noqa: E402
 from labsock.counting import CountingClient  # noqa: E402
 from labsock.counting_view import CountingView  # noqa: E402
 from labsock.sequence import SequenceTracker, parse_number  # noqa: E402
@@ -343,14 +344,6 @@ def measure(quick: bool = False) -> list[dict]:
         }
     )
     return rows
-
-
-def print_rows(rows: list[dict]) -> None:
-    for row in rows:
-        ratio = "-" if row["ratio"] is None else f"{row['ratio']:.2f}x"
-        mark = "ok" if row["ok"] else "FAIL"
-        print(f"[{mark}] {row['name']}: {row['value']}")
-        print(f"       baseline: {row['baseline']}; ratio {ratio}; target {row['target']}")
 
 
 if __name__ == "__main__":

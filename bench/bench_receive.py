@@ -22,16 +22,11 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import labsock  # noqa: E402
+from bench.common import pin_to_one_cpu, print_rows  # noqa: E402
 from labsock.sockets import UDP_RECEIVE_BUFFER  # noqa: E402
 
 PAYLOAD = b"a sentence of about thirty-two b"
 GATE = b"gate"
-
-
-def pin_to_one_cpu() -> None:
-    # Sender, server thread and timer share one CPU: a cross-CPU wake-up costs more than a datagram.
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
 
 def fill(port: int, count: int) -> None:
@@ -126,16 +121,6 @@ def measure(quick: bool = False) -> list[dict]:
             "ok": ratio >= 0.75,
         }
     ]
-
-
-def print_rows(rows: list[dict]) -> None:
-    for row in rows:
-        ratio = "" if row["ratio"] is None else f"{row['ratio']:.2f}x"
-        flag = "ok" if row["ok"] else "BELOW TARGET"
-        print(
-            f"{row['name']:<40} {row['value']:>16}  {ratio:>7}  "
-            f"({row['target']}; {row['baseline']})  {flag}"
-        )
 
 
 if __name__ == "__main__":

@@ -17,14 +17,10 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
+from bench.common import pin_to_one_cpu  # noqa: E402
 from labsock import UDPServer  # noqa: E402
 from labsock.impairment import Impairment  # noqa: E402
 from labsock.relay import UDPRelay  # noqa: E402
-
-
-def pin_to_one_cpu() -> None:
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
 
 def round_trips(port: int, count: int, pause: float = 0.0) -> list[float]:

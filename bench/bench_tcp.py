@@ -19,6 +19,7 @@ import threading
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import labsock  # noqa: E402
+from bench.common import pin_to_one_cpu, print_rows  # noqa: E402
 
 CLIENT = r"""
 import socket, sys, time
@@ -41,16 +42,6 @@ for _ in range(count):
     ask()
 print(time.perf_counter() - start)
 """
-
-
-def pin_to_one_cpu() -> list[str]:
-    """Pin this process; return the prefix that pins the client process to the same CPU."""
-    if not hasattr(os, "sched_setaffinity"):
-        return []
-    cpu = min(os.sched_getaffinity(0))
-    os.sched_setaffinity(0, {cpu})
-    has_taskset = any(os.access(os.path.join(d, "taskset"), os.X_OK) for d in os.get_exec_path())
-    return ["taskset", "-c", str(cpu)] if has_taskset else []
 
 
 def raw_server() -> tuple[int, threading.Thread]:
@@ -109,16 +100,6 @@ def measure(quick: bool = False) -> list[dict]:
             "ok": ratio >= 0.75,
         }
     ]
-
-
-def print_rows(rows: list[dict]) -> None:
-    for row in rows:
-        ratio = "" if row["ratio"] is None else f"{row['ratio']:.2f}x"
-        flag = "ok" if row["ok"] else "BELOW TARGET"
-        print(
-            f"{row['name']:<40} {row['value']:>16}  {ratio:>7}  "
-            f"({row['target']}; {row['baseline']})  {flag}"
-        )
 
 
 if __name__ == "__main__":

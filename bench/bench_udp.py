@@ -20,6 +20,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import labsock  # noqa: E402
+from bench.common import pin_to_one_cpu, print_rows  # noqa: E402
 
 CLIENT = r"""
 import socket, sys, time
@@ -35,18 +36,6 @@ for _ in range(count):
     s.send(message); s.recv(2048)
 print(time.perf_counter() - start)
 """
-
-
-def pin_to_one_cpu() -> list[str]:
-    if hasattr(os, "sched_setaffinity"):
-        cpu = min(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {cpu})
-        return ["taskset", "-c", str(cpu)] if _has("taskset") else []
-    return []
-
-
-def _has(program: str) -> bool:
-    return any(os.access(os.path.join(d, program), os.X_OK) for d in os.get_exec_path())
 
 
 def raw_server() -> tuple[int, threading.Thread]:
@@ -141,16 +130,6 @@ def measure(quick: bool = False) -> list[dict]:
                 }
             )
     return rows
-
-
-def print_rows(rows: list[dict]) -> None:
-    for row in rows:
-        ratio = "" if row["ratio"] is None else f"{row['ratio']:.2f}x"
-        flag = "ok" if row["ok"] else "BELOW TARGET"
-        print(
-            f"{row['name']:<40} {row['value']:>16}  {ratio:>7}  "
-            f"({row['target']}; {row['baseline']})  {flag}"
-        )
 
 
 if __name__ == "__main__":
