@@ -260,7 +260,7 @@ class CountingView:
         bundle = self.widget._repr_mimebundle_(**kwargs)
         data = bundle[0] if isinstance(bundle, tuple) else bundle
         # The widget's own text changes every run; this one repeats, so nbval can compare it.
-        data["text/plain"] = "<counting view: open the notebook in JupyterLab to see it>"
+        data["text/plain"] = "<counting view: run this cell in JupyterLab to see it live>"
         return bundle
 
 

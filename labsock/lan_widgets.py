@@ -77,8 +77,8 @@ class ServerPanel:
     def _repr_mimebundle_(self, **kwargs):
         return _keep_text_plain(
             self.widget,
-            f"<server panel: {self.server.protocol.upper()} port {self.server.port}; open the "
-            "notebook in JupyterLab to use the switch>",
+            f"<server panel: {self.server.protocol.upper()} port {self.server.port}; run this "
+            "cell in JupyterLab to use the switch>",
         )
 
 
@@ -173,7 +173,7 @@ class ClientPanel:
 
     def _repr_mimebundle_(self, **kwargs):
         return _keep_text_plain(
-            self.widget, "<client panel: open the notebook in JupyterLab to type and send>"
+            self.widget, "<client panel: run this cell in JupyterLab to type and send>"
         )
 
 

@@ -288,7 +288,8 @@ class MessageLog:
         shown = f", last {len(entries)} shown" if self.message_count > len(entries) else ""
         return (
             f"<div><b>{self.message_count} message(s) received</b>{shown}"
-            "<table><tr><th>time</th><th>from</th><th>message</th><th>reply</th></tr>"
+            "<table style='border-spacing: 14px 2px; text-align: left'>"
+            "<tr><th>time</th><th>from</th><th>message</th><th>reply</th></tr>"
             f"{body}</table></div>"
         )
 

@@ -62,7 +62,7 @@ class LiveView:
         data = bundle[0] if isinstance(bundle, tuple) else bundle
         # The default text is the widget's repr with its changing HTML; this one repeats, so a
         # notebook test can compare it.
-        data["text/plain"] = f"<{self.label}: open the notebook in JupyterLab to see it>"
+        data["text/plain"] = f"<{self.label}: run this cell in JupyterLab to see it live>"
         return bundle
 
 

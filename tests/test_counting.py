@@ -235,7 +235,7 @@ def test_live_view_redraws_at_a_bounded_rate(server, labsock_threads):
     assert "2000 message(s) received" in view._html.value
     bundle = view._repr_mimebundle_()
     data = bundle[0] if isinstance(bundle, tuple) else bundle
-    assert data["text/plain"] == "<counting view: open the notebook in JupyterLab to see it>"
+    assert data["text/plain"] == "<counting view: run this cell in JupyterLab to see it live>"
 
 
 def test_start_stop_controls(server):

@@ -145,9 +145,7 @@ def test_client_panel_sends_and_checks_over_loopback():
     assert outcome.startswith("sent 'hi', reply 'HI'")
     assert report.outcomes["udp"] == "ok" and "<b>ok</b>" in panel.result.value
     bundle = panel._repr_mimebundle_()
-    assert (
-        bundle["text/plain"] == "<client panel: open the notebook in JupyterLab to type and send>"
-    )
+    assert bundle["text/plain"] == "<client panel: run this cell in JupyterLab to type and send>"
 
 
 def test_server_panel_starts_on_loopback_and_shows_what_to_do(labsock_threads):

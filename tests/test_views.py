@@ -24,7 +24,7 @@ def test_view_text_repeats_for_notebook_tests():
     server.stop()
     assert (
         bundle["text/plain"]
-        == "<live view of the UDP log: open the notebook in JupyterLab to see it>"
+        == "<live view of the UDP log: run this cell in JupyterLab to see it live>"
     )
     assert "application/vnd.jupyter.widget-view+json" in bundle
 
