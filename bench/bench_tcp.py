@@ -12,14 +12,13 @@ from __future__ import annotations
 import os
 import socket
 import statistics
-import subprocess
 import sys
 import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import labsock  # noqa: E402
-from bench.common import pin_to_one_cpu, print_rows  # noqa: E402
+from bench.common import client_seconds, pin_to_one_cpu, print_rows  # noqa: E402
 
 CLIENT = r"""
 import socket, sys, time
@@ -64,27 +63,16 @@ def raw_server() -> tuple[int, threading.Thread]:
     return listener.getsockname()[1], thread
 
 
-def client_seconds(prefix: list[str], port: int, count: int) -> float:
-    out = subprocess.run(
-        [*prefix, sys.executable, "-c", CLIENT, str(port), str(count)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return float(out.stdout)
-
-
 def measure(quick: bool = False) -> list[dict]:
     prefix = pin_to_one_cpu()
     count, rounds = (5_000, 3) if quick else (20_000, 5)
     raw, ours = [], []
     for _ in range(rounds):
         port, thread = raw_server()
-        raw.append(count / client_seconds(prefix, port, count))
+        raw.append(count / client_seconds(prefix, CLIENT, port, count))
         thread.join(5)
         with labsock.TCPServer(port=0, reply="upper", log_size=count + 1000) as server:
-            ours.append(count / client_seconds(prefix, server.port, count))
+            ours.append(count / client_seconds(prefix, CLIENT, server.port, count))
             logged = server.log.message_count
         if logged != count + 200:
             raise RuntimeError(f"labsock logged {logged} of {count + 200} requests")

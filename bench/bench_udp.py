@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -20,7 +19,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import labsock  # noqa: E402
-from bench.common import pin_to_one_cpu, print_rows  # noqa: E402
+from bench.common import client_seconds, pin_to_one_cpu, print_rows  # noqa: E402
 
 CLIENT = r"""
 import socket, sys, time
@@ -62,26 +61,15 @@ def stop_raw(port: int, thread: threading.Thread) -> None:
     thread.join()
 
 
-def client_seconds(prefix: list[str], port: int, count: int) -> float:
-    out = subprocess.run(
-        [*prefix, sys.executable, "-c", CLIENT, str(port), str(count)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return float(out.stdout)
-
-
 def request_response(prefix: list[str], count: int, rounds: int) -> tuple[float, float]:
     """Requests a second, raw and labsock, each the median of alternating rounds."""
     raw, ours = [], []
     for _ in range(rounds):
         port, thread = raw_server()
-        raw.append(count / client_seconds(prefix, port, count))
+        raw.append(count / client_seconds(prefix, CLIENT, port, count))
         stop_raw(port, thread)
         server = labsock.UDPServer(port=0, reply="upper", log_size=count + 1000).start()
-        ours.append(count / client_seconds(prefix, server.port, count))
+        ours.append(count / client_seconds(prefix, CLIENT, server.port, count))
         logged = server.log.message_count
         server.stop()
         assert logged == count + 200, "every request must be in the log"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 
 def pin_to_one_cpu() -> list[str]:
@@ -24,3 +26,15 @@ def print_rows(rows: list[dict]) -> None:
             f"{row['name']:<40} {row['value']:>16}  {ratio:>7}  "
             f"({row['target']}; {row['baseline']})  {flag}"
         )
+
+
+def client_seconds(prefix: list[str], script: str, port: int, count: int) -> float:
+    """Run a client script in its own process (its own interpreter lock); the seconds it prints."""
+    out = subprocess.run(
+        [*prefix, sys.executable, "-c", script, str(port), str(count)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return float(out.stdout)
