@@ -27,9 +27,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import labsock  # noqa: E402
 from bench.common import print_rows  # noqa: E402
-from labsock.counting import CountingClient  # noqa: E402
-from labsock.counting_view import CountingView  # noqa: E402
-from labsock.sequence import SequenceTracker, parse_number  # noqa: E402
+from labsock.logic.sequence import SequenceTracker, parse_number  # noqa: E402
+from labsock.net.counting import CountingClient  # noqa: E402
+from labsock.show.counting_view import CountingView  # noqa: E402
 
 RATE = 10.0  # messages a second from each client
 

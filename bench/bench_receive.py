@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import labsock  # noqa: E402
 from bench.common import pin_to_one_cpu, print_rows  # noqa: E402
-from labsock.sockets import UDP_RECEIVE_BUFFER  # noqa: E402
+from labsock.net.sockets import UDP_RECEIVE_BUFFER  # noqa: E402
 
 PAYLOAD = b"a sentence of about thirty-two b"
 GATE = b"gate"

@@ -19,8 +19,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from bench.common import pin_to_one_cpu  # noqa: E402
 from labsock import UDPServer  # noqa: E402
-from labsock.impairment import Impairment  # noqa: E402
-from labsock.relay import UDPRelay  # noqa: E402
+from labsock.logic.impairment import Impairment  # noqa: E402
+from labsock.net.relay import UDPRelay  # noqa: E402
 
 
 def round_trips(port: int, count: int, pause: float = 0.0) -> list[float]:

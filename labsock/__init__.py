@@ -8,11 +8,18 @@
 Only the standard library is imported here; widgets and plots load when first used.
 """
 
-from .clients import Reply, send, send_tcp, send_udp
-from .errors import LabsockError
-from .log import Message, MessageLog
-from .replies import alnum, echo, upper
-from .servers import TCPServer, UDPServer, running_servers, serve_tcp, serve_udp, stop_all
+from labsock.logic.errors import LabsockError
+from labsock.logic.replies import alnum, echo, upper
+from labsock.net.clients import Reply, send, send_tcp, send_udp
+from labsock.net.log import Message, MessageLog
+from labsock.net.servers import (
+    TCPServer,
+    UDPServer,
+    running_servers,
+    serve_tcp,
+    serve_udp,
+    stop_all,
+)
 
 # Task 3's counting client loads on first use: most cells never need it, and every module
 # imported here adds to the time `import labsock` takes.
@@ -21,7 +28,7 @@ _LATER = {"CountingClient", "start_counting", "stop_counting"}
 
 def __getattr__(name):
     if name in _LATER:
-        from . import counting
+        from labsock.net import counting
 
         return getattr(counting, name)
     raise AttributeError(f"module 'labsock' has no attribute {name!r}")
@@ -29,21 +36,21 @@ def __getattr__(name):
 
 def counting_view(server, names=None, *, clients=(), **options):
     """Task 3's live view of a server: latest messages by sender, and a per-client table."""
-    from .counting_view import counting_view as make
+    from labsock.show.counting_view import counting_view as make
 
     return make(server, names, clients=clients, **options)
 
 
 def counting_report(server, names=None):
     """What a server received from counting clients: table, picture (plot) and check."""
-    from .counting_view import counting_report as make
+    from labsock.show.counting_view import counting_report as make
 
     return make(server, names)
 
 
 def message_box(proto="udp", host="127.0.0.1", port=12000, **options):
     """A Text box and a Send button that send to a server (widget twin of send_udp/send_tcp)."""
-    from .views import message_box as make
+    from labsock.show.views import message_box as make
 
     return make(proto, host, port, **options)
 

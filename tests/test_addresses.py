@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from labsock.addresses import (
+from labsock.net.addresses import (
     ETHERNET,
     LAN,
     LINK_LOCAL,
@@ -238,7 +238,7 @@ def test_this_machine_lists_its_loopback_without_sending():
 
 
 def test_without_ifaddr_the_student_is_told_what_to_install(monkeypatch):
-    from labsock.errors import LabsockError
+    from labsock.logic.errors import LabsockError
 
     monkeypatch.setitem(sys.modules, "ifaddr", None)  # makes `import ifaddr` fail
     with pytest.raises(LabsockError, match="pip install -r requirements.txt"):

@@ -79,9 +79,17 @@ EXPECTATIONS: dict[str, Expect] = {
         pause_before="labsock.stop_counting()",
         shown={"labsock.counting_view(": r"260 message\(s\) received"},
         clicks=(
-            ("Start c1", "labsock.counting_view(", r"\b(2[7-9]\d|[3-9]\d\d) message\(s\) received"),
+            (
+                "Start c1",
+                "labsock.counting_view(",
+                r"\b(2[7-9]\d|[3-9]\d\d) message\(s\) received",
+            ),
             # stopped before its second 130 were all sent
-            ("Stop c1", "labsock.counting_view(", r"client c1 .*stopped, (1[3-9]\d|2[0-5]\d) sent"),
+            (
+                "Stop c1",
+                "labsock.counting_view(",
+                r"client c1 .*stopped, (1[3-9]\d|2[0-5]\d) sent",
+            ),
         ),
     ),
     # Relay, ping and TCP lessons: the plots render (no widgets to click).

@@ -1,7 +1,7 @@
 import pytest
 
-from labsock.checks import check_host, check_port
-from labsock.errors import LabsockError
+from labsock.logic.checks import check_host, check_port
+from labsock.logic.errors import LabsockError
 
 
 @pytest.mark.parametrize("port", [0, 1, 12000, "12000", " 80 ", 65535])

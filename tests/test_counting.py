@@ -15,8 +15,8 @@ import time
 import pytest
 
 import labsock
-from labsock.counting import CountingClient, running_counters, start_counting, stop_counting
-from labsock.counting_view import CountingView, counting_report
+from labsock.net.counting import CountingClient, running_counters, start_counting, stop_counting
+from labsock.show.counting_view import CountingView, counting_report
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import socket
 
 import pytest
 
-from labsock.errors import LabsockError, explain
+from labsock.logic.errors import LabsockError, explain
 
 
 def os_error(code):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from labsock.flow import flow_from_logs
+from labsock.show.flow import flow_from_logs
 
 
 def test_lost_and_delivered_messages_are_paired_by_text():

@@ -1,6 +1,6 @@
 import pytest
 
-from labsock.framing import LineSplitter, LineTooLong, frame_line
+from labsock.logic.framing import LineSplitter, LineTooLong, frame_line
 
 
 def test_two_lines_in_one_chunk_are_two_messages():

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from labsock.framing import (
+from labsock.logic.framing import (
     FrameTooLarge,
     LengthSplitter,
     LineSplitter,

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import labsock
-from labsock.log import DISCONNECTED, ERROR, MESSAGE
-from labsock.sockets import UDP_MAX_PAYLOAD
+from labsock.net.log import DISCONNECTED, ERROR, MESSAGE
+from labsock.net.sockets import UDP_MAX_PAYLOAD
 
 FUZZ = settings(
     max_examples=120,
@@ -104,7 +104,7 @@ def test_udp_oversize_datagram_is_refused_by_the_client_not_the_server(udp_serve
 
 def expected_lines(stream: bytes, closed: bool) -> list[bytes]:
     """The messages a newline-framed server must log for this stream (written independently of
-    labsock.framing): complete lines lose their \\n and one \\r before it; at the end of the
+    labsock.logic.framing): complete lines lose their \\n and one \\r before it; at the end of the
     stream an unfinished last line counts too, unless it is empty."""
     *complete, rest = stream.split(b"\n")
     lines = [line[:-1] if line.endswith(b"\r") else line for line in complete]

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labsock.errors import LabsockError
-from labsock.impairment import PRESETS, Counts, Impairment, Link, preset
+from labsock.logic.errors import LabsockError
+from labsock.logic.impairment import PRESETS, Counts, Impairment, Link, preset
 
 
 def run_link(settings, seed, n=2000, gap=0.005, name="forward"):
@@ -133,7 +133,7 @@ def test_presets_by_name():
 
 
 def test_receiver_view_agrees_with_the_sequence_tracker():
-    from labsock.sequence import SequenceTracker
+    from labsock.logic.sequence import SequenceTracker
 
     settings = Impairment(loss=0.1, duplicate=0.05, reorder=0.05)
     for seed in range(20):

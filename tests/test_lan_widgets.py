@@ -5,10 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from labsock import UDPServer
-from labsock.addresses import Interface, label_all
-from labsock.errors import LabsockError
-from labsock.lan_advice import LINUX, WINDOWS
-from labsock.partner import (
+from labsock.lessons.partner import (
     ERROR,
     OK,
     WARNING,
@@ -18,6 +15,9 @@ from labsock.partner import (
     serve_for_partner,
     sharing,
 )
+from labsock.logic.errors import LabsockError
+from labsock.logic.lan_advice import LINUX, WINDOWS
+from labsock.net.addresses import Interface, label_all
 
 MINE = label_all(
     [
@@ -121,7 +121,7 @@ def test_sharing_reads_a_running_server():
 
 def test_client_panel_checks_as_typed_and_disables_send():
     pytest.importorskip("ipywidgets")
-    from labsock.lan_widgets import ClientPanel
+    from labsock.lessons.lan_widgets import ClientPanel
 
     panel = ClientPanel(addresses=MINE)
     assert not panel.send_button.disabled and "loopback" in panel.verdict.value
@@ -136,7 +136,7 @@ def test_client_panel_checks_as_typed_and_disables_send():
 
 def test_client_panel_sends_and_checks_over_loopback():
     pytest.importorskip("ipywidgets")
-    from labsock.lan_widgets import ClientPanel
+    from labsock.lessons.lan_widgets import ClientPanel
 
     with UDPServer(port=0) as server:
         panel = ClientPanel(port=server.port, addresses=MINE)
@@ -150,7 +150,7 @@ def test_client_panel_sends_and_checks_over_loopback():
 
 def test_server_panel_starts_on_loopback_and_shows_what_to_do(labsock_threads):
     pytest.importorskip("ipywidgets")
-    from labsock.lan_widgets import ServerPanel
+    from labsock.lessons.lan_widgets import ServerPanel
 
     panel = ServerPanel(port=0, addresses=MINE)
     try:
@@ -164,7 +164,7 @@ def test_server_panel_starts_on_loopback_and_shows_what_to_do(labsock_threads):
 
 def test_server_panel_switch_off_when_already_off_keeps_the_server_and_its_log():
     pytest.importorskip("ipywidgets")
-    from labsock.lan_widgets import ServerPanel
+    from labsock.lessons.lan_widgets import ServerPanel
 
     panel = ServerPanel(port=0, addresses=MINE)
     try:

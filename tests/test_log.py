@@ -1,6 +1,6 @@
 import threading
 
-from labsock.log import CONNECTED, MessageLog, readable
+from labsock.net.log import CONNECTED, MessageLog, readable
 
 
 def test_readable_shows_bytes_that_are_not_utf8():

@@ -10,10 +10,10 @@ import threading
 import pytest
 
 from labsock import UDPServer
-from labsock.impairment import Impairment
-from labsock.ping import ping
-from labsock.relay import UDPRelay
-from labsock.rtt import PingBook, parse_ping, ping_message, rtt_statistics
+from labsock.logic.impairment import Impairment
+from labsock.logic.rtt import PingBook, parse_ping, ping_message, rtt_statistics
+from labsock.net.ping import ping
+from labsock.net.relay import UDPRelay
 
 
 def test_ping_message_round_trip_and_upper_case_reply():
@@ -225,7 +225,7 @@ def test_ping_result_plots_rtts_and_losses_without_a_display():
     import matplotlib
 
     matplotlib.use("Agg")
-    from labsock.ping import PingResult
+    from labsock.net.ping import PingResult
 
     book = PingBook()
     t1 = book.sent(1, 0.0)

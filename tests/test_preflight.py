@@ -6,9 +6,8 @@ import socket
 import pytest
 
 from labsock import TCPServer, UDPServer
-from labsock.addresses import Interface, label_all
-from labsock.errors import LabsockError
-from labsock.lan_advice import (
+from labsock.logic.errors import LabsockError
+from labsock.logic.lan_advice import (
     LINUX,
     MACOS,
     WINDOWS,
@@ -18,7 +17,8 @@ from labsock.lan_advice import (
     this_system,
     what_error_means,
 )
-from labsock.preflight import (
+from labsock.net.addresses import Interface, label_all
+from labsock.net.preflight import (
     BLOCKED,
     FAILED,
     OK,

@@ -8,10 +8,10 @@ import time
 import pytest
 
 from labsock import UDPServer
-from labsock.errors import LabsockError
-from labsock.impairment import Impairment
-from labsock.relay import UDPRelay
-from labsock.sequence import SequenceTracker, parse_number
+from labsock.logic.errors import LabsockError
+from labsock.logic.impairment import Impairment
+from labsock.logic.sequence import SequenceTracker, parse_number
+from labsock.net.relay import UDPRelay
 
 
 def send_numbers(port, count, bind=None, gap=0.0):
@@ -198,8 +198,8 @@ def test_relay_command_json_first_line_and_it_relays():
 
 
 def test_counting_clients_through_the_relay_match_ground_truth():
-    from labsock.counting import CountingClient
-    from labsock.ground_truth import compare_with_relay
+    from labsock.lessons.ground_truth import compare_with_relay
+    from labsock.net.counting import CountingClient
 
     network = Impairment(loss=0.08, duplicate=0.04, reorder=0.05)
     with (
@@ -227,7 +227,7 @@ def test_counting_clients_through_the_relay_match_ground_truth():
 
 
 def test_a_mismatch_is_reported():
-    from labsock.ground_truth import compare_with_relay
+    from labsock.lessons.ground_truth import compare_with_relay
 
     with (
         UDPServer(port=0, reply="none") as server,

@@ -1,7 +1,7 @@
 import pytest
 
-from labsock.errors import LabsockError
-from labsock.replies import alnum, as_reply_bytes, reply_function, upper
+from labsock.logic.errors import LabsockError
+from labsock.logic.replies import alnum, as_reply_bytes, reply_function, upper
 
 
 def test_upper_and_alnum():

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labsock.sequence import SequenceTracker, describe_runs, parse_number
+from labsock.logic.sequence import SequenceTracker, describe_runs, parse_number
 
 
 def fed(numbers, sender="c1", **kwargs):
@@ -188,7 +188,7 @@ def impaired_streams(draw):
 
     Each copy is held up by up to 20 places, and at most 25 in a row are lost, so no arrival
     is more than 49 places behind the highest nor more than 50 ahead: the range in which a
-    number names one place only (see the module docstring of labsock.sequence).
+    number names one place only (see the module docstring of labsock.logic.sequence).
     """
     start = draw(st.integers(0, 99))
     steps = draw(st.lists(st.integers(1, 26), min_size=1, max_size=300))  # 1 = nothing lost

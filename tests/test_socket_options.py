@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from labsock import TCPServer, UDPServer, send_tcp, send_udp
-from labsock.sockets import TCP_BACKLOG, UDP_RECEIVE_BUFFER
+from labsock.net.sockets import TCP_BACKLOG, UDP_RECEIVE_BUFFER
 
 
 class ResetOnce:

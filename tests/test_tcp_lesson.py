@@ -7,9 +7,9 @@ import time
 import pytest
 
 from labsock import TCPServer, send_tcp
-from labsock.slicing import ByteSlicer
-from labsock.tcp_lesson import through_slicer, udp_vs_tcp
-from labsock.tcp_slicer import TCPSlicer
+from labsock.lessons.tcp_lesson import through_slicer, udp_vs_tcp
+from labsock.logic.slicing import ByteSlicer
+from labsock.net.tcp_slicer import TCPSlicer
 
 
 def test_byte_slicer_keeps_every_byte_in_order():
@@ -75,7 +75,7 @@ def test_udp_vs_tcp_side_by_side():
 
 
 def test_slicer_memory_is_bounded_when_the_sender_floods():
-    from labsock.tcp_slicer import MAX_BACKLOG
+    from labsock.net.tcp_slicer import MAX_BACKLOG
 
     receiver = socket.create_server(("127.0.0.1", 0))
     with TCPSlicer(0, ("127.0.0.1", receiver.getsockname()[1])) as slicer:
@@ -94,7 +94,7 @@ def test_slicer_memory_is_bounded_when_the_sender_floods():
 
 
 def test_link_queue_is_bounded():
-    from labsock.impairment import Impairment, Link
+    from labsock.logic.impairment import Impairment, Link
 
     link = Link(Impairment(delay_ms=1000), seed=0, max_waiting=100)
     for i in range(150):

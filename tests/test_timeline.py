@@ -6,9 +6,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from labsock.client_table import ClientTable, port_of, sender_label, sender_name
-from labsock.sequence import SequenceTracker
-from labsock.timeline import Timeline, messages_to_points
+from labsock.logic.sequence import SequenceTracker
+from labsock.show.client_table import ClientTable, port_of, sender_label, sender_name
+from labsock.show.timeline import Timeline, messages_to_points
 
 NAMES = {11000: "c1", 13000: "c2"}
 C1, C2 = "127.0.0.1:11000", "127.0.0.1:13000"
@@ -77,7 +77,10 @@ def test_plot_draws_one_line_per_client():
 
 
 def test_importing_the_picture_does_not_import_matplotlib():
-    code = "import labsock.timeline, labsock.client_table, sys; print('matplotlib' in sys.modules)"
+    code = (
+        "import labsock.show.timeline, labsock.show.client_table, sys; "
+        "print('matplotlib' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

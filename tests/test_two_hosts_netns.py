@@ -316,7 +316,7 @@ def test_preflight_unreachable_off_the_network(laptops):
 
 SERVER_PANEL = """
 import sys
-from labsock.lan_widgets import ServerPanel
+from labsock.lessons.lan_widgets import ServerPanel
 panel = ServerPanel(port=12000)
 print("before:", panel.server.host, flush=True)
 panel.let_others_connect(True)
@@ -331,8 +331,8 @@ panel.stop()
 """
 
 SEND = """
-from labsock.partner import send_to_partner
-from labsock.errors import LabsockError
+from labsock.lessons.partner import send_to_partner
+from labsock.logic.errors import LabsockError
 try:
     print(send_to_partner("via the switch", "10.99.0.1", 12000, timeout=1))
 except LabsockError as exc:

@@ -5,7 +5,7 @@ import pytest
 
 import labsock
 from labsock import LabsockError, UDPServer, send_udp
-from labsock.sockets import UDP_MAX_PAYLOAD
+from labsock.net.sockets import UDP_MAX_PAYLOAD
 
 
 def raw_exchange(port, payload, timeout=5):

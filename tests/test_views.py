@@ -3,8 +3,8 @@ import pytest
 pytest.importorskip("ipywidgets")
 
 from labsock import UDPServer, message_box, send_udp  # noqa: E402
-from labsock.log import MessageLog  # noqa: E402
-from labsock.views import LiveView  # noqa: E402
+from labsock.net.log import MessageLog  # noqa: E402
+from labsock.show.views import LiveView  # noqa: E402
 
 
 def test_log_view_shows_messages_and_ends_with_the_server(labsock_threads):

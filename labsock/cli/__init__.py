@@ -1,0 +1,5 @@
+"""`python -m labsock ...`: the command line, for a laptop without Jupyter."""
+
+from labsock.cli.main import main
+
+__all__ = ["main"]

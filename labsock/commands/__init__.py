@@ -1,1 +1,0 @@
-"""One module per `python -m labsock` command: HELP, add_arguments(parser), run(args) -> int."""

@@ -1,0 +1,1 @@
+"""One task's helpers: what a lab notebook calls that belongs to no other layer."""

@@ -1,0 +1,187 @@
+"""Task 2 widgets: the server's "let other laptops connect" switch and the client's address form.
+
+Each widget object has methods that do what its buttons do (panel.let_others_connect(True),
+panel.send("hi"), panel.check()), so a notebook also runs headless. Every change here happens in
+the kernel's main thread (widget callbacks), so no locking is needed; only the server log view,
+which the core provides, is redrawn from a thread.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from labsock.lessons import partner
+from labsock.logic.errors import LabsockError
+from labsock.show.views import _widgets
+
+_COLOURS = {partner.OK: "green", partner.WARNING: "#a60", partner.ERROR: "#b00"}
+
+
+def _keep_text_plain(widget, text: str):
+    bundle = widget._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    # The default text is the widget's repr with random model ids; this one repeats under nbval.
+    data["text/plain"] = text
+    return bundle
+
+
+class ServerPanel:
+    """A server with a 'Let other laptops connect' switch, what to tell the partner, and its log."""
+
+    def __init__(self, server=None, proto="udp", port=12000, reply="upper", addresses=None):
+        widgets = _widgets()
+        self.server = server or partner.serve_for_partner(proto, port, reply=reply)
+        self._addresses = addresses
+        self.switch = widgets.Checkbox(
+            value=not self.server.host.startswith("127."),
+            description="Let other laptops connect",
+            indent=False,
+        )
+        self.info = widgets.HTML()
+        self._view = self.server.view()
+        self._log_box = widgets.VBox([self._view.widget])
+        self.switch.observe(lambda change: self.let_others_connect(change["new"]), "value")
+        self.widget = widgets.VBox([self.switch, self.info, self._log_box])
+        self._show_sharing()
+
+    def _show_sharing(self) -> None:
+        self.sharing = partner.sharing(self.server, addresses=self._addresses)
+        self.info.value = self.sharing._repr_html_()
+
+    def let_others_connect(self, on: bool = True):
+        """What the switch does: restart the server on 0.0.0.0 (on) or 127.0.0.1 (off)."""
+        old = self.server
+        if self.switch.value != on:
+            self.switch.value = on  # runs this method again through the observer
+            return self.server
+        if old.running and (old.host == "0.0.0.0") == on:
+            self._show_sharing()  # already listening where asked: keep the server and its log
+            return old
+        try:
+            self.server = partner.serve_for_partner(
+                old.protocol, old.port, let_others_connect=on, reply=old.reply
+            )
+        except LabsockError as exc:
+            self.info.value = f"<p style='color:#b00'>{escape(str(exc))}</p>"
+            return old
+        self._view.stop()
+        self._view = self.server.view()
+        self._log_box.children = [self._view.widget]
+        self._show_sharing()
+        return self.server
+
+    def stop(self) -> None:
+        self._view.stop()
+        self.server.stop()
+
+    def _repr_mimebundle_(self, **kwargs):
+        return _keep_text_plain(
+            self.widget,
+            f"<server panel: {self.server.protocol.upper()} port {self.server.port}; run this "
+            "cell in JupyterLab to use the switch>",
+        )
+
+
+class ClientPanel:
+    """Server IP + port + message + Send, checked as typed; 'Can I reach it?' runs preflight."""
+
+    def __init__(
+        self, host="127.0.0.1", port=12000, proto="udp", message="hello partner", addresses=None
+    ):
+        widgets = _widgets()
+        self._addresses = addresses
+        self.host_box = widgets.Text(value=str(host), description="Server IP:")
+        # Text, not IntText: IntText silently turns '12OOO' back into the old number.
+        self.port_box = widgets.Text(value=str(port), description="Port:")
+        self.proto_box = widgets.ToggleButtons(
+            options=["udp", "tcp"], value=proto, style={"button_width": "4em"}
+        )
+        self.message_box = widgets.Text(value=message, description="Message:")
+        self.send_button = widgets.Button(description="Send", button_style="primary")
+        self.check_button = widgets.Button(description="Can I reach it?")
+        self.verdict = widgets.HTML()
+        self.result = widgets.HTML()
+        self.history: list[str] = []
+        for box in (self.host_box, self.port_box):
+            box.observe(lambda _change: self.validate(), "value")
+        self.send_button.on_click(lambda _b: self.send(self.message_box.value))
+        self.check_button.on_click(lambda _b: self.check())
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.host_box, self.port_box, self.proto_box]),
+                self.verdict,
+                widgets.HBox([self.message_box, self.send_button, self.check_button]),
+                self.result,
+            ]
+        )
+        self.validate()
+
+    def _addresses_now(self):
+        if self._addresses is None:
+            from labsock.net.addresses import find_my_ipv4
+
+            # Read once per panel: interfaces rarely change while a student types.
+            self._addresses = find_my_ipv4()
+        return self._addresses
+
+    def validate(self) -> partner.DestinationCheck:
+        """Check the boxes as typed; Send is off while the address or port cannot work."""
+        host = self.host_box.value.strip()
+        addresses = None if host.startswith("127.") else self._addresses_now()
+        check = partner.check_destination(self.host_box.value, self.port_box.value, addresses)
+        self.verdict.value = (
+            f"<span style='color:{_COLOURS[check.level]}'>{escape(check.text)}</span>"
+        )
+        self.send_button.disabled = self.check_button.disabled = not check.ok
+        return check
+
+    def send(self, message: str) -> str:
+        """What Send does: returns (and shows) the reply or the reason there is none."""
+        check = self.validate()
+        if not check.ok:
+            return self._show(f"not sent: {check.text}", error=True)
+        try:
+            reply = partner.send_to_partner(
+                message,
+                check.host,
+                check.port,
+                self.proto_box.value,
+                addresses=self._addresses,
+            )
+        except LabsockError as exc:
+            return self._show(f"error: {exc}", error=True)
+        return self._show(f"sent {message!r}, reply {str(reply)!r} ({reply.rtt_ms:.1f} ms)")
+
+    def check(self):
+        """What 'Can I reach it?' does: a preflight of the typed address, shown in the panel."""
+        from labsock.net.preflight import preflight
+
+        check = self.validate()
+        if not check.ok:
+            self._show(f"not checked: {check.text}", error=True)
+            return None
+        report = preflight(check.host, check.port, addresses=self._addresses)
+        self.result.value = report._repr_html_()
+        self.history.append(str(report))
+        return report
+
+    def _show(self, text: str, error: bool = False) -> str:
+        style = " style='color:#b00'" if error else ""
+        self.result.value = f"<span{style}>{escape(text)}</span>"
+        self.history.append(text)
+        return text
+
+    def _repr_mimebundle_(self, **kwargs):
+        return _keep_text_plain(
+            self.widget, "<client panel: run this cell in JupyterLab to type and send>"
+        )
+
+
+def server_panel(server=None, proto="udp", port=12000, reply="upper") -> ServerPanel:
+    """The server laptop's panel (starts a server on 127.0.0.1 unless given one)."""
+    return ServerPanel(server, proto, port, reply)
+
+
+def client_panel(host="127.0.0.1", port=12000, proto="udp", message="hello partner") -> ClientPanel:
+    """The client laptop's panel: type the partner's address, check it, send."""
+    return ClientPanel(host, port, proto, message)

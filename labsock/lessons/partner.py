@@ -1,0 +1,252 @@
+"""Working with a partner's laptop: the plain functions behind the Task 2 widgets.
+
+- serve_for_partner(): a server on 127.0.0.1 (this laptop only) or, when asked, on 0.0.0.0
+  (every network of this laptop), and sharing() to say what the partner types and what the
+  firewall will ask;
+- check_destination(): what the client's address box checks as the student types;
+- send_to_partner(): check, then send, with a pointer to preflight() when nothing answers.
+
+The widgets in labsock.lessons.lan_widgets call these, so a notebook runs the same steps
+without a browser.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from labsock.logic import lan_advice
+from labsock.logic.checks import check_host, check_port, is_ipv4
+from labsock.logic.errors import LabsockError
+
+LOOPBACK = "127.0.0.1"
+ANY = "0.0.0.0"
+
+OK = "ok"
+WARNING = "warning"
+ERROR = "error"
+
+
+# -- server side ------------------------------------------------------------------------------
+
+
+def serve_for_partner(
+    proto: str = "udp",
+    port: int = 12000,
+    *,
+    let_others_connect: bool = False,
+    reply="upper",
+    host: str | None = None,
+):
+    """Start a server for a partner: on 127.0.0.1 unless let_others_connect (then 0.0.0.0).
+
+    host: one chosen address of this laptop instead (e.g. the Wi-Fi's only). Re-running replaces
+    labsock's earlier server on the same port, also when it listened on the other address.
+    """
+    from labsock.net.servers import TCPServer, UDPServer
+
+    if proto not in ("udp", "tcp"):
+        raise LabsockError(f"proto={proto!r}: choose 'udp' or 'tcp'.")
+    if host is None:
+        host = ANY if let_others_connect else LOOPBACK
+    kind = UDPServer if proto == "udp" else TCPServer
+    return kind(host, port, reply).start()
+
+
+@dataclass
+class Sharing:
+    """What to tell a partner about a running server; shows itself in Jupyter and a terminal."""
+
+    proto: str
+    host: str
+    port: int
+    addresses: object  # an AddressList
+    system: str
+    program: str
+
+    @property
+    def open_to_others(self) -> bool:
+        return not self.host.startswith("127.")
+
+    def partner_types(self) -> str | None:
+        """The address the partner should type, or None when nobody else can connect."""
+        if not self.open_to_others:
+            return None
+        if self.host != ANY:
+            return self.host
+        best = self.addresses.suggested
+        return best.ip if best else None
+
+    def paragraphs(self) -> list[str]:
+        p = self.proto.upper()
+        if not self.open_to_others:
+            return [
+                f"The {p} server listens on {self.host}, port {self.port}: only this laptop can "
+                "reach it. For a partner, turn on 'let other laptops connect' (host='0.0.0.0')."
+            ]
+        where = (
+            "every network of this laptop (0.0.0.0)" if self.host == ANY else f"{self.host} only"
+        )
+        ip = self.partner_types()
+        texts = [f"The {p} server listens on {where}, port {self.port}."]
+        if ip:
+            texts.append(f"Your partner types: {ip}, port {self.port}, {p}.")
+        else:
+            texts.append(
+                "This laptop has no Wi-Fi or Ethernet address yet: connect it to the Wi-Fi your "
+                "partner uses (the address table shows what it has)."
+            )
+        texts.append(lan_advice.firewall_question(self.system))
+        texts.append(
+            "If your partner's preflight says 'timeout': "
+            + lan_advice.firewall_steps(self.system, self.proto, self.port, self.program)
+        )
+        return texts
+
+    def __str__(self) -> str:
+        text = "\n\n".join(self.paragraphs())
+        if self.open_to_others and self.host == ANY:
+            text += "\n\nThis laptop's addresses:\n" + str(self.addresses)
+        return text
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        html = "".join(f"<p>{escape(t)}</p>" for t in self.paragraphs())
+        if self.open_to_others and self.host == ANY:
+            html += self.addresses._repr_html_()
+        return html
+
+
+def sharing(server=None, *, proto=None, host=None, port=None, addresses=None) -> Sharing:
+    """What a partner needs to know about server (or about proto/host/port)."""
+    if server is not None:
+        proto, host, port = server.protocol, server.host, server.port
+    if addresses is None:
+        from labsock.net.addresses import find_my_ipv4
+
+        addresses = find_my_ipv4()
+    return Sharing(
+        proto,
+        host,
+        port,
+        addresses,
+        lan_advice.this_system(),
+        lan_advice.firewall_program(),
+    )
+
+
+# -- client side ------------------------------------------------------------------------------
+
+
+@dataclass
+class DestinationCheck:
+    """The verdict on what is typed in the address and port boxes."""
+
+    level: str  # OK, WARNING (can send, but probably wrong) or ERROR (cannot send)
+    text: str
+    host: str | None = None
+    port: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.level != ERROR
+
+
+def check_destination(host, port, addresses=None) -> DestinationCheck:
+    """Check an address and port as typed. Never sends anything and never looks a name up.
+
+    addresses: this laptop's addresses (default: read them; only for an IPv4 outside 127/8).
+    """
+    try:
+        host = check_host(host, purpose="destination")
+        port = check_port(port)
+    except LabsockError as exc:
+        return DestinationCheck(ERROR, str(exc))
+    if not is_ipv4(host):
+        if host.lower() == "localhost":
+            return DestinationCheck(OK, "localhost: this laptop.", host, port)
+        return DestinationCheck(
+            WARNING,
+            f"{host} is a name; it is looked up when you send. A partner's laptop usually has "
+            "no name the Wi-Fi knows: its IPv4 address is safer.",
+            host,
+            port,
+        )
+    ip = ipaddress.IPv4Address(host)
+    if ip.is_loopback:
+        return DestinationCheck(
+            OK, f"{host}: this laptop (loopback); the server must run here too.", host, port
+        )
+    if ip.is_multicast or ip == ipaddress.IPv4Address("255.255.255.255"):
+        return DestinationCheck(
+            ERROR,
+            f"{host} is a group (multicast/broadcast) address, not one laptop. Type the "
+            "server laptop's own address.",
+        )
+    if addresses is None:
+        from labsock.net.addresses import find_my_ipv4
+
+        addresses = find_my_ipv4()
+    if any(a.ip == host for a in addresses):
+        return DestinationCheck(
+            OK, f"{host} is this laptop's own address; the server must run here.", host, port
+        )
+    mine = addresses.network_of(host)
+    if mine is not None and mine.network.broadcast_address == ip and mine.prefix < 31:
+        return DestinationCheck(
+            ERROR,
+            f"{host} is the broadcast address of your {mine.name} network (every laptop on it), "
+            "not one laptop. Type the server laptop's own address.",
+        )
+    if ip.is_link_local:
+        return DestinationCheck(
+            WARNING,
+            f"{host} is a link-local address (169.254.x.x): the server laptop's adapter got no "
+            "address from the network. Ask your partner for the one marked 'give this one to "
+            "your partner'.",
+            host,
+            port,
+        )
+    if mine is None:
+        from labsock.net.preflight import network_note
+
+        return DestinationCheck(WARNING, network_note(host, addresses), host, port)
+    return DestinationCheck(
+        OK, f"{host} is on your {mine.name} network ({mine.network}).", host, port
+    )
+
+
+def send_to_partner(
+    message,
+    host: str = LOOPBACK,
+    port: int = 12000,
+    proto: str = "udp",
+    *,
+    timeout: float = 2.0,
+    addresses=None,
+):
+    """Check the address, send one message, return the reply (a str with .rtt_ms).
+
+    The plain twin of the client panel's Send button. A warning from the check is printed and
+    the message sent anyway: the student may know better (a routed lab network, say).
+    """
+    from labsock.net.clients import send
+
+    check = check_destination(host, port, addresses)
+    if not check.ok:
+        raise LabsockError(check.text)
+    if check.level == WARNING:
+        print(f"Note: {check.text}")
+    try:
+        return send(proto, message, check.host, check.port, timeout=timeout)
+    except LabsockError as exc:
+        if check.host.startswith("127.") or check.host == "localhost":
+            raise
+        raise LabsockError(
+            f"{exc} To find out which, run preflight({check.host!r}, {check.port}) "
+            f"(or `python -m labsock preflight {check.host} --port {check.port}`)."
+        ) from None

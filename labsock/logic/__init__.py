@@ -1,0 +1,1 @@
+"""Pure logic: no sockets, threads, processes or files. Tested with plain data."""

@@ -1,0 +1,1 @@
+"""The network layer: sockets, threads and processes. What it returns is data."""

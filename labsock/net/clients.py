@@ -1,0 +1,196 @@
+"""Clients that send one message and return the reply, with a timeout on every receive."""
+
+from __future__ import annotations
+
+import errno
+import socket
+import sys
+import time
+
+from labsock.logic.errors import CONNECTION_RESET, LabsockError, explain
+from labsock.logic.framing import LineSplitter, frame_line
+from labsock.net.log import readable
+from labsock.net.sockets import UDP_MAX_PAYLOAD, bind_port_of, check_size, destination, tcp_tune
+
+
+class Reply(str):
+    """The reply text, which also knows how long the round trip took and who answered."""
+
+    rtt_ms: float
+    server: str
+
+    def __new__(cls, text: str, rtt_ms: float, server: str):
+        reply = super().__new__(cls, text)
+        reply.rtt_ms = rtt_ms
+        reply.server = server
+        return reply
+
+
+# Longer than any lab needs; infinity (or 1e300, which overflows the system's clock) would be
+# no timeout at all.
+MAX_TIMEOUT = 3600.0
+
+
+def check_timeout(timeout) -> float:
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not 0 < timeout <= MAX_TIMEOUT
+    ):
+        raise LabsockError(
+            f"timeout={timeout!r} is not a number of seconds. Use a positive number such as 2, "
+            f"at most {MAX_TIMEOUT:.0f} (every receive waits at most that long, so a cell never "
+            "hangs)."
+        )
+    return float(timeout)
+
+
+def as_bytes(message) -> bytes:
+    if isinstance(message, bytes):
+        return message
+    if isinstance(message, str):
+        try:
+            # surrogateescape: a command-line argument that was not UTF-8 goes out as the bytes
+            # that were typed.
+            return message.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError as exc:
+            raise LabsockError(
+                f"The message has a character that cannot be sent as UTF-8 text "
+                f"({message[exc.start]!r} at position {exc.start}, half of a surrogate pair). "
+                "Retype or remove that character."
+            ) from None
+    raise LabsockError(
+        f"The message must be text (a str), not {type(message).__name__}. To send a number, "
+        "turn it into text first: str(37)."
+    )
+
+
+def _client_socket(kind, bind_port: int | None) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, kind)
+    if bind_port is not None:
+        if kind == socket.SOCK_STREAM and sys.platform != "win32":
+            # A TCP client port stays in TIME_WAIT after use; this lets the next run bind it again.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("0.0.0.0", bind_port))
+        except OSError as exc:
+            sock.close()
+            proto = "tcp" if kind == socket.SOCK_STREAM else "udp"
+            raise explain(exc, action="bind", proto=proto, host="0.0.0.0", port=bind_port) from None
+    return sock
+
+
+def send_udp(
+    message,
+    host: str = "127.0.0.1",
+    port: int = 12000,
+    *,
+    timeout: float = 2.0,
+    bind_port: int | None = None,
+    expect_reply: bool = True,
+) -> Reply | None:
+    """Send one UDP datagram and return the reply (None when expect_reply is False).
+
+    bind_port: send from this local port (the server sees it as the client's port).
+    """
+    host, port = destination(host, port, "udp")
+    data = as_bytes(message)
+    check_size(data, UDP_MAX_PAYLOAD, "udp")
+    timeout = check_timeout(timeout)
+    with _client_socket(socket.SOCK_DGRAM, bind_port_of(bind_port)) as sock:
+        sock.settimeout(timeout)
+        action = "send"
+        try:
+            # Connected, so that "nothing listens there" comes back as an error instead of silence.
+            sock.connect((host, port))
+            start = time.perf_counter()
+            sock.send(data)
+            if not expect_reply:
+                return None
+            action = "receive"
+            reply, server = sock.recvfrom(65535)
+        except OSError as exc:
+            code = getattr(exc, "winerror", None) or getattr(exc, "errno", None)
+            if code in CONNECTION_RESET:  # Windows' way of saying the port is closed
+                exc = ConnectionRefusedError(errno.ECONNREFUSED, "refused")
+            raise explain(exc, action=action, proto="udp", host=host, port=port) from None
+        rtt = (time.perf_counter() - start) * 1000
+    return Reply(readable(reply), rtt, f"{server[0]}:{server[1]}")
+
+
+def send_tcp(
+    message,
+    host: str = "127.0.0.1",
+    port: int = 12000,
+    *,
+    timeout: float = 2.0,
+    bind_port: int | None = None,
+    expect_reply: bool = True,
+) -> Reply | None:
+    """Connect, send one line, return the reply line (None when expect_reply is False)."""
+    host, port = destination(host, port, "tcp")
+    data = as_bytes(message)
+    if b"\n" in data.rstrip(b"\n"):
+        raise LabsockError(
+            "A labsock TCP message is one line, and this one has a newline inside, so the server "
+            "would see two messages. Send the lines one at a time."
+        )
+    timeout = check_timeout(timeout)
+    with _client_socket(socket.SOCK_STREAM, bind_port_of(bind_port)) as sock:
+        sock.settimeout(timeout)
+        action = "connect"
+        try:
+            sock.connect((host, port))
+            tcp_tune(sock)
+            action = "send"
+            start = time.perf_counter()
+            sock.sendall(frame_line(data))
+            if not expect_reply:
+                return None
+            action = "receive"
+            line = _read_line(sock)
+            rtt = (time.perf_counter() - start) * 1000
+            if bind_port is not None:
+                _let_server_close_first(sock, min(timeout, 1.0))
+        except OSError as exc:
+            raise explain(exc, action=action, proto="tcp", host=host, port=port) from None
+    if line is None:
+        raise LabsockError(
+            f"The server at {host}:{port} (TCP) closed the connection without replying. Is it a "
+            "labsock server with a reply (not reply='none'), and does it expect one line ending "
+            "with a newline?"
+        )
+    return Reply(readable(line), rtt, f"{host}:{port}")
+
+
+def _read_line(sock: socket.socket) -> bytes | None:
+    lines = LineSplitter()
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return lines.finish()
+        complete = lines.feed(chunk)
+        if complete:
+            return complete[0]
+
+
+def _let_server_close_first(sock: socket.socket, wait: float) -> None:
+    """Whoever closes a TCP connection first keeps its ports in TIME_WAIT for up to a minute, and
+    meanwhile the same client port cannot connect to the same server again. With a fixed bind
+    port, say goodbye (half-close) and let the server close first."""
+    sock.shutdown(socket.SHUT_WR)
+    sock.settimeout(wait)
+    try:
+        while sock.recv(65536):
+            pass
+    except TimeoutError:
+        pass  # a server that keeps the connection open: close anyway
+
+
+def send(proto: str, message, host: str = "127.0.0.1", port: int = 12000, **options):
+    """send_udp or send_tcp, chosen by name ('udp' or 'tcp')."""
+    senders = {"udp": send_udp, "tcp": send_tcp}
+    key = str(proto).strip().lower()
+    if key not in senders:
+        raise LabsockError(f"{proto!r} is not a protocol here: use 'udp' or 'tcp'.")
+    return senders[key](message, host, port, **options)

@@ -1,0 +1,308 @@
+"""A counting client: sends 1, 2, ..., 100, then 1 again, from a chosen local port, in a thread.
+
+    c1 = start_counting(bind_port=11000, port=12000)     # sends "1", "2", ... every 0.2 s
+    c1.stop()
+
+The server tells two counting clients apart by their source port, which is why each binds its
+own. Like the servers, a client started on a bind port that labsock already counts from stops
+the old one first, so re-running a cell never leaves an orphan sending in the background.
+"""
+
+from __future__ import annotations
+
+import errno
+import select
+import socket
+import threading
+import time
+
+from labsock.logic.errors import CONNECTION_REFUSED, CONNECTION_RESET, LabsockError, explain
+from labsock.net.sockets import bind_port_of, destination
+
+LAP = 100  # numbers go 1..LAP, then back to 1 (as in labsock.logic.sequence)
+NO_BUFFER_SPACE = {errno.ENOBUFS, 55, 105, 10055}  # macOS, Linux, Windows
+
+# Counting clients labsock runs in this process, by bind port (see the module docstring).
+_running: dict[int, CountingClient] = {}
+_running_lock = threading.Lock()
+
+
+def running_counters() -> list[CountingClient]:
+    with _running_lock:
+        return list(_running.values())
+
+
+def stop_counting() -> None:
+    """Stop every counting client labsock runs in this process."""
+    for client in running_counters():
+        client.stop()
+
+
+def _check_delay(delay) -> float:
+    if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0 <= delay <= 3600:
+        raise LabsockError(
+            f"delay={delay!r} is not a number of seconds between messages. Use a number such "
+            "as 0.2 (five messages a second), or 0 to send as fast as possible."
+        )
+    return float(delay)
+
+
+def _check_count(count) -> int | None:
+    if count is None:
+        return None
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise LabsockError(
+            f"count={count!r} is not a number of messages. Use a whole number of at least 1, "
+            "such as 130 (past the wrap from 100 to 1), or None to count until stopped."
+        )
+    return count
+
+
+class CountingClient:
+    """Sends the numbers 1..lap, round and round, to a UDP server from one local port.
+
+    bind_port: the local port to send from (the server sees it as the client's port); 0 lets
+    the system pick one. delay: seconds between messages. count: stop by itself after this many
+    messages (None: until stop()). Each message is the number as text, e.g. ``37``.
+    """
+
+    def __init__(
+        self,
+        bind_port: int = 11000,
+        host: str = "127.0.0.1",
+        port: int = 12000,
+        *,
+        delay: float = 0.2,
+        count: int | None = None,
+        name: str | None = None,
+        lap: int = LAP,
+    ):
+        self.host, self.port = destination(host, port, "udp")
+        self.bind_port = bind_port_of(bind_port)
+        self._requested_bind_port = self.bind_port
+        self.delay = _check_delay(delay)
+        self.count = _check_count(count)
+        self.name = name
+        self.lap = lap
+        self.sent = 0  # messages handed to the system
+        self.last_sent: int | None = None
+        self.replies = 0  # replies read back (a server with reply="none" sends none)
+        self.refused = 0  # sends the system reported as "nothing listens there"
+        self.error: str | None = None  # why the client stopped by itself, or the last refusal
+        self.replaced: str | None = None
+        self._sock: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    def start(self) -> CountingClient:
+        """Bind, then count in a background thread; returns the client.
+
+        A new client starts at 1. Started again after stop(), it carries on from the next number
+        (and sends `count` more), so the server sees one unbroken count rather than a jump back
+        to 1, which would look like lost messages.
+        """
+        if self.running:
+            return self
+        self.bind_port = self._requested_bind_port
+        if self.bind_port:
+            self._stop_clashing()
+        self._sock = self._open()
+        self.bind_port = self._sock.getsockname()[1]
+        self.error = None
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._count_then_close,
+            name=f"labsock-count-{self.bind_port}",
+            daemon=True,  # a forgotten client must not keep a kernel or terminal from exiting
+        )
+        with _running_lock:
+            _running[self.bind_port] = self
+        self._thread.start()
+        return self
+
+    def stop(self) -> CountingClient:
+        """Stop sending; returns once the thread has ended and the bind port is free again."""
+        thread = self._thread
+        if thread is not None:
+            self._stop.set()
+            thread.join()
+        return self
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until a client with a count has sent them all; True once it has stopped.
+
+        A client without a count only stops when told, so this returns at once for it.
+        """
+        thread = self._thread
+        if thread is None:
+            return True
+        if self.count is not None:
+            thread.join(timeout)
+        return not thread.is_alive()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def __enter__(self) -> CountingClient:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def _stop_clashing(self) -> None:
+        with _running_lock:
+            old = _running.get(self.bind_port)
+        if old is not None and old is not self:
+            old.stop()
+            self.replaced = "stopped the counting client from an earlier run"
+
+    def _open(self) -> socket.socket:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            sock.bind(("0.0.0.0", self.bind_port))
+        except OSError as exc:
+            sock.close()
+            raise explain(
+                exc, action="bind", proto="udp", host="0.0.0.0", port=self.bind_port
+            ) from None
+        try:
+            # Connected: only the server's replies come back, and "nothing listens there" is
+            # reported as an error on a later send instead of vanishing.
+            sock.connect((self.host, self.port))
+        except OSError as exc:
+            sock.close()
+            raise explain(exc, action="send", proto="udp", host=self.host, port=self.port) from None
+        # Non-blocking, so reading replies never holds up the count.
+        sock.setblocking(False)
+        return sock
+
+    # -- the thread ---------------------------------------------------------------------------
+
+    def _count_then_close(self) -> None:
+        try:
+            self._count()
+        except Exception as exc:  # a bug must show in the client's state, not vanish
+            self.error = f"the counting client stopped: {exc!r}"
+        finally:
+            sock, self._sock = self._sock, None
+            # Closed by its own thread, after its last use: the port is free when the thread ends.
+            sock.close()
+            with _running_lock:
+                if _running.get(self.bind_port) is self:
+                    del _running[self.bind_port]
+
+    def _count(self) -> None:
+        sock, stop, delay = self._sock, self._stop, self.delay
+        number = 1 if self.last_sent is None else self.last_sent % self.lap + 1
+        sent_now = 0
+        next_time = time.monotonic()
+        while not stop.is_set() and (self.count is None or sent_now < self.count):
+            if self._send(sock, number):
+                self.last_sent = number
+                self.sent += 1
+                sent_now += 1
+                number = number % self.lap + 1
+            self._read_replies(sock)
+            if delay:
+                # Keep to a schedule, so the rate stays 1/delay whatever each send costs.
+                next_time += delay
+                wait = next_time - time.monotonic()
+                if wait < -max(delay, 0.05):
+                    # Far behind (a busy or sleeping laptop): carry on from now rather than
+                    # catch up in a burst, which a server's receive buffer may not hold.
+                    next_time = time.monotonic()
+                elif wait > 0 and stop.wait(wait):
+                    return
+
+    def _send(self, sock: socket.socket, number: int) -> bool:
+        try:
+            sock.send(str(number).encode("ascii"))
+            return True
+        except BlockingIOError:
+            # The send buffer is full (delay=0): wait until there is room, then try again.
+            select.select([], [sock], [], 0.1)
+            return False
+        except OSError as exc:
+            if _code(exc) in NO_BUFFER_SPACE:
+                # macOS says "no buffer space" where Linux would block: a pause, not a failure.
+                self._stop.wait(0.001)
+                return False
+            if _is_refusal(exc):
+                self._note_refusal()
+                return False
+            self.error = str(
+                explain(exc, action="send", proto="udp", host=self.host, port=self.port)
+            )
+            self._stop.set()
+            return False
+
+    def _read_replies(self, sock: socket.socket) -> None:
+        while True:
+            try:
+                sock.recv(65535)
+            except BlockingIOError:
+                return
+            except OSError as exc:
+                if _is_refusal(exc):
+                    self._note_refusal()
+                    continue
+                return
+            self.replies += 1
+
+    def _note_refusal(self) -> None:
+        self.refused += 1
+        self.error = (
+            f"Nothing listens on {self.host}:{self.port} (UDP): the numbers sent meanwhile are "
+            "lost. Start the server (run its cell), or check its address and port; the client "
+            "keeps counting."
+        )
+
+    # -- showing ------------------------------------------------------------------------------
+
+    def describe(self) -> str:
+        who = f"{self.name} " if self.name else ""
+        state = "running" if self.running else "stopped"
+        text = (
+            f"counting client {who}from port {self.bind_port} to {self.host}:{self.port} (UDP), "
+            f"{state}, {self.sent} sent"
+        )
+        if self.last_sent is not None:
+            text += f", last {self.last_sent}"
+        if self.refused:
+            text += f", {self.refused} refused"
+        if self.replaced and self.running:
+            text += f" ({self.replaced})"
+        return text
+
+    def __repr__(self) -> str:
+        return f"<{self.describe()}>"
+
+    def controls(self):
+        """Start and Stop buttons with a status line (needs ipywidgets)."""
+        from labsock.show.counting_view import ClientControls
+
+        return ClientControls(self)
+
+
+def _code(exc: OSError) -> int | None:
+    return getattr(exc, "winerror", None) or getattr(exc, "errno", None)
+
+
+def _is_refusal(exc: OSError) -> bool:
+    return _code(exc) in CONNECTION_REFUSED or _code(exc) in CONNECTION_RESET
+
+
+def start_counting(
+    bind_port: int = 11000,
+    host: str = "127.0.0.1",
+    port: int = 12000,
+    *,
+    delay: float = 0.2,
+    count: int | None = None,
+    name: str | None = None,
+) -> CountingClient:
+    """Make a counting client and start it; returns the running client."""
+    return CountingClient(bind_port, host, port, delay=delay, count=count, name=name).start()

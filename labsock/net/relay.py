@@ -1,0 +1,430 @@
+"""A UDP relay that makes the network misbehave on cue, in a background thread.
+
+    client  ->  relay (listen port)  --forward-->  server (target)
+    client  <-  relay                <--backward-- server
+
+Each client gets its own socket towards the server (so the server still tells clients apart by
+source port) and its own pair of impairment links, seeded from the relay's seed and the client's
+port (or, for a port the system picked, its turn), so a run with the same seed repeats
+exactly. The links count what they did: the ground truth a receiver's own figures are checked
+against (`relay.ground_truth(11000)`, `labsock.lessons.ground_truth.compare_with_relay`).
+
+No root, no admin: this is ordinary user-space UDP, which is why it works on every laptop.
+"""
+
+from __future__ import annotations
+
+import selectors
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+from labsock.logic.errors import LabsockError
+from labsock.logic.impairment import Counts, Impairment, Link, preset
+from labsock.net.sockets import destination, server_address, udp_socket
+
+MAX_DATAGRAM = 65535
+
+_running: dict[tuple[str, int], RelayBase] = {}
+_running_lock = threading.Lock()
+
+
+class RelayBase:
+    """Life cycle shared by the UDP relay and the TCP slicer: start, stop, with-block, re-runs.
+
+    One thread runs a selectors loop; a socketpair wakes it for stop(), and the links' next due
+    times set the select timeout (a timer heap per link), so delayed sends go out on time.
+    """
+
+    protocol = "udp"
+
+    def __init__(self, listen_port: int, to: tuple[str, int] | str, host: str):
+        self.host, self.port = server_address(host, listen_port)
+        self.target = _parse_target(to, self.protocol)
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._ready = threading.Event()
+        self._lock = threading.Lock()  # guards links and sessions between the thread and readers
+        self._wake_r: socket.socket | None = None
+        self._wake_w: socket.socket | None = None
+        self.problems: list[str] = []  # bounded; the thread never prints (Jupyter loses it)
+
+    # -- life cycle ---------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self):
+        with _running_lock:
+            old = _running.get((self.protocol, self.host, self.port))
+        if old is not None and old is not self:
+            old.stop()  # re-running a cell: the old relay gives the port back first
+        if self.running:
+            return self
+        self._stopping.clear()
+        self._open()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._thread = threading.Thread(target=self._run, name=f"labsock-relay-{self.port}")
+        self._thread.daemon = True
+        self._thread.start()
+        with _running_lock:
+            _running[(self.protocol, self.host, self.port)] = self
+        return self
+
+    def stop(self):
+        if self._thread is None:
+            return self
+        self._stopping.set()
+        try:
+            self._wake_w.send(b"x")
+        except OSError:
+            pass
+        self._thread.join(timeout=5)
+        # Close only after the join: a socket closed under a thread in select() does not wake it.
+        self._close()
+        for s in (self._wake_r, self._wake_w):
+            s.close()
+        self._thread = None
+        with _running_lock:
+            if _running.get((self.protocol, self.host, self.port)) is self:
+                del _running[(self.protocol, self.host, self.port)]
+        return self
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def _note(self, text: str) -> None:
+        if len(self.problems) < 100:
+            self.problems.append(text)
+
+    def _run(self) -> None:
+        sel = selectors.DefaultSelector()
+        sel.register(self._wake_r, selectors.EVENT_READ, "wake")
+        self._register(sel)
+        try:
+            while not self._stopping.is_set():
+                with self._lock:
+                    deadline = self._next_due()
+                timeout = None if deadline is None else max(0.0, deadline - time.perf_counter())
+                for key, _ in sel.select(timeout):
+                    if key.data == "wake":
+                        continue
+                    with self._lock:
+                        self._readable(sel, key)
+                with self._lock:
+                    self._send_due(time.perf_counter())
+        except Exception as exc:  # the thread must not die silently: say what happened
+            self._note(f"The relay stopped after an unexpected error: {exc!r}")
+        finally:
+            sel.close()
+
+    # -- filled in by subclasses --------------------------------------------------------------
+    def _open(self): ...
+    def _close(self): ...
+    def _register(self, sel): ...
+    def _readable(self, sel, key): ...
+    def _next_due(self): ...
+    def _send_due(self, now): ...
+
+
+@dataclass
+class _Session:
+    client: tuple[str, int]
+    upstream: socket.socket
+    forward: Link
+    backward: Link
+    last_seen: float
+
+
+class UDPRelay(RelayBase):
+    """Relay UDP from `listen_port` to `to`, impairing each direction.
+
+    network: a preset name ("good wifi", "crowded wifi", "mobile", ...) or an Impairment, used
+    for both directions unless forward / backward are given.
+    """
+
+    protocol = "udp"
+
+    def __init__(
+        self,
+        listen_port: int = 0,
+        to: tuple[str, int] | str = ("127.0.0.1", 12000),
+        *,
+        network: Impairment | str | None = None,
+        forward: Impairment | str | None = None,
+        backward: Impairment | str | None = None,
+        seed: int | None = None,
+        host: str = "127.0.0.1",
+        max_clients: int = 64,
+    ):
+        super().__init__(listen_port, to, host)
+        base = preset(network)
+        self.forward = preset(forward) if forward is not None else base
+        self.backward = preset(backward) if backward is not None else base
+        self.seed = seed
+        self.max_clients = max_clients
+        self._sock: socket.socket | None = None
+        self._sessions: dict[tuple[str, int], _Session] = {}
+        self._closed_counts = {"forward": Counts(), "backward": Counts()}
+        self._ephemeral_clients = 0
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        text = (
+            f"<UDPRelay {self.host}:{self.port} -> {self.target[0]}:{self.target[1]} {state}; "
+            f"forward: {self.forward.describe()}; backward: {self.backward.describe()}>"
+        )
+        if self.problems:
+            text += f"\n{len(self.problems)} problem(s), the last: {self.problems[-1]}"
+        return text
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        table = f"<pre>{escape(self.table())}</pre>" if self._sessions else ""
+        return f"<pre>{escape(repr(self))}</pre>{table}"
+
+    # -- what students and tests read -----------------------------------------------------------
+    def counts(self, direction: str = "forward") -> Counts:
+        """What the relay did in one direction, all clients together."""
+        with self._lock:
+            total = Counts() + self._closed_counts[direction]
+            for s in self._sessions.values():
+                total = total + getattr(s, direction).counts
+        return total
+
+    def ground_truth(self, client_port: int, direction: str = "forward") -> Counts:
+        """What the relay did to one client's datagrams (by the client's own port)."""
+        with self._lock:
+            for s in self._sessions.values():
+                if s.client[1] == client_port:
+                    return Counts(**getattr(s, direction).counts.as_dict())
+        return Counts()
+
+    def receiver_view(self, client_port: int, direction: str = "forward") -> dict:
+        """The figures a receiver's sequence tracker should show for this client (see Link)."""
+        with self._lock:
+            for s in self._sessions.values():
+                if s.client[1] == client_port:
+                    return getattr(s, direction).receiver_view()
+        return {}
+
+    def flow(self, client_port: int, server, first: int = 30, name: str | None = None):
+        """A flow diagram of one client's first datagrams: relay to server, lost ones marked.
+
+        The relay's own record says when each datagram came in, whether it was dropped and when
+        each copy went on; the server's log says when it arrived (the entry with the same text
+        nearest that moment, since numbers repeat every lap).
+        """
+        from labsock.show.flow import Arrow, FlowDiagram
+
+        upstream = self.upstream_ports().get(client_port)
+        log = getattr(server, "log", server)
+        arrivals: dict[str, list[float]] = {}
+        for m in log.messages():
+            if m.port == upstream:
+                arrivals.setdefault(m.text, []).append(m.time)
+        if name is None:
+            name = (getattr(server, "names", None) or {}).get(upstream) or f"port {client_port}"
+        arrows = []
+        for e in self.events(client_port)[:first]:
+            text = e.data.decode("utf-8", "replace")
+            if not e.sent_at:
+                arrows.append(Arrow(name, "server", self._epoch(e.arrived), None, text))
+            for copy, sent in enumerate(e.sent_at):
+                out = self._epoch(sent)
+                near = min(arrivals.get(text, []), key=lambda t: abs(t - out), default=None)
+                arrived = near if near is not None and abs(near - out) < 0.5 else out
+                label = text + (" (copy)" if copy else "") + (" (late)" if e.reordered else "")
+                arrows.append(Arrow(name, "server", self._epoch(e.arrived), arrived, label))
+        return FlowDiagram(arrows, (name, "server"))
+
+    def _epoch(self, t: float) -> float:
+        return t + self._epoch_offset
+
+    def events(self, client_port: int, direction: str = "forward"):
+        with self._lock:
+            for s in self._sessions.values():
+                if s.client[1] == client_port:
+                    return list(getattr(s, direction).events)
+        return []
+
+    def upstream_ports(self) -> dict[int, int]:
+        """Client port -> the relay's port towards the server (what the server sees)."""
+        with self._lock:
+            return {s.client[1]: s.upstream.getsockname()[1] for s in self._sessions.values()}
+
+    def server_names(self, names: dict[int, str]) -> dict[int, str]:
+        """Turn {11000: "c1"} into the names the server needs: keyed by the relay's ports."""
+        ports = self.upstream_ports()
+        return {ports[p]: name for p, name in names.items() if p in ports}
+
+    def wait_idle(self, timeout: float = 5.0, received: int = 0, replies: int = 0) -> bool:
+        """True once the relay has read at least `received` datagrams from clients (and
+        `replies` from the server) and nothing waits in it any more: all delayed ones are out."""
+        end = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                busy = any(s.forward.waiting or s.backward.waiting for s in self._sessions.values())
+            if (
+                not busy
+                and self.counts("forward").received >= received
+                and self.counts("backward").received >= replies
+            ):
+                return True
+            if time.monotonic() >= end:
+                return False
+            time.sleep(0.005)
+
+    def table(self) -> str:
+        """One line per client and direction: the relay's own counts."""
+        fields = list(Counts().as_dict())
+        lines = [f"{'client':<22}{'direction':<10}" + "".join(f"{f:>11}" for f in fields)]
+        with self._lock:
+            for s in self._sessions.values():
+                for direction in ("forward", "backward"):
+                    c = getattr(s, direction).counts.as_dict()
+                    lines.append(
+                        f"{s.client[0] + ':' + str(s.client[1]):<22}{direction:<10}"
+                        + "".join(f"{c[f]:>11}" for f in fields)
+                    )
+        return "\n".join(lines)
+
+    # -- the thread -----------------------------------------------------------------------------
+    def _open(self):
+        # A fresh start counts from zero (after stop() the counts stay readable until then).
+        self._sessions = {}
+        self._closed_counts = {"forward": Counts(), "backward": Counts()}
+        self._ephemeral_clients = 0
+        # Links run on perf_counter (fine-grained everywhere); logs use epoch time.
+        self._epoch_offset = time.time() - time.perf_counter()
+        sock = udp_socket(self.host, self.port, role="server")
+        sock.setblocking(False)
+        self._sock = sock
+        self.port = sock.getsockname()[1]
+
+    def _close(self):
+        for s in self._sessions.values():
+            s.upstream.close()
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    def _register(self, sel):
+        sel.register(self._sock, selectors.EVENT_READ, "listen")
+
+    def _session(self, sel, client) -> _Session | None:
+        session = self._sessions.get(client)
+        if session is not None:
+            return session
+        if len(self._sessions) >= self.max_clients:
+            oldest = min(self._sessions.values(), key=lambda s: s.last_seen)
+            self._retire(sel, oldest)
+        # Its own port towards the server per client: the server still tells clients apart.
+        upstream = udp_socket("127.0.0.1" if self.target[0].startswith("127.") else None, 0)
+        upstream.connect(self.target)
+        upstream.setblocking(False)
+        seed = None if self.seed is None else f"{self.seed}-{self._seed_key(client[1])}"
+        session = _Session(
+            client,
+            upstream,
+            Link(self.forward, seed, name="forward"),
+            Link(self.backward, seed, name="backward"),
+            time.perf_counter(),
+        )
+        self._sessions[client] = session
+        sel.register(upstream, selectors.EVENT_READ, session)
+        return session
+
+    def _seed_key(self, client_port: int) -> str:
+        # A client on a chosen port (11000, 13000) draws by its port: the same decisions every
+        # run, whoever comes first. A client on a port the system picked (ephemeral: from 32768
+        # on Linux, 49152 on Windows and macOS) draws by its turn: first such client, second...
+        if client_port < 32768:
+            return str(client_port)
+        self._ephemeral_clients += 1
+        return f"client{self._ephemeral_clients}"
+
+    def _retire(self, sel, session: _Session) -> None:
+        sel.unregister(session.upstream)
+        session.upstream.close()
+        for direction in ("forward", "backward"):
+            old = self._closed_counts[direction]
+            self._closed_counts[direction] = old + getattr(session, direction).counts
+        del self._sessions[session.client]
+
+    def _readable(self, sel, key):
+        now = time.perf_counter()
+        sock = key.fileobj
+        # Read what is there now (bounded, so one busy client can't starve the timers).
+        for _ in range(64):
+            try:
+                if key.data == "listen":
+                    data, client = sock.recvfrom(MAX_DATAGRAM)
+                else:
+                    data = sock.recv(MAX_DATAGRAM)
+            except BlockingIOError:
+                return
+            except OSError as exc:
+                # Windows reports an earlier "port unreachable" here; Linux on connected sockets.
+                if key.data != "listen":
+                    self._note(f"Nothing is listening at {self.target[0]}:{self.target[1]}: {exc}")
+                continue
+            if key.data == "listen":
+                session = self._session(sel, client)
+                session.last_seen = now
+                session.forward.push(data, now)
+            else:
+                key.data.backward.push(data, now)
+
+    def _next_due(self):
+        times = [
+            t
+            for s in self._sessions.values()
+            for t in (s.forward.next_due(), s.backward.next_due())
+            if t is not None
+        ]
+        return min(times) if times else None
+
+    def _send_due(self, now):
+        for s in self._sessions.values():
+            for data in s.forward.due(now):
+                try:
+                    s.upstream.send(data)
+                except OSError as exc:
+                    self._note(f"Could not pass a datagram to the server: {exc}")
+            for data in s.backward.due(now):
+                try:
+                    self._sock.sendto(data, s.client)
+                except OSError as exc:
+                    self._note(f"Could not pass a reply back to {s.client}: {exc}")
+
+
+def relay_udp(
+    listen_port: int = 0,
+    to: tuple[str, int] | str = ("127.0.0.1", 12000),
+    network: Impairment | str | None = None,
+    **options,
+) -> UDPRelay:
+    """Start a UDP impairment relay; returns it running. Stop it with relay.stop()."""
+    return UDPRelay(listen_port, to, network=network, **options).start()
+
+
+def _parse_target(to, proto: str) -> tuple[str, int]:
+    """Where the relay forwards to: ("127.0.0.1", 12000) or "127.0.0.1:12000"."""
+    if isinstance(to, int):
+        to = ("127.0.0.1", to)
+    if isinstance(to, str):
+        host, sep, port = to.strip().rpartition(":")
+        if not sep:
+            raise LabsockError(
+                f"Give the relay's target as HOST:PORT, for example 127.0.0.1:12000, not {to!r}."
+            )
+        to = (host or "127.0.0.1", port)
+    host, port = to
+    return destination(host, port, proto)

@@ -1,0 +1,1 @@
+"""Presentation: widgets, live views, plots and text, drawn from what the network layer returns."""

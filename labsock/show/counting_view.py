@@ -1,0 +1,341 @@
+"""Task 3 on the server side: who sent what, in which order, and was anything lost.
+
+- `counting_report(server)`: a snapshot of the log, as a per-client table, a picture and a check
+  (plain objects: they print in a terminal and show themselves in Jupyter).
+- `counting_view(server)`: the live view: the latest messages with their senders' names, and the
+  per-client table, redrawn at most ten times a second whatever the message rate.
+- `ClientControls`: Start and Stop buttons for a counting client.
+
+ipywidgets is imported only when a widget is made (through labsock.show.views).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Mapping
+from html import escape
+
+from labsock.logic.errors import LabsockError
+from labsock.logic.sequence import LAP, SequenceTracker, describe_runs, parse_number
+from labsock.show.client_table import ClientTable, port_of, sender_label
+from labsock.show.timeline import Timeline
+
+MESSAGE = "message"
+
+
+def _log_and_names(source, names: Mapping | None):
+    """(log, names) from a server or a log; names given here win over the server's."""
+    log = getattr(source, "log", source)
+    if names is None:
+        names = getattr(source, "names", None) or getattr(log, "names", None)
+    return log, dict(names or {})
+
+
+# -- a snapshot: table, picture, check -----------------------------------------------------------
+
+
+class CountingReport:
+    """What a counting server received, per client: counts, the picture, a check."""
+
+    def __init__(self, messages: Iterable, names: Mapping | None = None, lap: int = LAP):
+        self.names = dict(names or {})
+        self.lap = lap
+        self.tracker = SequenceTracker(lap=lap)
+        self.numbers: dict = {}  # sender -> numbers in arrival order
+        self.points = []  # (sender, number, time), for the picture
+        self.received = []  # (time, sender, text) of every message, in the order received
+        for m in messages:
+            if getattr(m, "kind", MESSAGE) != MESSAGE:
+                continue
+            self.received.append((m.time, m.client, m.text))
+            number = parse_number(m.text)
+            self.tracker.feed(m.client, number, m.time)
+            if number is not None:
+                self.numbers.setdefault(m.client, []).append(number)
+                self.points.append((m.client, number, m.time))
+
+    def arrivals(self, count: int = 10, start: int = 0) -> str:
+        """Messages in the order received, with their senders' names and seconds since the first.
+
+        ``start`` picks where to begin (``-10`` for the last ten).
+        """
+        if not self.received:
+            return "no messages"
+        first = self.received[0][0]
+        chosen = self.received[start:][:count]
+        return "\n".join(
+            f"{when - first:8.3f} s  {sender_label(sender, self.names)}: {text}"
+            for when, sender, text in chosen
+        )
+
+    def table(self, rates: bool = True) -> ClientTable:
+        """The per-client table; rates=False leaves out the one column that varies run to run."""
+        return ClientTable(self.tracker.all_stats(), self.names, rates=rates)
+
+    def timeline(self) -> Timeline:
+        """Number against arrival time: ``.plot()`` draws it, ``print()`` gives a text chart."""
+        return Timeline(self.points, self.names, self.lap)
+
+    def plot(self, ax=None):
+        return self.timeline().plot(ax)
+
+    def check(self, ports: Iterable[int] = ()) -> str:
+        """A few lines that repeat exactly when all went well (for a notebook's last cell).
+
+        For each client, by port: the numbers as runs (``1..100, 1..30`` is a clean stream past
+        the wrap), and whether they came in order, with nothing missing or duplicated.
+        """
+        senders = sorted(self.tracker.senders(), key=lambda s: (port_of(s) or 0, str(s)))
+        seen_ports = [port_of(s) for s in senders]
+        lines = []
+        for port in ports:
+            if port not in seen_ports:
+                lines.append(f"port {port}: NOTHING RECEIVED")
+        named = ", ".join(
+            f"{p} ({self.names[p]})" if p in self.names else str(p) for p in seen_ports
+        )
+        lines.insert(0, f"ports seen: {named or 'none'}")
+        for sender in senders:
+            s = self.tracker.stats(sender)
+            numbers = self.numbers.get(sender, [])
+            counted = [i % self.lap + 1 for i in range(len(numbers))]
+            who = self.names.get(port_of(sender)) or f"port {port_of(sender)}"
+            verdict = [
+                "in order from 1" if numbers == counted else "NOT in order from 1",
+                f"{s.wraps} wrap{'' if s.wraps == 1 else 's'}",
+                "nothing missing" if not s.missing else f"{s.missing} MISSING",
+                "no duplicates" if not s.duplicates else f"{s.duplicates} DUPLICATES",
+            ]
+            if s.invalid:
+                verdict.append(f"{s.invalid} NOT NUMBERS")
+            lines.append(f"{who}: {s.received} numbers: {describe_runs(numbers)}")
+            lines.append(f"{' ' * len(who)}  {', '.join(verdict)}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return str(self.table())
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        return self.table()._repr_html_()
+
+
+def counting_report(source, names: Mapping | None = None) -> CountingReport:
+    """A report of everything in a server's log (or a MessageLog)."""
+    log, names = _log_and_names(source, names)
+    return CountingReport(log.messages(), names)
+
+
+# -- the live view -------------------------------------------------------------------------------
+
+
+class CountingView:
+    """The latest messages with their senders, and the per-client table, kept up to date.
+
+    A thread follows the log: each new message is counted (the tracker sees every one), but the
+    widget is redrawn at most max_rate times a second, and once a second when nothing arrives
+    (so the rates fall when clients stop). update() and text() do the same without widgets.
+    """
+
+    def __init__(
+        self,
+        source,
+        names: Mapping | None = None,
+        *,
+        rows: int = 12,
+        max_clients: int = 20,
+        max_rate: float = 10.0,
+        clients: Iterable = (),
+        widget: bool = True,
+    ):
+        self.log, self.names = _log_and_names(source, names)
+        self.tracker = SequenceTracker()
+        self.recent: deque = deque(maxlen=rows)
+        self.max_clients = max_clients  # table rows; a class of 2,000 clients gets a summary
+        self.skipped = 0  # log entries dropped by the log's bound before the view read them
+        self.redraws = 0
+        self._cursor = 0
+        self._lock = threading.Lock()
+        self._interval = 1.0 / max_rate
+        self._stopped = threading.Event()
+        self._thread = None
+        self.widget = None
+        self.update()
+        if widget:
+            from labsock.show.views import _widgets
+
+            widgets = _widgets()
+            self._html = widgets.HTML(self.html())
+            parts = [ClientControls(c).widget for c in clients]
+            self.widget = widgets.VBox([*parts, self._html])
+            self._thread = threading.Thread(
+                target=self._follow, name="labsock-counting-view", daemon=True
+            )
+            self._thread.start()
+
+    def update(self) -> int:
+        """Count what arrived since the last update; returns how many entries were new."""
+        with self._lock:
+            entries, cursor = self.log.since(self._cursor)
+            self.skipped += cursor - self._cursor - len(entries)
+            self._cursor = cursor
+            for m in entries:
+                if m.kind != MESSAGE:
+                    continue
+                self.tracker.feed(m.client, parse_number(m.text), m.time)
+                self.recent.append(m)
+            return len(entries)
+
+    def _follow(self) -> None:
+        while not self._stopped.is_set():
+            # The timeout redraws a quiet view once a second, so its rates fall towards 0.
+            self.log.wait(self._cursor, 1.0)
+            self.update()
+            self._html.value = self.html()
+            self.redraws += 1
+            if self.log.closed:
+                return  # the server stopped: this was the last picture
+            self._stopped.wait(self._interval)
+
+    def stop(self) -> None:
+        """Stop following the log (the widget keeps its last picture)."""
+        self._stopped.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    # -- drawing ------------------------------------------------------------------------------
+
+    def table(self, now: float | None = None) -> ClientTable:
+        now = now if now is not None else time.time()
+        with self._lock:
+            senders = self.tracker.senders()
+            shown = senders[: self.max_clients]
+            stats = [self.tracker.stats(sender, now) for sender in shown]
+            note = None
+            if len(senders) > len(shown):
+                t = self.tracker.totals()
+                note = (
+                    f"{len(senders) - len(shown):,} more clients not shown. All "
+                    f"{t['senders']:,}: {t['received']:,} received, {t['missing']:,} missing, "
+                    f"{t['duplicates']:,} duplicates, {t['out_of_order']:,} out of order."
+                )
+        return ClientTable(stats, self.names, note=note)
+
+    def _recent_rows(self) -> list[tuple[str, str, str]]:
+        with self._lock:
+            messages = list(self.recent)
+        return [(m.clock(), sender_label(m.client, self.names), m.text) for m in messages]
+
+    def html(self) -> str:
+        rows = "".join(
+            f"<tr><td>{escape(clock)}</td><td>{escape(who)}</td>"
+            f"<td style='text-align:right'>{escape(text)}</td></tr>"
+            for clock, who, text in self._recent_rows()
+        )
+        total = self.log.message_count
+        skipped = f" ({self.skipped} came too fast to count)" if self.skipped else ""
+        return (
+            f"<div><b>{total} message(s) received</b>{escape(skipped)}"
+            f"{self.table().html()}"
+            "<p><i>Latest messages, in the order received:</i></p>"
+            "<table style='font-family:monospace'><tr><th>time</th><th>from</th>"
+            f"<th>message</th></tr>{rows}</table></div>"
+        )
+
+    def text(self) -> str:
+        lines = [f"{self.log.message_count} message(s) received", str(self.table()), ""]
+        lines += [f"{clock}  {who}: {text}" for clock, who, text in self._recent_rows()]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.text()
+
+    def _repr_mimebundle_(self, **kwargs):
+        if self.widget is None:
+            return {"text/plain": self.text()}
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        # The widget's own text changes every run; this one repeats, so nbval can compare it.
+        data["text/plain"] = "<counting view: run this cell in JupyterLab to see it live>"
+        return bundle
+
+
+def counting_view(source, names: Mapping | None = None, *, clients: Iterable = (), **options):
+    """The live Task 3 view of a server: latest messages and the per-client table.
+
+    clients: counting clients to show Start/Stop buttons for, above the table.
+    """
+    return CountingView(source, names, clients=clients, **options)
+
+
+# -- Start / Stop --------------------------------------------------------------------------------
+
+
+class ClientControls:
+    """Start and Stop buttons for a counting client, with a status line.
+
+    controls.start() and controls.stop() do what the buttons do, so a notebook also runs headless.
+    """
+
+    refresh_interval = 0.5  # the status line is redrawn twice a second while the client runs
+
+    def __init__(self, client):
+        from labsock.show.views import _widgets
+
+        widgets = _widgets()
+        self.client = client
+        label = client.name or f"port {client.bind_port}"
+        self.start_button = widgets.Button(description=f"Start {label}", button_style="success")
+        self.stop_button = widgets.Button(description=f"Stop {label}", button_style="warning")
+        self.status = widgets.HTML(escape(client.describe()))
+        self.start_button.on_click(lambda _button: self.start())
+        self.stop_button.on_click(lambda _button: self.stop())
+        self.widget = widgets.HBox([self.start_button, self.stop_button, self.status])
+        self._refresher: threading.Thread | None = None
+        if client.running:
+            self._follow_client()
+
+    def start(self) -> str:
+        try:
+            self.client.start()
+        except LabsockError as exc:
+            self.status.value = f"<span style='color:#b00'>{escape(str(exc))}</span>"
+            return str(exc)
+        self._follow_client()
+        return self._show()
+
+    def stop(self) -> str:
+        self.client.stop()
+        return self._show()
+
+    def _show(self) -> str:
+        text = self.client.describe()
+        error = self.client.error
+        self.status.value = escape(text) + (
+            f"<br><span style='color:#b00'>{escape(error)}</span>" if error else ""
+        )
+        return text
+
+    def _follow_client(self) -> None:
+        if self._refresher is not None and self._refresher.is_alive():
+            return
+        self._refresher = threading.Thread(target=self._refresh, daemon=True)
+        self._refresher.start()
+
+    def _refresh(self) -> None:
+        while self.client.running:
+            self._show()
+            thread = self.client._thread
+            if thread is not None:
+                thread.join(self.refresh_interval)  # returns at once when the client stops
+        self._show()
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        data["text/plain"] = f"<Start/Stop buttons for the {self.client.describe().split(',')[0]}>"
+        return bundle

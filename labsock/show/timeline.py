@@ -1,0 +1,130 @@
+"""The picture of counting clients: each number against its arrival time, one colour a client.
+
+``Timeline.plot()`` draws it with matplotlib (imported only then); ``print(timeline)`` draws a
+plain text chart, for a terminal or wherever there is no display. No sockets here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping
+
+from labsock.logic.sequence import LAP, parse_number
+from labsock.show.client_table import sender_label
+
+MARKS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def messages_to_points(messages: Iterable) -> list[tuple[Hashable, int, float]]:
+    """``(client, number, time)`` for each received message that carries a number.
+
+    Works on labsock log messages, or on anything with ``.client``, ``.time`` and ``.text``.
+    """
+    points = []
+    for m in messages:
+        if getattr(m, "kind", "message") != "message":
+            continue
+        number = parse_number(m.text)
+        if number is not None:
+            points.append((m.client, number, m.time))
+    return points
+
+
+class Timeline:
+    """Arrivals ``(sender, number, time)`` in the order they came, ready to draw."""
+
+    def __init__(
+        self,
+        points: Iterable[tuple[Hashable, int, float]],
+        names: Mapping | None = None,
+        lap: int = LAP,
+    ):
+        self.points = list(points)
+        self.names = dict(names or {})
+        self.lap = lap
+
+    @classmethod
+    def from_messages(cls, messages: Iterable, names: Mapping | None = None) -> Timeline:
+        return cls(messages_to_points(messages), names)
+
+    def senders(self) -> list:
+        """Senders in the order they first appear."""
+        return list(dict.fromkeys(sender for sender, _, _ in self.points))
+
+    def series(self) -> dict:
+        """For each sender, ``(seconds since the first arrival, number)`` pairs."""
+        start = min((t for _, _, t in self.points), default=0.0)
+        out: dict = {sender: [] for sender in self.senders()}
+        for sender, number, time in self.points:
+            out[sender].append((time - start, number))
+        return out
+
+    # -- matplotlib ---------------------------------------------------------------------------
+
+    def plot(self, ax=None, title: str | None = "Numbers as they arrived"):
+        """Draw number against arrival time, one colour a client; returns the matplotlib Axes."""
+        try:
+            import matplotlib.pyplot as plt  # here, not at import: it takes about half a second
+        except ImportError:
+            from labsock.logic.errors import LabsockError
+
+            raise LabsockError(
+                "Drawing needs the matplotlib package: run `pip install -r requirements.txt` (or "
+                "`pip install matplotlib`), then restart the kernel. Meanwhile, print(timeline) "
+                "draws the same picture as text."
+            ) from None
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(9, 4))
+        for sender, pairs in self.series().items():
+            times = [t for t, _ in pairs]
+            numbers = [n for _, n in pairs]
+            # Thin lines show the saw-tooth of each wrap; dots show each message.
+            ax.plot(times, numbers, marker=".", markersize=4, linewidth=0.6,
+                    label=sender_label(sender, self.names))  # fmt: skip
+        ax.set_xlabel("arrival time (s since the first message)")
+        ax.set_ylabel("number")
+        ax.set_ylim(0, self.lap + 5)
+        if title:
+            ax.set_title(title)
+        if self.points:
+            ax.legend(loc="upper left", fontsize="small")
+        ax.grid(True, alpha=0.3)
+        return ax
+
+    # -- text ---------------------------------------------------------------------------------
+
+    def text(self, width: int = 60, height: int = 10) -> str:
+        """A text chart: time across, number up; a letter for each client, * where they meet."""
+        if not self.points:
+            return "no numbers yet"
+        series = self.series()
+        marks = {sender: MARKS[i % len(MARKS)] for i, sender in enumerate(series)}
+        end = max(t for pairs in series.values() for t, _ in pairs)
+        grid = [[" "] * width for _ in range(height)]
+        for sender, pairs in series.items():
+            for time, number in pairs:
+                col = min(width - 1, int(time / end * width)) if end > 0 else 0
+                row = min(height - 1, (number - 1) * height // self.lap)
+                cell = grid[row][col]
+                grid[row][col] = marks[sender] if cell in (" ", marks[sender]) else "*"
+        lines = []
+        for row in range(height - 1, -1, -1):
+            top = (row + 1) * self.lap // height
+            lines.append(f"{top:>4} |" + "".join(grid[row]).rstrip())
+        lines.append("     +" + "-" * width)
+        left, right = "0 s", f"{end:.1f} s"
+        lines.append("      " + left + right.rjust(width - len(left)))
+        legend = [f"{marks[s]} = {sender_label(s, self.names)}" for s in series]
+        if len(series) > 1:
+            legend.append("* = more than one")
+        lines.append("      " + "   ".join(legend))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def __repr__(self) -> str:
+        return self.text()
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(self.text())
