@@ -8,22 +8,19 @@
 Only the standard library is imported here; widgets and plots load when first used.
 """
 
+import sys
+
 from labsock.logic.errors import LabsockError
 from labsock.logic.replies import alnum, echo, upper
 from labsock.net.clients import Reply, send, send_tcp, send_udp
 from labsock.net.log import Message, MessageLog
-from labsock.net.servers import (
-    TCPServer,
-    UDPServer,
-    running_servers,
-    serve_tcp,
-    serve_udp,
-    stop_all,
-)
+from labsock.net.servers import TCPServer, UDPServer, running_servers, serve_tcp, serve_udp
 
 # Task 3's counting client loads on first use: most cells never need it, and every module
 # imported here adds to the time `import labsock` takes.
 _LATER = {"CountingClient", "start_counting", "stop_counting"}
+# Students' own programs, each run as its own process (labsock/net/programs).
+_PROGRAMS = {"background", "run_client", "job", "jobs", "stop_jobs", "Job"}
 
 
 def __getattr__(name):
@@ -31,7 +28,50 @@ def __getattr__(name):
         from labsock.net import counting
 
         return getattr(counting, name)
+    if name in _PROGRAMS:
+        from labsock.net.programs import job
+
+        return getattr(job, name if name != "run_client" else "run")
     raise AttributeError(f"module 'labsock' has no attribute {name!r}")
+
+
+def stop_all() -> None:
+    """Stop every server and every program of yours that this notebook started."""
+    from labsock.net import servers
+
+    servers.stop_all()
+    if "labsock.net.programs.job" in sys.modules:
+        sys.modules["labsock.net.programs.job"].stop_jobs()
+
+
+def load_ipython_extension(ipython) -> None:
+    """`%load_ext labsock`: the cell magics %%background and %%client."""
+
+    def background(line, cell):
+        from labsock.show import magics
+
+        return magics.background(line, cell)
+
+    def client(line, cell):
+        from labsock.show import magics
+
+        return magics.client(line, cell)
+
+    background.__doc__ = "%%background NAME: run this cell as its own program, in the background."
+    client.__doc__ = "%%client NAME [--type LINE]: run this cell as its own program, to its end."
+    ipython.register_magic_function(background, "cell", "background")
+    ipython.register_magic_function(client, "cell", "client")
+
+
+def _register_in_ipython() -> None:
+    # Only where IPython is already loaded: importing it here would slow every `import labsock`.
+    if "IPython" in sys.modules:
+        shell = sys.modules["IPython"].get_ipython()
+        if shell is not None:
+            load_ipython_extension(shell)
+
+
+_register_in_ipython()
 
 
 def counting_view(server, names=None, *, clients=(), **options):
@@ -76,6 +116,10 @@ __all__ = [
     "serve_udp",
     "start_counting",
     "stop_all",
+    "background",
+    "run_client",
+    "job",
+    "jobs",
     "stop_counting",
     "upper",
 ]
