@@ -174,7 +174,9 @@ class Job:
         self.path = Path(folder).resolve() / f"{name}.py"
         self.log = MessageLog(log_size, names)
         self.sent = 0  # datagrams and chunks the program sent
-        self.unrecorded = 0  # too many too fast: received or sent, but not in the log
+        # Datagrams or chunks that came or went too fast to record: counted, not in the log.
+        self.unrecorded_received = 0
+        self.unrecorded_sent = 0
         self.error: str | None = None  # the plain explanation, when the program failed
         self.error_line: int | None = None
         self.notes: list[str] = []  # what labsock did on the program's behalf, in words
@@ -467,7 +469,7 @@ class Job:
                 else:
                     self.log.add_event(when, peer, DISCONNECTED)
             else:
-                self.sent += 1
+                self.sent += 1  # recorded ones; unrecorded_sent counts the others
                 self.last_sent_to = (self._ports.get(sock_id, ("udp",))[0], peer)
                 if pending and pending[0][1] == peer and pending[0][3] == sock_id:
                     received_at, _, received, _ = pending.pop()
@@ -512,7 +514,8 @@ class Job:
             self.error = note.get("text")
             self.error_line = note.get("line")
         elif event == "unrecorded":
-            self.unrecorded += int(note.get("count", 0))
+            self.unrecorded_received += int(note.get("received", 0))
+            self.unrecorded_sent += int(note.get("sent", 0))
         elif event == "port busy":
             self._answer(self._free_port(note))
         elif event == "flushed":
