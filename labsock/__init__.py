@@ -21,6 +21,15 @@ from labsock.net.servers import TCPServer, UDPServer, running_servers, serve_tcp
 _LATER = {"CountingClient", "start_counting", "stop_counting"}
 # Students' own programs, each run as its own process (labsock/net/programs).
 _PROGRAMS = {"background", "run_client", "job", "jobs", "stop_jobs", "Job"}
+# Self-checks of students' running programs (labsock/lessons/self_check.py).
+_CHECKS = {
+    "check_server",
+    "check_udp_server",
+    "check_tcp_server",
+    "check_printing_server",
+    "check_counting_clients",
+    "check_counting_server",
+}
 
 
 def __getattr__(name):
@@ -32,6 +41,10 @@ def __getattr__(name):
         from labsock.net.programs import job
 
         return getattr(job, name if name != "run_client" else "run")
+    if name in _CHECKS:
+        from labsock.lessons import self_check
+
+        return getattr(self_check, name)
     raise AttributeError(f"module 'labsock' has no attribute {name!r}")
 
 
