@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from labsock.logic import wire
 from labsock.logic.errors import LabsockError
+from labsock.logic.program_edits import parse_setting, set_variables
 from labsock.logic.program_errors import explain_failure
 from labsock.net.programs.job import Output, check_name
 
@@ -152,3 +153,30 @@ def test_an_ipv6_peer_keeps_its_address_and_port():
     """recvfrom gives (ip, port) for IPv4 and (ip, port, flow, scope) for IPv6."""
     data = wire.batch([(wire.RECEIVED, 1.0, 3, ("::1", 5000, 0, 0), b"x", 1)])
     assert wire.FrameReader().feed(data)[0][1][0][3] == ("::1", 5000)
+
+
+def test_set_changes_the_programs_own_line():
+    code = "from socket import *\nserverName = 'hostname'  # the server\nserverPort = 12000\n"
+    changed, notes = set_variables(code, {"serverName": "10.0.0.5", "serverPort": 12001})
+    assert changed == (
+        "from socket import *\nserverName = '10.0.0.5'  # the server\nserverPort = 12001\n"
+    )
+    assert notes == ["labsock set serverName = '10.0.0.5'", "labsock set serverPort = 12001"]
+
+
+def test_set_adds_a_line_when_the_program_has_none():
+    changed, notes = set_variables("print(serverName)\n", {"serverName": "10.0.0.5"})
+    assert changed == "serverName = '10.0.0.5'\nprint(serverName)\n"
+    assert "a new first line" in notes[0]
+
+
+def test_set_keeps_characters_beyond_ascii_before_the_value():
+    # ast gives columns in UTF-8 bytes: the value must still be found by characters
+    changed, _ = set_variables("größe = 1; serverName = 'x'\n", {"serverName": "h"})
+    assert changed == "größe = 1; serverName = 'h'\n"
+
+
+@pytest.mark.parametrize("text", ["serverName", "=x", "server Name=1", "1x=2"])
+def test_a_setting_that_is_not_name_equals_value_is_refused(text):
+    with pytest.raises(LabsockError, match="NAME=VALUE"):
+        parse_setting(text)

@@ -18,6 +18,7 @@ import shlex
 import time
 
 from labsock.logic.errors import LabsockError, explain
+from labsock.logic.program_edits import parse_setting, set_variables
 from labsock.net.programs.job import READY_TIMEOUT, Job
 from labsock.show.program_view import ProgramView
 
@@ -31,13 +32,14 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser(magic: str) -> argparse.ArgumentParser:
     if magic == "background":
-        usage = "%background NAME [--timeout SECONDS] [--type LINE ...]"
+        usage = "%background NAME [--timeout SECONDS] [--type LINE ...] [--set NAME=VALUE ...]"
     else:
-        usage = "%client NAME [--timeout SECONDS] [--type LINE ...]"
+        usage = "%client NAME [--timeout SECONDS] [--type LINE ...] [--set NAME=VALUE ...]"
     parser = _Parser(prog=magic, usage=usage, add_help=False)
     parser.add_argument("name")
     parser.add_argument("--timeout", type=float)
     parser.add_argument("--type", action="append", default=[], dest="typed")
+    parser.add_argument("--set", action="append", default=[], dest="settings")
     return parser
 
 
@@ -54,10 +56,18 @@ def _arguments(magic: str, line: str):
     return _parser(magic).parse_args(words)
 
 
+def _job(args, cell: str) -> Job:
+    settings = dict(parse_setting(text) for text in args.settings)
+    code, notes = set_variables(cell, settings) if settings else (cell, [])
+    job = Job(code, args.name, typed=args.typed)
+    job.notes.extend(notes)
+    return job.start()
+
+
 def background(line: str, cell: str):
     """%%background NAME: run the cell as its own program; return once it waits."""
     args = _arguments("background", line)
-    job = Job(cell, args.name, typed=args.typed).start()
+    job = _job(args, cell)
     state = job.wait_until_ready(args.timeout or READY_TIMEOUT)
     view = ProgramView(job)
     if state == "still starting":
@@ -73,7 +83,9 @@ def client(line: str, cell: str, *, ask=None):
     """%%client NAME: run the cell as its own program, to its end; its output is the cell's."""
     args = _arguments("client", line)
     timeout = CLIENT_TIMEOUT if args.timeout is None else args.timeout
-    job = Job(cell, args.name, typed=args.typed).start()
+    job = _job(args, cell)
+    for note in job.notes:
+        print(f"({note})")
     printed = 0
     deadline = time.monotonic() + timeout
     try:
