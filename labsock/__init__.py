@@ -8,6 +8,7 @@
 Only the standard library is imported here; widgets and plots load when first used.
 """
 
+from labsock.lessons.exercises import your_code_here  # what an exercise's stub calls
 from labsock.logic.errors import LabsockError
 from labsock.logic.replies import alnum, echo, upper
 from labsock.net.clients import Reply, send, send_tcp, send_udp
@@ -78,4 +79,5 @@ __all__ = [
     "stop_all",
     "stop_counting",
     "upper",
+    "your_code_here",
 ]
