@@ -10,6 +10,7 @@ Only the standard library is imported here; widgets and plots load when first us
 
 import sys
 
+from labsock.lessons.exercises import your_code_here  # what an exercise's stub calls
 from labsock.logic.errors import LabsockError
 from labsock.logic.replies import alnum, echo, upper
 from labsock.net.clients import Reply, send, send_tcp, send_udp
@@ -135,4 +136,5 @@ __all__ = [
     "jobs",
     "stop_counting",
     "upper",
+    "your_code_here",
 ]

@@ -124,9 +124,9 @@ def _print_new(job: Job, printed: int) -> int:
 
 def _print_prompt(job: Job, printed: int) -> int:
     """The prompt comes through the program's output, which may lag its "input" report."""
-    deadline = time.monotonic() + 0.2
-    while not job.output_record.ends_with(job.prompt or "") and time.monotonic() < deadline:
-        job.wait_for_change(job.version, 0.02)
+    deadline = time.monotonic() + 1.0
+    while not job.output_caught_up() and time.monotonic() < deadline:
+        job.wait_for_change(job.version, 0.05)
     return _print_new(job, printed)
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import atexit
 import builtins
 import errno
+import io
 import json
 import os
 import socket
@@ -83,7 +84,8 @@ class Reporter:
         """The program waits for the first time: the cell that started it may return now."""
         if not self.waited:
             self.waited = True
-            self.note("waiting", how=how)
+            # With how much it had printed by then, so the cell can show all of that first.
+            self.note("waiting", how=how, printed=PRINTED.bytes)
 
     # -- sending -------------------------------------------------------------------------------
 
@@ -393,7 +395,7 @@ def _watch_input(reporter: Reporter) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         reporter.waited = True
-        reporter.note("input", prompt=text)
+        reporter.note("input", prompt=text, printed=PRINTED.bytes)
         line = sys.stdin.readline()
         if not line:
             raise EOFError("nothing more was typed for this program")
@@ -414,6 +416,37 @@ def _watch_sleep(reporter: Reporter) -> None:
         _real_sleep(seconds)
 
     time.sleep = sleep
+
+
+class CountedOutput(io.RawIOBase):
+    """The program's stdout and stderr (one pipe), counting the bytes written to it."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.bytes = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        written = os.write(self.fd, data)
+        self.bytes += written
+        return written
+
+    def fileno(self) -> int:
+        return self.fd
+
+
+PRINTED = CountedOutput(1)
+
+
+def _count_output() -> None:
+    """Unbuffered, as `python -u`, and counted: both streams go to the notebook's one pipe."""
+    for name in ("stdout", "stderr"):
+        stream = io.TextIOWrapper(
+            PRINTED, encoding="utf-8", errors="backslashreplace", write_through=True
+        )
+        setattr(sys, name, stream)
 
 
 def _connect(setting: str) -> socket.socket:
@@ -464,6 +497,7 @@ def _explain_thread_failures(reporter: Reporter, path: str, source: str) -> None
 def main() -> None:
     setting = os.environ.pop("LABSOCK_CONTROL")
     path = sys.argv[1]
+    _count_output()
     reporter = Reporter(_connect(setting))
     socket.socket = watched_socket_class(reporter)
     _watch_input(reporter)

@@ -127,10 +127,6 @@ class Output:
                 return note + text, self.total
             return text[-new:], self.total
 
-    def ends_with(self, text: str) -> bool:
-        with self._lock:
-            return bool(self._chunks) and self._chunks[-1].endswith(text)
-
     def tail(self, lines: int) -> tuple[str, int]:
         """The last `lines` lines, and how many lines before them are not shown."""
         with self._lock:
@@ -200,6 +196,8 @@ class Job:
         self._changed = threading.Condition()
         self.version = 0  # goes up at every change, for views that follow the job
         self._flushed = threading.Event()
+        self._bytes_read = 0  # of the program's output, from the pipe
+        self._printed_when_waiting = 0  # what it had written when it reported its first wait
 
     # -- life cycle -----------------------------------------------------------------------------
 
@@ -339,6 +337,10 @@ class Job:
     def needs_input(self) -> bool:
         return self.running and self._inputs_asked > self._lines_given
 
+    def output_caught_up(self) -> bool:
+        """True once the output holds all the program had printed when it last waited."""
+        return self._bytes_read >= self._printed_when_waiting
+
     @property
     def reuse_added(self) -> bool:
         """True if labsock set SO_REUSEADDR on one of the program's TCP sockets."""
@@ -408,6 +410,7 @@ class Job:
             data = stream.read1(65536) if hasattr(stream, "read1") else stream.read(4096)
             if not data:
                 break
+            self._bytes_read += len(data)
             # Windows ends lines with \r\n; one kind of line end keeps the views simple.
             text = decoder.decode(data).replace("\r\n", "\n")
             if self._unechoed and text.startswith(self._unechoed[0]):
@@ -502,10 +505,12 @@ class Job:
             self._ports.pop(sock_id, None)
             self._peers.pop(sock_id, None)
         elif event == "waiting":
+            self._printed_when_waiting = int(note.get("printed", 0))
             self.waiting_in = note.get("how")
         elif event == "input":
             self._inputs_asked += 1
             self.prompt = note.get("prompt", "")
+            self._printed_when_waiting = int(note.get("printed", 0))
             if self.waiting_in is None:
                 self.waiting_in = "input"
         elif event == "typed":
