@@ -46,6 +46,10 @@ def __getattr__(name):
         from labsock.lessons import self_check
 
         return getattr(self_check, name)
+    if name == "check_reverse_words":
+        from labsock.lessons import exercises
+
+        return exercises.check_reverse_words
     raise AttributeError(f"module 'labsock' has no attribute {name!r}")
 
 

@@ -180,3 +180,10 @@ def test_set_keeps_characters_beyond_ascii_before_the_value():
 def test_a_setting_that_is_not_name_equals_value_is_refused(text):
     with pytest.raises(LabsockError, match="NAME=VALUE"):
         parse_setting(text)
+
+
+def test_an_unwritten_exercise_in_a_program_says_its_one_sentence():
+    text, line = failure("from labsock import your_code_here; your_code_here()\n")
+    assert text.startswith("This exercise is not written yet")
+    assert "Traceback" not in text and "\n" not in text.strip()
+    assert line == 1

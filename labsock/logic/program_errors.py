@@ -9,7 +9,7 @@ are needed, a port as a string) with the fix.
 
 from __future__ import annotations
 
-from labsock.logic.errors import explain
+from labsock.logic.errors import LabsockError, explain
 
 ANYWHERE = ("", "0.0.0.0")
 
@@ -71,6 +71,8 @@ def explain_failure(exc: BaseException, path: str, source: str) -> tuple[str, in
     lines = source.splitlines()
     if isinstance(exc, SyntaxError) and exc.filename == path:
         return _syntax(exc, lines), exc.lineno
+    if isinstance(exc, LabsockError):  # already one plain paragraph (e.g. an unwritten exercise)
+        return str(exc), _student_line(exc, path)
     line = _student_line(exc, path)
     where = _where(line, lines)
     what = _socket_words(exc) or _hint(exc)

@@ -410,12 +410,12 @@ class Job:
             data = stream.read1(65536) if hasattr(stream, "read1") else stream.read(4096)
             if not data:
                 break
-            self._bytes_read += len(data)
             # Windows ends lines with \r\n; one kind of line end keeps the views simple.
             text = decoder.decode(data).replace("\r\n", "\n")
             if self._unechoed and text.startswith(self._unechoed[0]):
                 text = text[len(self._unechoed.pop(0)) :]
             self.output_record.add(text)
+            self._bytes_read += len(data)  # after adding: "caught up" means it is in the output
             self._touch()
         self.output_record.add(decoder.decode(b"", final=True))
         stream.close()
