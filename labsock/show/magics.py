@@ -68,7 +68,11 @@ def background(line: str, cell: str):
     """%%background NAME: run the cell as its own program; return once it waits."""
     args = _arguments("background", line)
     job = _job(args, cell)
-    state = job.wait_until_ready(args.timeout or READY_TIMEOUT)
+    try:
+        state = job.wait_until_ready(args.timeout or READY_TIMEOUT)
+    except KeyboardInterrupt:  # Interrupt pressed while it started: the program goes on
+        print(f"(interrupted while {job.name} started; it goes on running: Stop is below)")
+        state = "interrupted"
     view = ProgramView(job)
     if state == "still starting":
         print(
