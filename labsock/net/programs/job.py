@@ -196,6 +196,8 @@ class Job:
         self._changed = threading.Condition()
         self.version = 0  # goes up at every change, for views that follow the job
         self._flushed = threading.Event()
+        self._ended = threading.Event()  # the process is gone and both readers have finished
+        self._readers_left = 2
         self._bytes_read = 0  # of the program's output, from the pipe
         self._printed_when_waiting = 0  # what it had written when it reported its first wait
 
@@ -240,7 +242,20 @@ class Job:
         return self
 
     def _spawn(self, target, what: str) -> None:
-        thread = threading.Thread(target=target, name=f"labsock-job-{self.name}-{what}")
+        def read_then_note_the_end():
+            try:
+                target()
+            finally:
+                with self._changed:
+                    self._readers_left -= 1
+                    if not self._readers_left:
+                        self._ended.set()
+                    self.version += 1
+                    self._changed.notify_all()
+
+        thread = threading.Thread(
+            target=read_then_note_the_end, name=f"labsock-job-{self.name}-{what}"
+        )
         thread.daemon = True  # a kernel that exits must not wait for them
         thread.start()
         self._threads.append(thread)
@@ -311,7 +326,8 @@ class Job:
 
     @property
     def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
+        """True until the program has ended and all it printed and reported has been read."""
+        return self._process is not None and not self._ended.is_set()
 
     @property
     def exit_code(self) -> int | None:
@@ -424,11 +440,17 @@ class Job:
         self._touch()
 
     def _read_control(self, listener: socket.socket, token: str) -> None:
-        listener.settimeout(10.0)
+        listener.settimeout(0.1)
         try:
-            control, _ = listener.accept()
+            while True:
+                try:
+                    control, _ = listener.accept()
+                    break
+                except TimeoutError:
+                    if self._process.poll() is not None:
+                        return  # it ended before it could report (Python itself failed)
         except OSError:
-            return  # the program never started (it could not even run Python)
+            return
         finally:
             listener.close()
         self._control = control
