@@ -30,6 +30,7 @@ _CHECKS = {
     "check_printing_server",
     "check_counting_clients",
     "check_counting_server",
+    "check_pinger",
 }
 
 
@@ -41,7 +42,7 @@ def __getattr__(name):
     if name in _PROGRAMS:
         from labsock.net.programs import job
 
-        return getattr(job, name if name != "run_client" else "run")
+        return getattr(job, name)
     if name in _CHECKS:
         from labsock.lessons import self_check
 

@@ -8,6 +8,8 @@ import socket
 import pytest
 
 import labsock
+from labsock.logic.impairment import Impairment
+from labsock.net.relay import relay_udp
 from tests import textbook
 
 
@@ -154,3 +156,45 @@ def test_a_server_that_does_not_say_who_sent_fails_that_point(start):
     result = labsock.check_counting_server("server", names, port=port)
     point = [p for p in result.points if "which client sent each number" in p.what][0]
     assert point.ok is False
+
+
+PINGER = """\
+import time
+from socket import *
+clientSocket = socket(AF_INET, SOCK_DGRAM)
+clientSocket.settimeout(0.3)
+for n in range(1, 11):
+    sent = time.time()
+    clientSocket.sendto(f'Ping {{n}} {{sent}}'.encode(), ('127.0.0.1', {port}))
+    try:
+        reply, server = clientSocket.recvfrom(1024)
+        print(f'Ping {{n}}: reply in {{(time.time() - sent) * 1000:.1f}} ms')
+    except timeout:
+        print(f'Ping {{n}}: request timed out')
+"""
+
+
+def test_a_pinger_through_a_lossy_relay_accounts_for_every_loss(tmp_path):
+    server = labsock.serve_udp(port=0, reply="echo")
+    relay = relay_udp(0, to=f"127.0.0.1:{server.port}", network=Impairment(loss=0.3), seed=3)
+    try:
+        pinger = labsock.run_client(
+            PINGER.format(port=relay.port), "pinger", timeout=20, folder=tmp_path
+        )
+        result = labsock.check_pinger("pinger", relay)
+        assert result.passed, str(result)
+        assert pinger.output.count("timed out") == (
+            relay.counts("forward").dropped + relay.counts("backward").dropped
+        )
+    finally:
+        relay.stop()
+        server.stop()
+
+
+def test_a_pinger_without_a_timeout_hangs_and_fails_that_point(tmp_path):
+    hanging = PINGER.replace("clientSocket.settimeout(0.3)\n", "")
+    port = free_port()  # nobody answers
+    labsock.run_client(hanging.format(port=port), "pinger", timeout=0.5, folder=tmp_path)
+    result = labsock.check_pinger("pinger")
+    assert result.points[0].ok is False
+    assert "settimeout(1)" in result.points[0].hint

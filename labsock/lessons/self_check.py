@@ -362,3 +362,48 @@ def _printed_pairs(output: str, names: dict[int, str]) -> list[tuple[int, int]]:
         if len(who) == 1 and len(numbers) == 1:
             pairs.append((who.pop(), numbers[0]))
     return pairs
+
+
+def check_pinger(program: str = "pinger", relay=None, *, pings: int = 10) -> Checklist:
+    """Task 4's pinger: it ended, sent each ping, and reported each one as answered or timed out;
+    with the relay it went through, every timeout is a ping or reply the relay dropped."""
+    checklist = Checklist(f"Your pinger ({program})")
+    try:
+        found = job(program)
+    except LabsockError as exc:
+        checklist.add(f"a program called {program} ran", False, str(exc))
+        return checklist
+    ended = not found.running and found.exit_code == 0
+    checklist.add(
+        f"{program} ran to its end",
+        ended,
+        f"{found.state()}. Give the socket a timeout, clientSocket.settimeout(1), so a lost "
+        "reply ends its wait, and catch it: except timeout.",
+    )
+    sent = sum(1 for text in found.sent_log.texts() if text.startswith("Ping "))
+    checklist.add(
+        f"it sent {pings} pings ('Ping <number> <time>')",
+        sent == pings,
+        f"It sent {sent}. Send f'Ping {{n}} {{time.time()}}' for n from 1 to {pings}.",
+    )
+    answered = timed_out = 0
+    for line in found.output.splitlines():
+        lowered = line.lower()
+        if "timed out" in lowered:
+            timed_out += 1
+        elif "ms" in lowered:
+            answered += 1
+    checklist.add(
+        "it prints one line per ping: a round trip in ms, or 'timed out'",
+        answered + timed_out == pings,
+        f"{answered} lines with a round trip and {timed_out} with 'timed out', for {pings} pings.",
+    )
+    if relay is not None:
+        dropped = relay.counts("forward").dropped + relay.counts("backward").dropped
+        checklist.add(
+            "every timeout is a ping or a reply the relay dropped",
+            timed_out == dropped,
+            f"{timed_out} timed out, but the relay dropped {dropped}. A reply that comes after "
+            "its timeout is read by the next recvfrom as the next ping's: match replies by number.",
+        )
+    return checklist

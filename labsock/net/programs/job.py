@@ -168,7 +168,8 @@ class Job:
             raise LabsockError("The program must be Python code, as text.")
         self.code = code
         self.path = Path(folder).resolve() / f"{name}.py"
-        self.log = MessageLog(log_size, names)
+        self.log = MessageLog(log_size, names)  # what it received, with its replies
+        self.sent_log = MessageLog(log_size)  # what it sent, each with where it went
         self.sent = 0  # datagrams and chunks the program sent
         # Datagrams or chunks that came or went too fast to record: counted, not in the log.
         self.unrecorded_received = 0
@@ -313,6 +314,7 @@ class Job:
         self._ports.clear()
         self.prompt = None
         self.log.close()
+        self.sent_log.close()
         _wait_until_free(held)
         self._touch()
 
@@ -495,6 +497,7 @@ class Job:
                     self.log.add_event(when, peer, DISCONNECTED)
             else:
                 self.sent += 1  # recorded ones; unrecorded_sent counts the others
+                self.sent_log.append(when, peer, data)
                 self.last_sent_to = (self._ports.get(sock_id, ("udp",))[0], peer)
                 if pending and pending[0][1] == peer and pending[0][3] == sock_id:
                     received_at, _, received, _ = pending.pop()
@@ -639,7 +642,7 @@ def background(code: str, name: str, **options) -> Job:
     return started
 
 
-def run(code: str, name: str, *, typed=(), timeout: float = 5.0, **options) -> Job:
+def run_client(code: str, name: str, *, typed=(), timeout: float = 5.0, **options) -> Job:
     """Run a (client) program to its end, giving it the lines in `typed` for its input() calls.
 
     After `timeout` seconds it is stopped: a client waiting for a reply from nobody must end.
