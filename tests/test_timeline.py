@@ -2,13 +2,12 @@
 
 import subprocess
 import sys
-from types import SimpleNamespace
 
 import pytest
 
 from labsock.logic.sequence import SequenceTracker
 from labsock.show.client_table import ClientTable, port_of, sender_label, sender_name
-from labsock.show.timeline import Timeline, messages_to_points
+from labsock.show.timeline import Timeline
 
 NAMES = {11000: "c1", 13000: "c2"}
 C1, C2 = "127.0.0.1:11000", "127.0.0.1:13000"
@@ -46,16 +45,6 @@ def test_series_are_seconds_from_the_first_arrival():
     series = Timeline(two_clients(3)).series()
     assert series[C1] == [(0.0, 1), (1.0, 2), (2.0, 3)]
     assert series[C2][0] == (0.5, 1)
-
-
-def test_messages_to_points_keeps_numbers_only():
-    messages = [
-        SimpleNamespace(kind="message", client=C1, text="1", time=1.0),
-        SimpleNamespace(kind="message", client=C1, text="hello", time=2.0),
-        SimpleNamespace(kind="error", client=C1, text="2", time=3.0),
-        SimpleNamespace(kind="message", client=C2, text="7", time=4.0),
-    ]
-    assert messages_to_points(messages) == [(C1, 1, 1.0), (C2, 7, 4.0)]
 
 
 def test_plot_draws_one_line_per_client():

@@ -8,25 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
 
-from labsock.logic.sequence import LAP, parse_number
+from labsock.logic.sequence import LAP
 from labsock.show.client_table import sender_label
 
 MARKS = "abcdefghijklmnopqrstuvwxyz"
-
-
-def messages_to_points(messages: Iterable) -> list[tuple[Hashable, int, float]]:
-    """``(client, number, time)`` for each received message that carries a number.
-
-    Works on labsock log messages, or on anything with ``.client``, ``.time`` and ``.text``.
-    """
-    points = []
-    for m in messages:
-        if getattr(m, "kind", "message") != "message":
-            continue
-        number = parse_number(m.text)
-        if number is not None:
-            points.append((m.client, number, m.time))
-    return points
 
 
 class Timeline:
@@ -41,10 +26,6 @@ class Timeline:
         self.points = list(points)
         self.names = dict(names or {})
         self.lap = lap
-
-    @classmethod
-    def from_messages(cls, messages: Iterable, names: Mapping | None = None) -> Timeline:
-        return cls(messages_to_points(messages), names)
 
     def senders(self) -> list:
         """Senders in the order they first appear."""
