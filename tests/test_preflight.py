@@ -6,16 +6,14 @@ import socket
 import pytest
 
 from labsock import TCPServer, UDPServer
-from labsock.logic.errors import LabsockError
+from labsock.logic.errors import FAILURES, LabsockError, outcome_of, what_error_means
 from labsock.logic.lan_advice import (
     LINUX,
     MACOS,
     WINDOWS,
-    WINDOWS_ERRORS,
     firewall_program,
     firewall_steps,
     this_system,
-    what_error_means,
 )
 from labsock.net.addresses import Interface, label_all
 from labsock.net.preflight import (
@@ -28,7 +26,6 @@ from labsock.net.preflight import (
     Preflight,
     Probe,
     advice,
-    classify,
     network_note,
     preflight,
     probe_tcp,
@@ -65,8 +62,8 @@ def windows_error(number):
         (OSError(errno.EINVAL, "Invalid argument"), FAILED),
     ],
 )
-def test_classify(exc, outcome):
-    assert classify(exc) == outcome
+def test_outcome_of(exc, outcome):
+    assert outcome_of(exc) == outcome
 
 
 # -- advice ------------------------------------------------------------------------------------
@@ -201,9 +198,25 @@ def test_the_same_number_means_different_things_per_system():
     assert "not one labsock knows" in what_error_means(48, LINUX)
 
 
-def test_every_windows_error_has_its_wsa_name():
-    assert set(WINDOWS_ERRORS) >= {10048, 10054, 10061, 10013}
-    assert all(text.startswith("WSAE") for text in WINDOWS_ERRORS.values())
+def test_every_failure_has_its_name_and_meaning_on_every_system():
+    windows = {f.windows for f in FAILURES}
+    assert windows >= {10048, 10054, 10061, 10013}
+    for failure in FAILURES:
+        for system in (LINUX, MACOS, WINDOWS):
+            number = getattr(failure, system)
+            if number is None:
+                continue
+            prefix = "WSA" if system == WINDOWS else ""
+            text = what_error_means(number, system)
+            assert text.startswith(f"Error {number}: {prefix}{failure.name}, {failure.meaning}: ")
+
+
+def test_a_number_means_one_failure_whichever_system_gave_it():
+    # explain() reads an exception's number without asking which system raised it.
+    seen = {}
+    for failure in FAILURES:
+        for number in (failure.linux, failure.macos, failure.windows):
+            assert seen.setdefault(number, failure.name) == failure.name, number
 
 
 # -- the report --------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ A UDP probe and a TCP connect, each with a short timeout, and the outcome in wor
 - unreachable: this laptop has no network leading to that address;
 - blocked: this laptop's own firewall refused to send.
 
-classify() turns an exception into an outcome and advice() an outcome into a paragraph; both are
+outcome_of() turns an exception into an outcome and advice() an outcome into a paragraph; both are
 pure and tested with plain data. probe_udp() and probe_tcp() are the only functions with sockets.
 """
 
@@ -21,49 +21,21 @@ from dataclasses import dataclass, field
 
 from labsock.logic import lan_advice
 from labsock.logic.errors import (
-    CONNECTION_REFUSED,
-    CONNECTION_RESET,
-    HOST_UNREACHABLE,
-    NETWORK_UNREACHABLE,
-    PERMISSION_DENIED,
-    TIMED_OUT,
+    BLOCKED,
+    FAILED,
+    OK,
+    REFUSED,
+    TIMEOUT,
+    UNREACHABLE,
     LabsockError,
+    outcome_of,
 )
-
-OK = "ok"
-REFUSED = "refused"
-TIMEOUT = "timeout"
-UNREACHABLE = "unreachable"
-BLOCKED = "blocked"
-FAILED = "failed"
 
 # What the partner's server log shows for a probe; a labsock server replies to it like any text.
 PROBE = b"labsock preflight"
 DEFAULT_TIMEOUT = 1.0
 # UDP may lose one datagram on a busy Wi-Fi; three tries inside the timeout tell loss from a drop.
 UDP_TRIES = 3
-
-
-def _code(exc: BaseException) -> int | None:
-    return getattr(exc, "winerror", None) or getattr(exc, "errno", None)
-
-
-def classify(exc: BaseException | None) -> str:
-    """The outcome of a probe that ended with exc (None: it got its answer)."""
-    if exc is None:
-        return OK
-    code = _code(exc)
-    if isinstance(exc, TimeoutError) or code in TIMED_OUT:
-        return TIMEOUT
-    # With UDP, Windows reports the 'port unreachable' answer as a reset (10054) on the next
-    # receive; Linux and macOS as a refusal. Both mean: the laptop is there, the port is closed.
-    if code in CONNECTION_REFUSED or code in CONNECTION_RESET:
-        return REFUSED
-    if code in NETWORK_UNREACHABLE or code in HOST_UNREACHABLE:
-        return UNREACHABLE
-    if code in PERMISSION_DENIED:
-        return BLOCKED
-    return FAILED
 
 
 @dataclass
@@ -121,7 +93,7 @@ def probe_udp(host: str, port: int, timeout: float = DEFAULT_TIMEOUT) -> Probe:
         # Round trip of the datagram answered (a reply to an earlier one can only be quicker).
         return Probe("udp", host, port, OK, (time.perf_counter() - sent_at) * 1000)
     except OSError as failed:
-        return Probe("udp", host, port, classify(failed), detail=str(failed))
+        return Probe("udp", host, port, outcome_of(failed), detail=str(failed))
     finally:
         sock.close()
 
@@ -133,7 +105,7 @@ def probe_tcp(host: str, port: int, timeout: float = DEFAULT_TIMEOUT) -> Probe:
         with socket.create_connection((host, port), timeout=timeout):
             rtt = (time.perf_counter() - start) * 1000
     except OSError as exc:
-        return Probe("tcp", host, port, classify(exc), detail=str(exc) or "timed out")
+        return Probe("tcp", host, port, outcome_of(exc), detail=str(exc) or "timed out")
     return Probe("tcp", host, port, OK, rtt)
 
 
