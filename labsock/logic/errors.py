@@ -289,13 +289,3 @@ def explain(
             lan_hint=LAN_HINT,
         )
     )
-
-
-def _numbers(name: str) -> set[int]:
-    (failure,) = (f for f in FAILURES if f.name == name)
-    return {n for n in (failure.linux, failure.macos, failure.windows) if n is not None}
-
-
-# Until net/ reads the table through is_refusal() and failure_name() (the next commit).
-CONNECTION_REFUSED = _numbers("ECONNREFUSED")
-CONNECTION_RESET = _numbers("ECONNRESET")

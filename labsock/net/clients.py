@@ -7,7 +7,7 @@ import socket
 import sys
 import time
 
-from labsock.logic.errors import CONNECTION_RESET, LabsockError, explain
+from labsock.logic.errors import LabsockError, explain, is_refusal
 from labsock.logic.framing import LineSplitter, frame_line
 from labsock.net.log import readable
 from labsock.net.sockets import UDP_MAX_PAYLOAD, bind_port_of, check_size, destination, tcp_tune
@@ -110,8 +110,7 @@ def send_udp(
             action = "receive"
             reply, server = sock.recvfrom(65535)
         except OSError as exc:
-            code = getattr(exc, "winerror", None) or getattr(exc, "errno", None)
-            if code in CONNECTION_RESET:  # Windows' way of saying the port is closed
+            if is_refusal(exc):  # a reset included: Windows' way of saying the port is closed
                 exc = ConnectionRefusedError(errno.ECONNREFUSED, "refused")
             raise explain(exc, action=action, proto="udp", host=host, port=port) from None
         rtt = (time.perf_counter() - start) * 1000

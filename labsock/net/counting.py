@@ -10,17 +10,15 @@ the old one first, so re-running a cell never leaves an orphan sending in the ba
 
 from __future__ import annotations
 
-import errno
 import select
 import socket
 import threading
 import time
 
-from labsock.logic.errors import CONNECTION_REFUSED, CONNECTION_RESET, LabsockError, explain
+from labsock.logic.errors import LabsockError, explain, failure_name, is_refusal
 from labsock.net.sockets import bind_port_of, destination
 
 LAP = 100  # numbers go 1..LAP, then back to 1 (as in labsock.logic.sequence)
-NO_BUFFER_SPACE = {errno.ENOBUFS, 55, 105, 10055}  # macOS, Linux, Windows
 
 # Counting clients labsock runs in this process, by bind port (see the module docstring).
 _running: dict[int, CountingClient] = {}
@@ -226,11 +224,11 @@ class CountingClient:
             select.select([], [sock], [], 0.1)
             return False
         except OSError as exc:
-            if _code(exc) in NO_BUFFER_SPACE:
+            if failure_name(exc) == "ENOBUFS":
                 # macOS says "no buffer space" where Linux would block: a pause, not a failure.
                 self._stop.wait(0.001)
                 return False
-            if _is_refusal(exc):
+            if is_refusal(exc):
                 self._note_refusal()
                 return False
             self.error = str(
@@ -246,7 +244,7 @@ class CountingClient:
             except BlockingIOError:
                 return
             except OSError as exc:
-                if _is_refusal(exc):
+                if is_refusal(exc):
                     self._note_refusal()
                     continue
                 return
@@ -285,14 +283,6 @@ class CountingClient:
         from labsock.show.counting_view import ClientControls
 
         return ClientControls(self)
-
-
-def _code(exc: OSError) -> int | None:
-    return getattr(exc, "winerror", None) or getattr(exc, "errno", None)
-
-
-def _is_refusal(exc: OSError) -> bool:
-    return _code(exc) in CONNECTION_REFUSED or _code(exc) in CONNECTION_RESET
 
 
 def start_counting(

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
 
-from labsock.logic.errors import CONNECTION_REFUSED, CONNECTION_RESET, explain
+from labsock.logic.errors import explain, is_refusal
 from labsock.logic.rtt import PingBook, PingStats
 from labsock.net.clients import check_timeout
 from labsock.net.sockets import destination
@@ -188,8 +188,7 @@ def _wait_for_reply(sock, book, number, deadline, clock, report, target) -> bool
         except TimeoutError:
             return False
         except OSError as exc:
-            code = getattr(exc, "winerror", None) or getattr(exc, "errno", None)
-            if code in CONNECTION_REFUSED or code in CONNECTION_RESET:
+            if is_refusal(exc):
                 # The port is closed: the ping is lost, as far as the statistics go.
                 report(
                     {"event": "refused", "seq": number},
