@@ -160,7 +160,7 @@ def test_two_clients_are_told_apart_by_port(server):
     names = {c1.bind_port: "c1", c2.bind_port: "c2"}
     report = counting_report(server, names)
     by_port = sorted([(c1.bind_port, "c1", 120, 20), (c2.bind_port, "c2", 110, 10)])
-    lines = report.check([c1.bind_port, c2.bind_port]).splitlines()
+    lines = report.conclusion([c1.bind_port, c2.bind_port]).splitlines()
     assert (
         lines[0]
         == f"ports seen: {by_port[0][0]} ({by_port[0][1]}), {by_port[1][0]} ({by_port[1][1]})"
@@ -188,7 +188,7 @@ def test_report_check_flags_trouble():
     log = labsock.MessageLog()
     for text in ["1", "2", "4", "4", "3", "hello"]:
         log.append(1.0, ("127.0.0.1", 11000), text.encode())
-    lines = counting_report(log, {11000: "c1"}).check([11000, 13000]).splitlines()
+    lines = counting_report(log, {11000: "c1"}).conclusion([11000, 13000]).splitlines()
     assert lines == [
         "ports seen: 11000 (c1)",
         "port 13000: NOTHING RECEIVED",

@@ -10,7 +10,7 @@ from labsock.lessons.partner import (
     OK,
     WARNING,
     Sharing,
-    check_destination,
+    assess_destination,
     send_to_partner,
     serve_for_partner,
     sharing,
@@ -49,19 +49,19 @@ MINE = label_all(
         ("224.0.0.251", 12000, ERROR, "multicast"),
     ],
 )
-def test_check_destination_as_typed(host, port, level, words):
-    check = check_destination(host, port, MINE)
-    assert check.level == level, check.text
-    assert words in check.text
-    assert check.ok == (level != ERROR)
-    if check.ok:
-        assert check.port == int(port)
+def test_assess_destination_as_typed(host, port, level, words):
+    verdict = assess_destination(host, port, MINE)
+    assert verdict.level == level, verdict.text
+    assert words in verdict.text
+    assert verdict.ok == (level != ERROR)
+    if verdict.ok:
+        assert verdict.port == int(port)
 
 
 def test_a_wsl_address_typed_as_destination_is_warned_about():
     # The partner read out their WSL address; it is on no network this laptop shares.
-    check = check_destination("172.29.1.5", 12000, MINE)
-    assert check.level == WARNING and "virtual adapter" in check.text
+    verdict = assess_destination("172.29.1.5", 12000, MINE)
+    assert verdict.level == WARNING and "virtual adapter" in verdict.text
 
 
 def test_send_to_partner_over_loopback_returns_the_reply():
@@ -141,7 +141,7 @@ def test_client_panel_sends_and_checks_over_loopback():
     with UDPServer(port=0) as server:
         panel = ClientPanel(port=server.port, addresses=MINE)
         outcome = panel.send("hi")
-        report = panel.check()
+        report = panel.preflight()
     assert outcome.startswith("sent 'hi', reply 'HI'")
     assert report.outcomes["udp"] == "ok" and "<b>ok</b>" in panel.result.value
     bundle = panel._repr_mimebundle_()
@@ -187,8 +187,8 @@ def test_sharing_without_a_lan_address_says_connect_once():
 @settings(max_examples=300, deadline=None)
 @given(host=st.text(max_size=40), port=st.one_of(st.text(max_size=8), st.integers()))
 def test_whatever_is_typed_gets_a_verdict_not_an_exception(host, port):
-    check = check_destination(host, port, MINE)
-    assert check.level in (OK, WARNING, ERROR) and check.text
-    if check.ok:
-        assert 1 <= check.port <= 65535
-        assert check.host != "0.0.0.0"
+    verdict = assess_destination(host, port, MINE)
+    assert verdict.level in (OK, WARNING, ERROR) and verdict.text
+    if verdict.ok:
+        assert 1 <= verdict.port <= 65535
+        assert verdict.host != "0.0.0.0"

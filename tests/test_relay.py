@@ -213,11 +213,11 @@ def test_counting_clients_through_the_relay_match_ground_truth():
         assert relay.wait_idle(10, received=360)
         assert server.log.wait_for(relay.counts().sent, timeout=5)
         names = {c.bind_port: f"c{i}" for i, c in enumerate(clients, 1)}
-        check = compare_with_relay(server, relay, names)
-        assert [c.name for c in check.clients] == ["c1", "c2"]
-        assert check.all_match, repr(check)
-        assert sum(c.relay["missing"] + c.relay["dropped_unseen"] for c in check.clients) > 0
-        assert "all match exactly" in repr(check)
+        comparison = compare_with_relay(server, relay, names)
+        assert [c.name for c in comparison.clients] == ["c1", "c2"]
+        assert comparison.all_match, repr(comparison)
+        assert sum(c.relay["missing"] + c.relay["dropped_unseen"] for c in comparison.clients) > 0
+        assert "all match exactly" in repr(comparison)
         # A flow diagram from the same records: lost arrows are exactly the drops it shows.
         port = clients[0].bind_port
         flow = relay.flow(port, server, first=100)

@@ -7,8 +7,8 @@ import argparse
 import importlib
 import sys
 
-from labsock.logic.checks import check_port
 from labsock.logic.errors import LabsockError
+from labsock.logic.validation import validate_port
 
 # name -> module in labsock/cli with HELP, add_arguments(parser) and run(args) -> int
 COMMANDS = {
@@ -25,7 +25,7 @@ COMMANDS = {
 def port_argument(text: str) -> int:
     """argparse type for a port: a bad one becomes a usage message and status 2."""
     try:
-        return check_port(text, allow_zero=True)
+        return validate_port(text, allow_zero=True)
     except LabsockError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 

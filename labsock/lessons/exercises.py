@@ -1,4 +1,5 @@
-"""Self-check cells for the exercises: the student's function runs in a real server."""
+"""Trying a student's exercise: their function runs as a real server's reply, and the answers
+are compared with the expected ones."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ REVERSE_WORDS_CASES = {
 }
 
 
-class CheckReport:
-    """What a self-check found; shows itself as a short text in the notebook."""
+class TrialReport:
+    """What a trial found; shows itself as a short text in the notebook."""
 
     def __init__(self, title: str, results: list[tuple[str, str, str]]):
         self.title = title
@@ -35,11 +36,11 @@ class CheckReport:
         return "\n".join(lines)
 
 
-def check_reverse_words(function) -> CheckReport:
+def try_reverse_words(function) -> TrialReport:
     """Run function as a UDP server's reply and compare its answers with the expected ones."""
     if not callable(function):
         raise LabsockError(
-            "Pass your function itself, without brackets: check_reverse_words(reverse_words)."
+            "Pass your function itself, without brackets: try_reverse_words(reverse_words)."
         )
     results = []
     with UDPServer(port=0, reply=function) as server:
@@ -49,4 +50,4 @@ def check_reverse_words(function) -> CheckReport:
             except LabsockError:
                 got = "(no reply: did your function return None?)"
             results.append((sent, expected, got))
-    return CheckReport("reverse_words", results)
+    return TrialReport("reverse_words", results)

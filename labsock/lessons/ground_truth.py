@@ -1,7 +1,7 @@
-"""Check a receiver against the relay: did the server's tracker see exactly what the relay did?
+"""Compare a receiver with the relay: did the server's tracker see exactly what the relay did?
 
-    check = compare_with_relay(server, relay, {11000: "c1", 13000: "c2"})
-    check            # a table per client: relay's figures next to the tracker's, and a verdict
+    comparison = compare_with_relay(server, relay, {11000: "c1", 13000: "c2"})
+    comparison       # a table per client: relay's figures next to the tracker's, and a verdict
 
 The relay knows what it did to every datagram (its ground truth); the server only knows what
 arrived. For numbered messages the two must agree exactly: each drop the receiver can notice is
@@ -18,7 +18,7 @@ FIGURES = ("received", "missing", "duplicates", "out_of_order")
 
 
 @dataclass
-class ClientCheck:
+class ClientComparison:
     name: str
     relay: dict  # the relay's receiver_view for this client
     tracker: dict  # the tracker's figures for the same client
@@ -28,8 +28,8 @@ class ClientCheck:
         return all(self.relay[k] == self.tracker[k] for k in FIGURES)
 
 
-class GroundTruthCheck:
-    def __init__(self, clients: list[ClientCheck]):
+class RelayComparison:
+    def __init__(self, clients: list[ClientComparison]):
         self.clients = clients
 
     @property
@@ -62,7 +62,7 @@ class GroundTruthCheck:
         return f"<table><tr>{head}</tr>{body}</table><p><b>{verdict}</b></p>"
 
 
-def compare_with_relay(server, relay, names: Mapping[int, str] | None = None) -> GroundTruthCheck:
+def compare_with_relay(server, relay, names: Mapping[int, str] | None = None) -> RelayComparison:
     """Feed the server's log to a sequence tracker and set it beside the relay's ground truth.
 
     names: client port -> name ({11000: "c1"}); without it every client the relay saw is listed.
@@ -77,7 +77,7 @@ def compare_with_relay(server, relay, names: Mapping[int, str] | None = None) ->
     tracker = SequenceTracker()
     for m in log.messages():
         tracker.feed(m.port, parse_number(m.text))
-    checks = []
+    rows = []
     for client_port, name in names.items():
         if client_port not in upstream:
             continue
@@ -87,5 +87,5 @@ def compare_with_relay(server, relay, names: Mapping[int, str] | None = None) ->
             figures = {k: getattr(stats, k) for k in FIGURES}
         else:
             figures = dict.fromkeys(FIGURES, 0)
-        checks.append(ClientCheck(name, relay.receiver_view(client_port), figures))
-    return GroundTruthCheck(checks)
+        rows.append(ClientComparison(name, relay.receiver_view(client_port), figures))
+    return RelayComparison(rows)

@@ -1,7 +1,7 @@
 """Task 2 widgets: the server's "let other laptops connect" switch and the client's address form.
 
 Each widget object has methods that do what its buttons do (panel.let_others_connect(True),
-panel.send("hi"), panel.check()), so a notebook also runs headless. Every change here happens in
+panel.send("hi"), panel.preflight()), so a notebook also runs headless. Every change here happens in
 the kernel's main thread (widget callbacks), so no locking is needed; only the server log view,
 which the core provides, is redrawn from a thread.
 """
@@ -98,19 +98,19 @@ class ClientPanel:
         )
         self.message_box = widgets.Text(value=message, description="Message:")
         self.send_button = widgets.Button(description="Send", button_style="primary")
-        self.check_button = widgets.Button(description="Can I reach it?")
+        self.preflight_button = widgets.Button(description="Can I reach it?")
         self.verdict = widgets.HTML()
         self.result = widgets.HTML()
         self.history: list[str] = []
         for box in (self.host_box, self.port_box):
             box.observe(lambda _change: self.validate(), "value")
         self.send_button.on_click(lambda _b: self.send(self.message_box.value))
-        self.check_button.on_click(lambda _b: self.check())
+        self.preflight_button.on_click(lambda _b: self.preflight())
         self.widget = widgets.VBox(
             [
                 widgets.HBox([self.host_box, self.port_box, self.proto_box]),
                 self.verdict,
-                widgets.HBox([self.message_box, self.send_button, self.check_button]),
+                widgets.HBox([self.message_box, self.send_button, self.preflight_button]),
                 self.result,
             ]
         )
@@ -124,27 +124,27 @@ class ClientPanel:
             self._addresses = find_my_ipv4()
         return self._addresses
 
-    def validate(self) -> partner.DestinationCheck:
+    def validate(self) -> partner.DestinationVerdict:
         """Check the boxes as typed; Send is off while the address or port cannot work."""
         host = self.host_box.value.strip()
         addresses = None if host.startswith("127.") else self._addresses_now()
-        check = partner.check_destination(self.host_box.value, self.port_box.value, addresses)
+        verdict = partner.assess_destination(self.host_box.value, self.port_box.value, addresses)
         self.verdict.value = (
-            f"<span style='color:{_COLOURS[check.level]}'>{escape(check.text)}</span>"
+            f"<span style='color:{_COLOURS[verdict.level]}'>{escape(verdict.text)}</span>"
         )
-        self.send_button.disabled = self.check_button.disabled = not check.ok
-        return check
+        self.send_button.disabled = self.preflight_button.disabled = not verdict.ok
+        return verdict
 
     def send(self, message: str) -> str:
         """What Send does: returns (and shows) the reply or the reason there is none."""
-        check = self.validate()
-        if not check.ok:
-            return self._show(f"not sent: {check.text}", error=True)
+        verdict = self.validate()
+        if not verdict.ok:
+            return self._show(f"not sent: {verdict.text}", error=True)
         try:
             reply = partner.send_to_partner(
                 message,
-                check.host,
-                check.port,
+                verdict.host,
+                verdict.port,
                 self.proto_box.value,
                 addresses=self._addresses,
             )
@@ -152,15 +152,15 @@ class ClientPanel:
             return self._show(f"error: {exc}", error=True)
         return self._show(f"sent {message!r}, reply {str(reply)!r} ({reply.rtt_ms:.1f} ms)")
 
-    def check(self):
+    def preflight(self):
         """What 'Can I reach it?' does: a preflight of the typed address, shown in the panel."""
         from labsock.net.preflight import preflight
 
-        check = self.validate()
-        if not check.ok:
-            self._show(f"not checked: {check.text}", error=True)
+        verdict = self.validate()
+        if not verdict.ok:
+            self._show(f"not checked: {verdict.text}", error=True)
             return None
-        report = preflight(check.host, check.port, addresses=self._addresses)
+        report = preflight(verdict.host, verdict.port, addresses=self._addresses)
         self.result.value = report._repr_html_()
         self.history.append(str(report))
         return report

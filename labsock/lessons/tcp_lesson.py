@@ -56,8 +56,9 @@ class StreamResult:
     def framed_ok(self) -> bool:
         return self.messages == self.sent
 
-    def check(self) -> str:
-        """A summary that does not depend on timing (for a notebook's check cell)."""
+    def conclusion(self) -> str:
+        """What the run shows, in words that do not depend on timing (for a notebook's check
+        cell)."""
         naive = "right" if self.naive_ok else "wrong"
         if self.framing == "none":
             return (
@@ -86,7 +87,7 @@ class StreamResult:
         rows = [head, *self._rows()]
         widths = [max(len(r[c]) for r in rows) for c in range(3)]
         lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
-        return "\n".join([*lines, "", self.check()])
+        return "\n".join([*lines, "", self.conclusion()])
 
     def _repr_html_(self) -> str:
         head = "".join(
@@ -97,7 +98,7 @@ class StreamResult:
             "<tr>" + "".join(f"<td><code>{escape(v)}</code></td>" for v in row) + "</tr>"
             for row in self._rows()
         )
-        return f"<table><tr>{head}</tr>{body}</table><p>{escape(self.check())}</p>"
+        return f"<table><tr>{head}</tr>{body}</table><p>{escape(self.conclusion())}</p>"
 
 
 def _frame(message: str, framing: str) -> bytes:
@@ -177,7 +178,8 @@ class SideBySide:
     network: str
     udp_counts: dict
 
-    def check(self) -> str:
+    def conclusion(self) -> str:
+        """What the run shows, in words that do not depend on timing."""
         udp = (
             "all, in order, once" if self.udp_received == self.sent else "not all, or not in order"
         )
@@ -205,7 +207,7 @@ class SideBySide:
         rows = [list(self.HEAD), *self._rows()]
         widths = [max(len(r[c]) for r in rows) for c in range(4)]
         lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
-        return "\n".join([*lines, "", self.check()])
+        return "\n".join([*lines, "", self.conclusion()])
 
     def _repr_html_(self) -> str:
         head = "".join(f"<th>{escape(h)}</th>" for h in self.HEAD)
@@ -213,7 +215,7 @@ class SideBySide:
             "<tr>" + "".join(f"<td><code>{escape(v)}</code></td>" for v in row) + "</tr>"
             for row in self._rows()
         )
-        return f"<table><tr>{head}</tr>{body}</table><p>{escape(self.check())}</p>"
+        return f"<table><tr>{head}</tr>{body}</table><p>{escape(self.conclusion())}</p>"
 
 
 def udp_vs_tcp(

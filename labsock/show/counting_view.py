@@ -1,6 +1,7 @@
 """Task 3 on the server side: who sent what, in which order, and was anything lost.
 
-- `counting_report(server)`: a snapshot of the log, as a per-client table, a picture and a check
+- `counting_report(server)`: a snapshot of the log, as a per-client table, a picture and a
+  conclusion
   (plain objects: they print in a terminal and show themselves in Jupyter).
 - `counting_view(server)`: the live view: the latest messages with their senders' names, and the
   per-client table, redrawn at most ten times a second whatever the message rate.
@@ -37,7 +38,7 @@ def _log_and_names(source, names: Mapping | None):
 
 
 class CountingReport:
-    """What a counting server received, per client: counts, the picture, a check."""
+    """What a counting server received, per client: counts, the picture, a conclusion."""
 
     def __init__(self, messages: Iterable, names: Mapping | None = None, lap: int = LAP):
         self.names = dict(names or {})
@@ -81,7 +82,7 @@ class CountingReport:
     def plot(self, ax=None):
         return self.timeline().plot(ax)
 
-    def check(self, ports: Iterable[int] = ()) -> str:
+    def conclusion(self, ports: Iterable[int] = ()) -> str:
         """A few lines that repeat exactly when all went well (for a notebook's last cell).
 
         For each client, by port: the numbers as runs (``1..100, 1..30`` is a clean stream past
