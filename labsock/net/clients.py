@@ -9,8 +9,9 @@ import time
 
 from labsock.logic.errors import LabsockError, explain, is_refusal
 from labsock.logic.framing import LineSplitter, frame_line
+from labsock.logic.validation import validate_size, validate_timeout
 from labsock.net.log import readable
-from labsock.net.sockets import UDP_MAX_PAYLOAD, bind_port_of, check_size, destination, tcp_tune
+from labsock.net.sockets import UDP_MAX_PAYLOAD, bind_port_of, destination, tcp_tune
 
 
 class Reply(str):
@@ -24,25 +25,6 @@ class Reply(str):
         reply.rtt_ms = rtt_ms
         reply.server = server
         return reply
-
-
-# Longer than any lab needs; infinity (or 1e300, which overflows the system's clock) would be
-# no timeout at all.
-MAX_TIMEOUT = 3600.0
-
-
-def check_timeout(timeout) -> float:
-    if (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, (int, float))
-        or not 0 < timeout <= MAX_TIMEOUT
-    ):
-        raise LabsockError(
-            f"timeout={timeout!r} is not a number of seconds. Use a positive number such as 2, "
-            f"at most {MAX_TIMEOUT:.0f} (every receive waits at most that long, so a cell never "
-            "hangs)."
-        )
-    return float(timeout)
 
 
 def as_bytes(message) -> bytes:
@@ -95,8 +77,8 @@ def send_udp(
     """
     host, port = destination(host, port, "udp")
     data = as_bytes(message)
-    check_size(data, UDP_MAX_PAYLOAD, "udp")
-    timeout = check_timeout(timeout)
+    validate_size(data, UDP_MAX_PAYLOAD, "udp")
+    timeout = validate_timeout(timeout)
     with _client_socket(socket.SOCK_DGRAM, bind_port_of(bind_port)) as sock:
         sock.settimeout(timeout)
         action = "send"
@@ -134,7 +116,7 @@ def send_tcp(
             "A labsock TCP message is one line, and this one has a newline inside, so the server "
             "would see two messages. Send the lines one at a time."
         )
-    timeout = check_timeout(timeout)
+    timeout = validate_timeout(timeout)
     with _client_socket(socket.SOCK_STREAM, bind_port_of(bind_port)) as sock:
         sock.settimeout(timeout)
         action = "connect"

@@ -15,10 +15,13 @@ import socket
 import threading
 import time
 
-from labsock.logic.errors import LabsockError, explain, failure_name, is_refusal
+from labsock.logic.errors import explain, failure_name, is_refusal
+from labsock.logic.validation import validate_count, validate_delay
 from labsock.net.sockets import bind_port_of, destination
 
 LAP = 100  # numbers go 1..LAP, then back to 1 (as in labsock.logic.sequence)
+
+UNTIL_STOPPED = "such as 130 (past the wrap from 100 to 1), or None to count until stopped"
 
 # Counting clients labsock runs in this process, by bind port (see the module docstring).
 _running: dict[int, CountingClient] = {}
@@ -34,26 +37,6 @@ def stop_counting() -> None:
     """Stop every counting client labsock runs in this process."""
     for client in running_counters():
         client.stop()
-
-
-def _check_delay(delay) -> float:
-    if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0 <= delay <= 3600:
-        raise LabsockError(
-            f"delay={delay!r} is not a number of seconds between messages. Use a number such "
-            "as 0.2 (five messages a second), or 0 to send as fast as possible."
-        )
-    return float(delay)
-
-
-def _check_count(count) -> int | None:
-    if count is None:
-        return None
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise LabsockError(
-            f"count={count!r} is not a number of messages. Use a whole number of at least 1, "
-            "such as 130 (past the wrap from 100 to 1), or None to count until stopped."
-        )
-    return count
 
 
 class CountingClient:
@@ -78,8 +61,8 @@ class CountingClient:
         self.host, self.port = destination(host, port, "udp")
         self.bind_port = bind_port_of(bind_port)
         self._requested_bind_port = self.bind_port
-        self.delay = _check_delay(delay)
-        self.count = _check_count(count)
+        self.delay = validate_delay(delay)
+        self.count = None if count is None else validate_count(count, example=UNTIL_STOPPED)
         self.name = name
         self.lap = lap
         self.sent = 0  # messages handed to the system

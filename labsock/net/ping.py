@@ -17,7 +17,7 @@ from html import escape
 
 from labsock.logic.errors import explain, is_refusal
 from labsock.logic.rtt import PingBook, PingStats
-from labsock.net.clients import check_timeout
+from labsock.logic.validation import validate_count, validate_timeout
 from labsock.net.sockets import destination
 
 
@@ -124,11 +124,8 @@ def ping(
     on_event(event, line) is called for each ping's outcome (the command line prints them).
     """
     host, port = destination(host, port, "udp")
-    timeout = check_timeout(timeout)
-    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 10_000:
-        from labsock.logic.errors import LabsockError
-
-        raise LabsockError(f"count={count!r}: give a whole number of pings from 1 to 10000.")
+    timeout = validate_timeout(timeout)
+    count = validate_count(count, most=10_000, example="such as 10")
     interval = max(0.0, float(interval))
     target = f"{host}:{port}"
     book = PingBook()

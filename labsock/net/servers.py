@@ -21,6 +21,7 @@ import time
 
 from labsock.logic.framing import MAX_LINE, LineSplitter, LineTooLong
 from labsock.logic.replies import as_reply_bytes, describe_failure, none, reply_function
+from labsock.logic.validation import ANY_ADDRESS, LOOPBACK
 from labsock.net.log import CONNECTED, DISCONNECTED, ERROR, MESSAGE, MessageLog, readable
 from labsock.net.sockets import (
     UDP_MAX_PAYLOAD,
@@ -29,8 +30,6 @@ from labsock.net.sockets import (
     tcp_tune,
     udp_socket,
 )
-
-ANY = "0.0.0.0"
 
 # Servers labsock runs in this process. It lives in the package, not in notebook variables,
 # because a re-run cell rebinds the variable and loses the old server, which still holds the port.
@@ -53,7 +52,7 @@ def _clashes(a: Server, b: Server) -> bool:
     return (
         a.protocol == b.protocol
         and a.port == b.port
-        and (a.host == b.host or ANY in (a.host, b.host))
+        and (a.host == b.host or ANY_ADDRESS in (a.host, b.host))
     )
 
 
@@ -255,7 +254,7 @@ class UDPServer(Server):
                 log.add_event(now(), client, ERROR, f"reply not sent: {exc}")
 
     def _wake(self) -> None:
-        target = "127.0.0.1" if self.host == ANY else self.host
+        target = LOOPBACK if self.host == ANY_ADDRESS else self.host
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as poke:
             try:
                 poke.sendto(b"", (target, self.port))

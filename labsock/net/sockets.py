@@ -11,7 +11,6 @@ from labsock.logic.validation import (
     is_ipv4,
     validate_host,
     validate_port,
-    validate_size,
 )
 
 # A UDP payload over IPv4 can be at most 65,535 - 8 (UDP header) - 20 (IP header) bytes.
@@ -89,7 +88,3 @@ def destination(host, port, proto: str) -> tuple[str, int]:
 
 def bind_port_of(value) -> int | None:
     return None if value is None else validate_port(value, allow_zero=True, what="bind port")
-
-
-# Until clients.py imports validate_size itself (the next commit).
-check_size = validate_size
