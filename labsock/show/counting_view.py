@@ -20,10 +20,9 @@ from html import escape
 
 from labsock.logic.errors import LabsockError
 from labsock.logic.sequence import LAP, SequenceTracker, describe_runs, parse_number
+from labsock.net.log import MESSAGE
 from labsock.show.client_table import ClientTable, port_of, sender_label
 from labsock.show.timeline import Timeline
-
-MESSAGE = "message"
 
 
 def _log_and_names(source, names: Mapping | None):
