@@ -16,10 +16,9 @@ import threading
 import time
 
 from labsock.logic.errors import explain, failure_name, is_refusal
+from labsock.logic.sequence import LAP
 from labsock.logic.validation import validate_count, validate_delay
 from labsock.net.sockets import bind_port_of, destination
-
-LAP = 100  # numbers go 1..LAP, then back to 1 (as in labsock.logic.sequence)
 
 UNTIL_STOPPED = "such as 130 (past the wrap from 100 to 1), or None to count until stopped"
 
