@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 
 from labsock.logic.errors import LabsockError
-from labsock.logic.validation import validate_port
 
 # name -> module in labsock/cli with HELP, add_arguments(parser) and run(args) -> int
 COMMANDS = {
@@ -22,28 +22,14 @@ COMMANDS = {
 }
 
 
-def port_argument(text: str) -> int:
-    """argparse type for a port: a bad one becomes a usage message and status 2."""
-    try:
-        return validate_port(text, allow_zero=True)
-    except LabsockError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+def stop_on_sigterm() -> None:
+    """From now on SIGTERM (a service manager, a test, `kill`) stops like Ctrl+C: the command's
+    own KeyboardInterrupt handling stops cleanly and exits with status 0."""
 
+    def handler(signum, frame):
+        raise KeyboardInterrupt
 
-def positive_number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds, e.g. 2")
-    return value
-
-
-def positive_int(text: str) -> int:
-    if not text.strip().isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1, e.g. 5")
-    return int(text)
+    signal.signal(signal.SIGTERM, handler)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,3 +59,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+# Until serve.py imports from labsock.cli.arguments (the next commit).
+from labsock.cli.arguments import port as port_argument  # noqa: E402, F401
+from labsock.cli.arguments import seconds as positive_number  # noqa: E402, F401
+from labsock.cli.arguments import whole_number as positive_int  # noqa: E402, F401
