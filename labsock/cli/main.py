@@ -59,9 +59,3 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-
-
-# Until serve.py imports from labsock.cli.arguments (the next commit).
-from labsock.cli.arguments import port as port_argument  # noqa: E402, F401
-from labsock.cli.arguments import seconds as positive_number  # noqa: E402, F401
-from labsock.cli.arguments import whole_number as positive_int  # noqa: E402, F401
