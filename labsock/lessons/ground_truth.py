@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from html import escape
+
+from labsock.logic.tables import TableReport
 
 FIGURES = ("received", "missing", "duplicates", "out_of_order")
 
@@ -28,7 +29,11 @@ class ClientComparison:
         return all(self.relay[k] == self.tracker[k] for k in FIGURES)
 
 
-class RelayComparison:
+class RelayComparison(TableReport):
+    """The relay's figures beside the tracker's, per client, and whether they all match."""
+
+    HEAD = ("client", "figure", "relay did", "server's tracker saw")
+
     def __init__(self, clients: list[ClientComparison]):
         self.clients = clients
 
@@ -36,7 +41,7 @@ class RelayComparison:
     def all_match(self) -> bool:
         return bool(self.clients) and all(c.match for c in self.clients)
 
-    def _rows(self) -> list[list[str]]:
+    def rows(self) -> list[list[str]]:
         rows = []
         for c in self.clients:
             for k in FIGURES:
@@ -44,22 +49,8 @@ class RelayComparison:
             rows.append([c.name, "dropped, unseen", str(c.relay["dropped_unseen"]), "-"])
         return rows
 
-    HEAD = ["client", "figure", "relay did", "server's tracker saw"]
-
-    def __repr__(self) -> str:
-        rows = [self.HEAD, *self._rows()]
-        widths = [max(len(r[i]) for r in rows) for i in range(4)]
-        lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
-        verdict = "all match exactly" if self.all_match else "MISMATCH"
-        return "\n".join([*lines, "", verdict])
-
-    def _repr_html_(self) -> str:
-        head = "".join(f"<th>{escape(h)}</th>" for h in self.HEAD)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{escape(v)}</td>" for v in row) + "</tr>" for row in self._rows()
-        )
-        verdict = "all match exactly" if self.all_match else "MISMATCH"
-        return f"<table><tr>{head}</tr>{body}</table><p><b>{verdict}</b></p>"
+    def conclusion(self) -> str:
+        return "all match exactly" if self.all_match else "MISMATCH"
 
 
 def compare_with_relay(server, relay, names: Mapping[int, str] | None = None) -> RelayComparison:
