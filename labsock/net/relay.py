@@ -235,16 +235,17 @@ class UDPRelay(RelayBase):
         for e in self.events(client_port)[:first]:
             text = e.data.decode("utf-8", "replace")
             if not e.sent_at:
-                arrows.append(Arrow(name, "server", self._epoch(e.arrived), None, text))
+                arrows.append(Arrow(name, "server", self.epoch_time(e.arrived), None, text))
             for copy, sent in enumerate(e.sent_at):
-                out = self._epoch(sent)
+                out = self.epoch_time(sent)
                 near = min(arrivals.get(text, []), key=lambda t: abs(t - out), default=None)
                 arrived = near if near is not None and abs(near - out) < 0.5 else out
                 label = text + (" (copy)" if copy else "") + (" (late)" if e.reordered else "")
-                arrows.append(Arrow(name, "server", self._epoch(e.arrived), arrived, label))
+                arrows.append(Arrow(name, "server", self.epoch_time(e.arrived), arrived, label))
         return FlowDiagram(arrows, (name, "server"))
 
-    def _epoch(self, t: float) -> float:
+    def epoch_time(self, t: float) -> float:
+        """A time of the relay's own record (perf_counter) as epoch time, as logs keep it."""
         return t + self._epoch_offset
 
     def events(self, client_port: int, direction: str = "forward"):
