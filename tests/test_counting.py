@@ -16,7 +16,7 @@ import pytest
 
 import labsock
 from labsock.net.counting import CountingClient, running_counters, start_counting, stop_counting
-from labsock.show.counting_view import CountingView, counting_report
+from labsock.show.counting_view import ClientControls, CountingView, counting_report
 
 
 @pytest.fixture
@@ -230,11 +230,10 @@ def test_live_view_redraws_at_a_bounded_rate(server, labsock_threads):
     assert client.wait(10) and server.log.wait_for(2000, 5)
     elapsed = time.monotonic() - start
     server.stop()  # closes the log: the view draws once more and its thread ends
-    view._thread.join(2)
-    assert not view._thread.is_alive()
+    assert view.wait(2)  # the view ends by itself when the server stops
     assert "labsock-counting-view" not in labsock_threads()
     assert 1 <= view.redraws <= 10 * elapsed + 3
-    assert "2000 message(s) received" in view._html.value
+    assert "2000 message(s) received" in view.live.picture.value
     bundle = view._repr_mimebundle_()
     data = bundle[0] if isinstance(bundle, tuple) else bundle
     assert data["text/plain"] == "<counting view: run this cell in JupyterLab to see it live>"
@@ -243,7 +242,7 @@ def test_live_view_redraws_at_a_bounded_rate(server, labsock_threads):
 def test_start_stop_controls(server):
     pytest.importorskip("ipywidgets")
     client = CountingClient(bind_port=0, port=server.port, delay=0.001, name="c1")
-    controls = client.controls()
+    controls = ClientControls(client)
     assert controls.start_button.description == "Start c1"
     assert "running" in controls.start()
     assert server.log.wait_for(3, 2)
@@ -257,7 +256,7 @@ def test_start_control_shows_a_taken_port():
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as holder:
         holder.bind(("0.0.0.0", 0))
         client = CountingClient(bind_port=holder.getsockname()[1], port=12000)
-        controls = client.controls()
+        controls = ClientControls(client)
         controls.start_button.click()
         assert "already in use" in controls.status.value
         assert not client.running

@@ -1,6 +1,7 @@
 import threading
 
 from labsock.net.log import CONNECTED, MessageLog, readable
+from labsock.show.as_html import log_html
 
 
 def test_readable_shows_bytes_that_are_not_utf8():
@@ -86,7 +87,7 @@ def test_text_and_html_views_show_messages():
     log = MessageLog()
     log.append(1.0, ("127.0.0.1", 9), b"<b>hi</b>", "<B>HI</B>")
     assert "127.0.0.1:9: <b>hi</b>  -> <B>HI</B>" in repr(log)
-    html = log._repr_html_()
+    html = log_html(log)
     assert "&lt;b&gt;hi&lt;/b&gt;" in html and "<b>hi</b>" not in html
 
 

@@ -226,12 +226,13 @@ def test_ping_result_plots_rtts_and_losses_without_a_display():
 
     matplotlib.use("Agg")
     from labsock.net.ping import PingResult
+    from labsock.show.pings import plot_pings
 
     book = PingBook()
     t1 = book.sent(1, 0.0)
     book.sent(2, 1.0)
     book.timed_out(2)
     book.reply(t1, 0.004)
-    ax = PingResult("127.0.0.1:12000", book).plot()
+    ax = plot_pings(PingResult("127.0.0.1:12000", book))
     assert ax.get_title() == "2 sent, 1 received, 50% lost"
     assert [tuple(line.get_xdata()) for line in ax.get_lines()] == [(1,), (2,)]

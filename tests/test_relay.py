@@ -12,6 +12,7 @@ from labsock.logic.errors import LabsockError
 from labsock.logic.impairment import Impairment
 from labsock.logic.sequence import SequenceTracker, parse_number
 from labsock.net.relay import UDPRelay
+from labsock.show.flow import relay_flow
 
 
 def send_numbers(port, count, bind=None, gap=0.0):
@@ -220,7 +221,7 @@ def test_counting_clients_through_the_relay_match_ground_truth():
         assert "all match exactly" in repr(comparison)
         # A flow diagram from the same records: lost arrows are exactly the drops it shows.
         port = clients[0].bind_port
-        flow = relay.flow(port, server, first=100)
+        flow = relay_flow(relay, port, server, first=100)
         dropped = sum(1 for e in relay.events(port)[:100] if e.action == "dropped")
         assert flow.lost == dropped
         assert len(flow.arrows) == 100 + sum(len(e.sent_at) > 1 for e in relay.events(port)[:100])

@@ -12,36 +12,29 @@ from html import escape
 
 from labsock.lessons import partner
 from labsock.logic.errors import LabsockError
-from labsock.show.views import _widgets
+from labsock.show.optional import widgets
+from labsock.show.views import shown_as_text, watch
 
 _COLOURS = {partner.OK: "green", partner.WARNING: "#a60", partner.ERROR: "#b00"}
-
-
-def _keep_text_plain(widget, text: str):
-    bundle = widget._repr_mimebundle_()
-    data = bundle[0] if isinstance(bundle, tuple) else bundle
-    # The default text is the widget's repr with random model ids; this one repeats under nbval.
-    data["text/plain"] = text
-    return bundle
 
 
 class ServerPanel:
     """A server with a 'Let other laptops connect' switch, what to tell the partner, and its log."""
 
     def __init__(self, server=None, proto="udp", port=12000, reply="upper", addresses=None):
-        widgets = _widgets()
+        ui = widgets()
         self.server = server or partner.serve_for_partner(proto, port, reply=reply)
         self._addresses = addresses
-        self.switch = widgets.Checkbox(
+        self.switch = ui.Checkbox(
             value=not self.server.host.startswith("127."),
             description="Let other laptops connect",
             indent=False,
         )
-        self.info = widgets.HTML()
-        self._view = self.server.view()
-        self._log_box = widgets.VBox([self._view.widget])
+        self.info = ui.HTML()
+        self._view = watch(self.server)
+        self._log_box = ui.VBox([self._view.widget])
         self.switch.observe(lambda change: self.let_others_connect(change["new"]), "value")
-        self.widget = widgets.VBox([self.switch, self.info, self._log_box])
+        self.widget = ui.VBox([self.switch, self.info, self._log_box])
         self._show_sharing()
 
     def _show_sharing(self) -> None:
@@ -65,7 +58,7 @@ class ServerPanel:
             self.info.value = f"<p style='color:#b00'>{escape(str(exc))}</p>"
             return old
         self._view.stop()
-        self._view = self.server.view()
+        self._view = watch(self.server)
         self._log_box.children = [self._view.widget]
         self._show_sharing()
         return self.server
@@ -75,7 +68,7 @@ class ServerPanel:
         self.server.stop()
 
     def _repr_mimebundle_(self, **kwargs):
-        return _keep_text_plain(
+        return shown_as_text(
             self.widget,
             f"<server panel: {self.server.protocol.upper()} port {self.server.port}; run this "
             "cell in JupyterLab to use the switch>",
@@ -88,29 +81,29 @@ class ClientPanel:
     def __init__(
         self, host="127.0.0.1", port=12000, proto="udp", message="hello partner", addresses=None
     ):
-        widgets = _widgets()
+        ui = widgets()
         self._addresses = addresses
-        self.host_box = widgets.Text(value=str(host), description="Server IP:")
+        self.host_box = ui.Text(value=str(host), description="Server IP:")
         # Text, not IntText: IntText silently turns '12OOO' back into the old number.
-        self.port_box = widgets.Text(value=str(port), description="Port:")
-        self.proto_box = widgets.ToggleButtons(
+        self.port_box = ui.Text(value=str(port), description="Port:")
+        self.proto_box = ui.ToggleButtons(
             options=["udp", "tcp"], value=proto, style={"button_width": "4em"}
         )
-        self.message_box = widgets.Text(value=message, description="Message:")
-        self.send_button = widgets.Button(description="Send", button_style="primary")
-        self.preflight_button = widgets.Button(description="Can I reach it?")
-        self.verdict = widgets.HTML()
-        self.result = widgets.HTML()
+        self.message_box = ui.Text(value=message, description="Message:")
+        self.send_button = ui.Button(description="Send", button_style="primary")
+        self.preflight_button = ui.Button(description="Can I reach it?")
+        self.verdict = ui.HTML()
+        self.result = ui.HTML()
         self.history: list[str] = []
         for box in (self.host_box, self.port_box):
             box.observe(lambda _change: self.validate(), "value")
         self.send_button.on_click(lambda _b: self.send(self.message_box.value))
         self.preflight_button.on_click(lambda _b: self.preflight())
-        self.widget = widgets.VBox(
+        self.widget = ui.VBox(
             [
-                widgets.HBox([self.host_box, self.port_box, self.proto_box]),
+                ui.HBox([self.host_box, self.port_box, self.proto_box]),
                 self.verdict,
-                widgets.HBox([self.message_box, self.send_button, self.preflight_button]),
+                ui.HBox([self.message_box, self.send_button, self.preflight_button]),
                 self.result,
             ]
         )
@@ -172,7 +165,7 @@ class ClientPanel:
         return text
 
     def _repr_mimebundle_(self, **kwargs):
-        return _keep_text_plain(
+        return shown_as_text(
             self.widget, "<client panel: run this cell in JupyterLab to type and send>"
         )
 

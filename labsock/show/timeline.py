@@ -10,6 +10,7 @@ from collections.abc import Hashable, Iterable, Mapping
 
 from labsock.logic.sequence import LAP
 from labsock.show.client_table import sender_label
+from labsock.show.optional import pyplot
 
 MARKS = "abcdefghijklmnopqrstuvwxyz"
 
@@ -43,19 +44,8 @@ class Timeline:
 
     def plot(self, ax=None, title: str | None = "Numbers as they arrived"):
         """Draw number against arrival time, one colour a client; returns the matplotlib Axes."""
-        try:
-            import matplotlib.pyplot as plt  # here, not at import: it takes about half a second
-        except ImportError:
-            from labsock.logic.errors import LabsockError
-
-            raise LabsockError(
-                "Drawing needs the matplotlib package: run `pip install -r requirements.txt` (or "
-                "`pip install matplotlib`), then restart the kernel. Meanwhile, print(timeline) "
-                "draws the same picture as text."
-            ) from None
-
         if ax is None:
-            _, ax = plt.subplots(figsize=(9, 4))
+            _, ax = pyplot().subplots(figsize=(9, 4))
         for sender, pairs in self.series().items():
             times = [t for t, _ in pairs]
             numbers = [n for _, n in pairs]
