@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from labsock.net.addresses import (
+from labsock.logic.address_labels import (
     ETHERNET,
     LAN,
     LINK_LOCAL,
@@ -16,9 +16,8 @@ from labsock.net.addresses import (
     Interface,
     label,
     label_all,
-    read_interfaces,
-    running_in_wsl,
 )
+from labsock.net.addresses import find_my_ipv4, read_interfaces, running_in_wsl
 
 # A student's Windows laptop with WSL, Hyper-V, VirtualBox, VMware, Bluetooth and two VPNs.
 # (name = what `ipconfig` shows, description = the device, as GetAdaptersAddresses reports them)
@@ -228,6 +227,13 @@ def test_html_table_escapes_and_bolds_the_suggestion():
 def test_wsl_is_recognised_from_the_kernel_release():
     assert running_in_wsl("5.15.153.1-microsoft-standard-WSL2")
     assert not running_in_wsl("6.1.0-18-amd64")
+
+
+def test_wsl_addresses_say_a_partner_cannot_reach_them():
+    inside = label_all([Interface("eth0", "172.28.1.5", 20)], in_wsl=True)
+    assert "runs inside WSL" in str(inside) and "runs inside WSL" in inside._repr_html_()
+    assert "WSL" not in str(label_all([Interface("eth0", "172.28.1.5", 20)]))
+    assert find_my_ipv4().in_wsl == running_in_wsl()
 
 
 def test_this_machine_lists_its_loopback_without_sending():

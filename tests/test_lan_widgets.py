@@ -15,9 +15,9 @@ from labsock.lessons.partner import (
     serve_for_partner,
     sharing,
 )
+from labsock.logic.address_labels import Interface, label_all
 from labsock.logic.errors import LabsockError
 from labsock.logic.lan_advice import LINUX, WINDOWS
-from labsock.net.addresses import Interface, label_all
 
 MINE = label_all(
     [

@@ -6,6 +6,7 @@ import socket
 import pytest
 
 from labsock import TCPServer, UDPServer
+from labsock.logic.address_labels import Interface, label_all
 from labsock.logic.errors import FAILURES, LabsockError, outcome_of, what_error_means
 from labsock.logic.lan_advice import (
     LINUX,
@@ -15,7 +16,6 @@ from labsock.logic.lan_advice import (
     firewall_steps,
     this_system,
 )
-from labsock.net.addresses import Interface, label_all
 from labsock.net.preflight import (
     BLOCKED,
     FAILED,
