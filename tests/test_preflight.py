@@ -7,7 +7,18 @@ import pytest
 
 from labsock import TCPServer, UDPServer
 from labsock.logic.address_labels import Interface, label_all
-from labsock.logic.errors import FAILURES, LabsockError, outcome_of, what_error_means
+from labsock.logic.errors import (
+    BLOCKED,
+    FAILED,
+    FAILURES,
+    OK,
+    REFUSED,
+    TIMEOUT,
+    UNREACHABLE,
+    LabsockError,
+    outcome_of,
+    what_error_means,
+)
 from labsock.logic.lan_advice import (
     LINUX,
     MACOS,
@@ -16,21 +27,8 @@ from labsock.logic.lan_advice import (
     firewall_steps,
     this_system,
 )
-from labsock.net.preflight import (
-    BLOCKED,
-    FAILED,
-    OK,
-    REFUSED,
-    TIMEOUT,
-    UNREACHABLE,
-    Preflight,
-    Probe,
-    advice,
-    network_note,
-    preflight,
-    probe_tcp,
-    probe_udp,
-)
+from labsock.logic.reachability import Preflight, Probe, advice, network_note
+from labsock.net.preflight import preflight, probe_tcp, probe_udp
 
 
 def windows_error(number):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from labsock.logic import lan_advice
 from labsock.logic.errors import LabsockError
+from labsock.logic.reachability import network_note
 from labsock.logic.validation import ANY_ADDRESS, LOOPBACK, is_ipv4, validate_host, validate_port
 
 OK = "ok"
@@ -211,8 +212,6 @@ def assess_destination(host, port, addresses=None) -> DestinationVerdict:
             port,
         )
     if mine is None:
-        from labsock.net.preflight import network_note
-
         return DestinationVerdict(WARNING, network_note(host, addresses), host, port)
     return DestinationVerdict(
         OK, f"{host} is on your {mine.name} network ({mine.network}).", host, port
