@@ -26,8 +26,22 @@ from labsock.net.sockets import destination, server_address, udp_socket
 
 MAX_DATAGRAM = 65535
 
-_running: dict[tuple[str, int], RelayBase] = {}
+# Relays and slicers labsock runs in this process, by (protocol, host, port): a re-run cell stops
+# the old one on its port first.
+_running: dict[tuple[str, str, int], RelayBase] = {}
 _running_lock = threading.Lock()
+
+
+def running_relays() -> list[RelayBase]:
+    """The relays and TCP slicers labsock runs in this process."""
+    with _running_lock:
+        return list(_running.values())
+
+
+def stop_relays() -> None:
+    """Stop every relay and TCP slicer labsock runs in this process."""
+    for relay in running_relays():
+        relay.stop()
 
 
 class RelayBase:
