@@ -6,7 +6,7 @@ import json
 import time
 
 from labsock.cli.arguments import milliseconds, port, probability, seconds
-from labsock.cli.main import stop_on_sigterm
+from labsock.cli.commands import stop_on_sigterm
 
 HELP = "relay UDP to a server through a misbehaving network (loss, delay, jitter, reordering)"
 
