@@ -7,7 +7,7 @@ import sys
 import time
 
 from labsock.cli.arguments import port, seconds, whole_number
-from labsock.cli.main import stop_on_sigterm
+from labsock.cli.commands import stop_on_sigterm
 from labsock.logic.replies import BUILT_IN
 from labsock.net.log import MESSAGE
 from labsock.net.servers import TCPServer, UDPServer
