@@ -5,7 +5,8 @@ start() returns once the port is bound (so a client in the next cell finds it); 
 the thread has ended and the port is free again.
 
 Three things make them safe to use from a notebook:
-- the threads never print: every message goes into server.log, and views read the log;
+- the threads never print: every message goes into server.log, and views (labsock.show) read
+  the log;
 - starting a server where labsock already serves (same protocol, overlapping address, same port)
   stops the old one first, so re-running a cell never gives "Address already in use";
 - stop() wakes the thread at once (no polling timeout), because a socket closed from another
@@ -159,13 +160,7 @@ class Server:
         out = as_reply_bytes(out)
         return out, (None if out is None else readable(out)), None
 
-    # -- showing --------------------------------------------------------------------------------
-
-    def view(self, rows: int = 20):
-        """A live view of the log, redrawn about ten times a second at most."""
-        from labsock.show.views import log_view
-
-        return log_view(self, rows=rows)
+    # -- describing (labsock.watch(server) shows the log live) -----------------------------------
 
     def describe(self) -> str:
         state = "running" if self.running else "stopped"

@@ -162,7 +162,3 @@ class MessageBox:
 def message_box(proto="udp", host="127.0.0.1", port=12000, **options) -> MessageBox:
     """A Text box and a Send button that send to a server (widget twin of send_udp/send_tcp)."""
     return MessageBox(proto, host, port, **options)
-
-
-# Until net/servers.py drops Server.view() (labsock.watch(server) replaces it).
-log_view = watch
