@@ -260,12 +260,6 @@ class CountingClient:
     def __repr__(self) -> str:
         return f"<{self.describe()}>"
 
-    def controls(self):
-        """Start and Stop buttons with a status line (needs ipywidgets)."""
-        from labsock.show.counting_view import ClientControls
-
-        return ClientControls(self)
-
 
 def start_counting(
     bind_port: int = 11000,
