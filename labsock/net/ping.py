@@ -3,8 +3,9 @@
     result = ping(port=12000, count=10)     # against serve_udp(port=12000, reply="echo")
     result                                  # one line per ping, then min/avg/max/stdev and loss
 
-The bookkeeping and the statistics live in labsock.logic.rtt (no sockets, tested with plain data);
-this module only sends, waits and reads the clock.
+labsock.plot_pings(result) and labsock.ping_flow(result) draw it. The bookkeeping and the
+statistics live in labsock.logic.rtt (no sockets, tested with plain data); this module only
+sends, waits and reads the clock.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from html import escape
 
 from labsock.logic.errors import explain, is_refusal
 from labsock.logic.rtt import PingBook, PingStats
@@ -44,55 +44,6 @@ class PingResult:
 
     def __repr__(self) -> str:
         return "\n".join([*self.lines, "", self.summary()])
-
-    def _repr_html_(self) -> str:
-        return f"<pre>{escape(repr(self))}</pre>"
-
-    def plot(self, ax=None):
-        """RTT of each ping; lost ones as red crosses at the bottom. Returns the Axes."""
-        import matplotlib.pyplot as plt  # only here: it costs about half a second to import
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 3))
-        pings = sorted(self.book.pings.values(), key=lambda p: p.number)
-        got = [(p.number, p.rtt_ms) for p in pings if p.rtt_ms is not None]
-        lost = [p.number for p in pings if p.rtt_ms is None]
-        if got:
-            ax.plot(*zip(*got, strict=True), "o-", color="tab:blue", ms=4, label="round trip")
-        if lost:
-            ax.plot(lost, [0] * len(lost), "x", color="tab:red", ms=8, mew=2, label="lost")
-        from matplotlib.ticker import MaxNLocator
-
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("ping number")
-        ax.set_ylabel("RTT (ms)")
-        ax.set_ylim(bottom=0)
-        ax.set_title(self.stats.summary(self.target).splitlines()[1])
-        ax.legend(loc="upper right", fontsize=8)
-        return ax
-
-    def flow(self, server_log=None):
-        """A flow diagram: request and reply arrows; the server's log gives its side's times."""
-        from labsock.show.flow import Arrow, FlowDiagram
-
-        arrived = {}
-        if server_log is not None:
-            for m in server_log.messages():
-                parsed = m.text.split()
-                if len(parsed) == 3 and parsed[1].isdigit():
-                    arrived.setdefault(int(parsed[1]), m.time)
-        arrows = []
-        for p in self.book.pings.values():
-            label = f"ping {p.number}"
-            answered = p.rtt_ms if p.rtt_ms is not None else p.late_rtt_ms
-            back = None if answered is None else p.sent_at + answered / 1000
-            at_server = arrived.get(p.number)
-            if at_server is None and back is not None:
-                at_server = (p.sent_at + back) / 2  # no server log: draw it half way
-            arrows.append(Arrow("client", "server", p.sent_at, at_server, label))
-            if at_server is not None:
-                arrows.append(Arrow("server", "client", at_server, back, f"reply {p.number}"))
-        return FlowDiagram(arrows, ("client", "server"))
 
 
 class _Clock:
