@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 
 import pytest
 
@@ -338,13 +339,22 @@ class _NoBufferSpaceOnce:
         return getattr(self.sock, name)
 
 
-def test_no_buffer_space_is_a_pause_not_a_failure(server):
-    class Client(CountingClient):
-        def _open(self):
-            return _NoBufferSpaceOnce(super()._open())
+def test_no_buffer_space_is_a_pause_not_a_failure(server, monkeypatch):
+    from labsock.net import counting as counting_client_module
 
-    client = Client(bind_port=0, port=server.port, delay=0, count=5).start()
+    # The counting client's own socket module, with sockets that fail as macOS's do.
+    macos_like = types.SimpleNamespace(**vars(socket))
+    made = []
+
+    def macos_socket(*args):
+        made.append(_NoBufferSpaceOnce(socket.socket(*args)))
+        return made[-1]
+
+    macos_like.socket = macos_socket
+    monkeypatch.setattr(counting_client_module, "socket", macos_like)
+    client = CountingClient(bind_port=0, port=server.port, delay=0, count=5).start()
     assert client.wait(5)
+    assert [s.sends for s in made] == [6]  # five numbers, one of them twice
     assert client.error is None
     assert server.log.wait_for(5, 2)
     assert server.log.texts() == counting(5)  # the number that failed was sent again
