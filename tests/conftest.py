@@ -1,3 +1,5 @@
+import socket
+import subprocess
 import threading
 
 import pytest
@@ -36,3 +38,18 @@ def labsock_threads():
         return sorted(t.name for t in threading.enumerate() if t.name.startswith("labsock"))
 
     return names
+
+
+@pytest.fixture(autouse=True)
+def fast_means_pure(request, monkeypatch):
+    """A test marked fast tests pure logic: opening a socket, starting a thread or a process
+    fails it (so the marker stays true as tests change)."""
+    if request.node.get_closest_marker("fast") is None:
+        return
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a test marked fast opened a socket or started a thread or process")
+
+    monkeypatch.setattr(socket, "socket", refuse)
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse)

@@ -148,6 +148,7 @@ def test_nothing_listening_is_reported_and_counting_goes_on():
         ({"host": "0.0.0.0"}, "cannot send to it"),
     ],
 )
+@pytest.mark.fast
 def test_bad_settings_are_explained(options, words):
     with pytest.raises(labsock.LabsockError, match=words.replace(".", r"\.")):
         CountingClient(**options)
@@ -185,6 +186,7 @@ def _lines(report):
     return ax.get_lines()
 
 
+@pytest.mark.fast
 def test_report_check_flags_trouble():
     log = labsock.MessageLog()
     for text in ["1", "2", "4", "4", "3", "hello"]:
@@ -212,6 +214,7 @@ def test_view_counts_every_message_without_widgets(server):
     assert text.rstrip().endswith(f"127.0.0.1:{client.bind_port}: 1")
 
 
+@pytest.mark.fast
 def test_view_reports_what_the_log_bound_dropped():
     log = labsock.MessageLog(maxlen=10)
     view = CountingView(log, widget=False)
@@ -308,6 +311,7 @@ def test_wait_returns_at_once_for_a_client_without_a_count(server):
     assert client.wait() is True
 
 
+@pytest.mark.fast
 def test_view_table_shows_the_first_clients_and_sums_up_the_rest():
     log = labsock.MessageLog()
     view = CountingView(log, {11000: "c1"}, max_clients=2, widget=False)
@@ -360,6 +364,7 @@ def test_no_buffer_space_is_a_pause_not_a_failure(server, monkeypatch):
     assert server.log.texts() == counting(5)  # the number that failed was sent again
 
 
+@pytest.mark.fast
 def test_report_lists_arrivals_in_order_with_names():
     log = labsock.MessageLog()
     for i, (port, text) in enumerate([(11000, "1"), (13000, "1"), (11000, "2"), (13000, "2")]):

@@ -7,6 +7,8 @@ import pytest
 
 from labsock.logic.errors import LabsockError, explain
 
+pytestmark = pytest.mark.fast  # no sockets, threads or processes: pytest -m fast
+
 
 def os_error(code):
     return OSError(code, "system text")

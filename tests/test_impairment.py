@@ -7,6 +7,8 @@ from hypothesis import strategies as st
 from labsock.logic.errors import LabsockError
 from labsock.logic.impairment import PRESETS, Counts, Impairment, Link, preset
 
+pytestmark = pytest.mark.fast  # no sockets, threads or processes: pytest -m fast
+
 
 def run_link(settings, seed, n=2000, gap=0.005, name="forward"):
     """Push 1..n through a link at a steady pace; return what came out and the link."""
@@ -170,6 +172,7 @@ probability = st.floats(min_value=0, max_value=1)
 def test_counts_are_what_came_out_for_any_settings(
     loss, duplicate, reorder, delay_ms, jitter_ms, seed, gaps
 ):
+
     settings_ = Impairment(
         loss=loss, duplicate=duplicate, reorder=reorder, delay_ms=delay_ms, jitter_ms=jitter_ms
     )

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.fast  # no sockets, threads or processes: pytest -m fast
+
+
 PACKAGE = Path(__file__).resolve().parents[1] / "labsock"
 
 # Lowest first: each layer may import itself and the layers before it.

@@ -35,6 +35,7 @@ def test_import_labsock_loads_nothing_else():
     assert out.stdout.strip() == "['labsock']"
 
 
+@pytest.mark.fast
 def test_every_public_name_is_its_module_s_own():
     assert labsock.__all__ == sorted(set(labsock.__all__))
     layers = ("logic", "net", "show", "lessons")
@@ -48,6 +49,7 @@ def test_every_public_name_is_its_module_s_own():
         assert getattr(__import__(module, fromlist=[name]), name) is value, name
 
 
+@pytest.mark.fast
 def test_an_unknown_name_is_an_attribute_error():
     with pytest.raises(AttributeError, match="no attribute 'serve_udpp'"):
         labsock.serve_udpp  # noqa: B018
@@ -67,6 +69,7 @@ def names_defined(init: Path) -> set[str]:
     return names
 
 
+@pytest.mark.fast
 def test_no_package_name_is_also_a_module_name():
     # Importing a submodule sets it as an attribute of its package: a function of the same name
     # would be replaced by the module the first time the module loads.
@@ -79,6 +82,7 @@ def test_no_package_name_is_also_a_module_name():
         assert not names & modules, f"{init}: {names & modules} are names and modules"
 
 
+@pytest.mark.fast
 def test_notebooks_import_only_labsock_and_use_public_names():
     for notebook in NOTEBOOKS:
         for source in code_cells(notebook):
@@ -207,6 +211,7 @@ CALLS = {
 }
 
 
+@pytest.mark.fast
 def test_every_public_name_has_a_call():
     assert sorted(CALLS) == labsock.__all__
 
@@ -220,6 +225,7 @@ def test_calling_a_public_name_twice_leaves_it_in_place(name, lab):
     assert getattr(labsock, name) is before
 
 
+@pytest.mark.fast
 def test_names_stay_in_place_when_every_module_is_imported():
     before = {name: getattr(labsock, name) for name in labsock.__all__}
     for info in pkgutil.walk_packages(labsock.__path__, "labsock."):

@@ -52,11 +52,13 @@ def runnable(block: str) -> str:
     return "\n".join(lines)
 
 
+@pytest.mark.fast
 def test_the_readme_has_examples_with_results():
     assert len(PYTHON_BLOCKS) >= 4
     assert sum(len(re.findall(r"# -> ", block)) for block in PYTHON_BLOCKS) >= 10
 
 
+@pytest.mark.fast
 def test_an_expected_value_that_is_wrong_fails():
     with pytest.raises(AssertionError, match="gave 'HI'"):
         exec(runnable('import labsock\nlabsock.upper("hi")  # -> "hi"'), {})
@@ -70,6 +72,7 @@ def test_python_example_runs(block):
     exec(compile(code, "README.md", "exec"), {})
 
 
+@pytest.mark.fast
 def test_every_labsock_name_in_the_readme_exists():
     layers = {"logic", "net", "show", "lessons", "cli"}  # folders, named as places
     for name in set(re.findall(r"(?<![/\w])labsock\.(\w+)", README)):
@@ -101,6 +104,7 @@ def parser_options() -> dict[str, set[str]]:
     return options
 
 
+@pytest.mark.fast
 def test_the_command_line_synopsis_is_the_parser():
     documented = synopsis()
     real = parser_options()
@@ -110,6 +114,7 @@ def test_the_command_line_synopsis_is_the_parser():
         assert shown == real[name] - {"--help"}, name
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("name", sorted(parser_options()))
 def test_each_command_parses_its_documented_example(name):
     # The synopsis with its placeholders filled in parses: the options take what it says.

@@ -150,6 +150,7 @@ def test_stop_drops_what_is_still_delayed_frees_the_port_and_rerun_replaces():
     third.stop()
 
 
+@pytest.mark.fast
 def test_bad_target_is_explained():
     with pytest.raises(LabsockError, match="HOST:PORT"):
         UDPRelay(0, "localhost")

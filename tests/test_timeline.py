@@ -21,6 +21,7 @@ def two_clients(count=120):
     return points
 
 
+@pytest.mark.fast
 def test_text_chart_places_each_client_and_names_them():
     chart = Timeline([(C1, 1, 0.0), (C1, 100, 10.0), (C2, 50, 5.0)], NAMES).text(width=11)
     lines = chart.splitlines()
@@ -32,15 +33,18 @@ def test_text_chart_places_each_client_and_names_them():
     assert "10.0 s" in lines[-2]
 
 
+@pytest.mark.fast
 def test_text_chart_marks_where_clients_meet():
     chart = Timeline([(C1, 5, 0.0), (C2, 6, 0.0), (C1, 7, 1.0)]).text(width=10)
     assert chart.splitlines()[9] == "  10 |*        a"
 
 
+@pytest.mark.fast
 def test_empty_timeline():
     assert str(Timeline([])) == "no numbers yet"
 
 
+@pytest.mark.fast
 def test_series_are_seconds_from_the_first_arrival():
     series = Timeline(two_clients(3)).series()
     assert series[C1] == [(0.0, 1), (1.0, 2), (2.0, 3)]
@@ -74,6 +78,7 @@ def test_importing_the_picture_does_not_import_matplotlib():
     assert out.stdout.strip() == "False"
 
 
+@pytest.mark.fast
 def test_sender_names_by_key_or_port():
     assert port_of(C1) == 11000 and port_of(("::1", 5)) == 5 and port_of(11000) == 11000
     assert port_of("no port") is None
@@ -84,6 +89,7 @@ def test_sender_names_by_key_or_port():
     assert sender_label(C1) == C1
 
 
+@pytest.mark.fast
 def test_client_table_text_and_html():
     tracker = SequenceTracker()
     tracker.feed_many(two_clients(101))
@@ -101,6 +107,7 @@ def test_client_table_text_and_html():
     assert str(ClientTable([])) == "no messages yet"
 
 
+@pytest.mark.fast
 def test_client_table_shows_rate():
     tracker = SequenceTracker()
     tracker.feed_many(two_clients(11))

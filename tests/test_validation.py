@@ -3,6 +3,8 @@ import pytest
 from labsock.logic.errors import LabsockError
 from labsock.logic.validation import validate_host, validate_port
 
+pytestmark = pytest.mark.fast  # no sockets, threads or processes: pytest -m fast
+
 
 @pytest.mark.parametrize("port", [0, 1, 12000, "12000", " 80 ", 65535])
 def test_ports_a_server_accepts(port):
