@@ -227,6 +227,10 @@ def test_every_failure_has_its_name_and_meaning_on_every_system():
 
 
 @pytest.mark.fast
+def test_every_failure_has_a_preflight_outcome():
+    assert {f.outcome for f in FAILURES} <= {REFUSED, TIMEOUT, UNREACHABLE, BLOCKED, FAILED}
+
+
 def test_a_number_means_one_failure_whichever_system_gave_it():
     # explain() reads an exception's number without asking which system raised it.
     seen = {}

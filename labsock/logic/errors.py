@@ -23,79 +23,93 @@ UNREACHABLE = "unreachable"  # no network leads there from this laptop
 BLOCKED = "blocked"  # this laptop's own firewall did not let it out
 FAILED = "failed"  # anything else
 
-Failure = namedtuple(
-    "Failure", "name linux macos windows outcome meaning words windows_words", defaults=(None,)
-)
+Failure = namedtuple("Failure", "name linux macos windows outcome meaning words windows_words")
 Failure.__doc__ = """One kind of failure. name: the POSIX name (Windows adds WSA in front);
 linux, macos, windows: its number on each system (None: that system has no such number);
 outcome: what it says about reaching the other side; meaning: the short name in words;
-words: what it means for the lab; windows_words: the same where Windows differs."""
+words: what it means for the lab; windows_words: the same where Windows says more (or None)."""
 
 # The same failure has a different number on each system; Windows numbers its own 100xx.
-FAILURES = (
-    Failure(
-        "EADDRINUSE", 98, 48, 10048, FAILED, "address already in use",
+# name          Linux  macOS  Windows  outcome      meaning
+_NUMBERS = (
+    "EADDRINUSE       98     48    10048  failed       address already in use",
+    "EADDRNOTAVAIL    99     49    10049  failed       address not available",
+    "ECONNRESET      104     54    10054  refused      connection reset",
+    "ETIMEDOUT       110     60    10060  timeout      timed out",
+    "ECONNREFUSED    111     61    10061  refused      connection refused",
+    "EACCES           13     13    10013  blocked      permission denied",
+    "EPERM             1      1        -  blocked      operation not permitted",
+    "ENETUNREACH     101     51    10051  unreachable  network unreachable",
+    "EHOSTUNREACH    113     65    10065  unreachable  host unreachable",
+    "EMSGSIZE         90     40    10040  failed       message too long",
+    "ENOBUFS         105     55    10055  failed       no buffer space available",
+)
+
+# What each failure means for the lab.
+_WORDS = {
+    "EADDRINUSE": (
         "another program, or a server started earlier from another notebook or terminal, "
         "already listens on this port. Stop that one (restart the other kernel, Ctrl+C in the "
-        "terminal) or choose another port.",
+        "terminal) or choose another port."
     ),
-    Failure(
-        "EADDRNOTAVAIL", 99, 49, 10049, FAILED, "address not available",
+    "EADDRNOTAVAIL": (
         "a server can listen only on an address of this laptop. Use 127.0.0.1 (this laptop "
-        "only) or 0.0.0.0 (let other laptops connect).",
+        "only) or 0.0.0.0 (let other laptops connect)."
     ),
-    Failure(
-        "ECONNRESET", 104, 54, 10054, REFUSED, "connection reset",
+    "ECONNRESET": (
         "with TCP the other side closed the connection abruptly. With UDP Windows reports it on "
         "the next receive when the previous datagram reached a computer where nothing listens "
-        "on that port (an ICMP 'port unreachable'): check that the server runs, and the port.",
+        "on that port (an ICMP 'port unreachable'): check that the server runs, and the port."
     ),
-    Failure(
-        "ETIMEDOUT", 110, 60, 10060, TIMEOUT, "timed out",
+    "ETIMEDOUT": (
         "nothing answered, not even a refusal. Wrong address, a firewall that drops the "
-        "messages, or a Wi-Fi that keeps laptops apart (client isolation).",
+        "messages, or a Wi-Fi that keeps laptops apart (client isolation)."
     ),
-    Failure(
-        "ECONNREFUSED", 111, 61, 10061, REFUSED, "connection refused",
+    "ECONNREFUSED": (
         "the other computer answered that nothing listens on that port. The server is not "
         "running, the port is wrong, the server speaks the other protocol, or it listens on "
-        "127.0.0.1 only (for its own laptop).",
+        "127.0.0.1 only (for its own laptop)."
     ),
-    Failure(
-        "EACCES", 13, 13, 10013, BLOCKED, "permission denied",
+    "EACCES": (
         "ports below 1024 need administrator rights; use a port from 1024 to 65535, such as "
-        "12000. When sending: a broadcast address, or a firewall rule.",
+        "12000. When sending: a broadcast address, or a firewall rule."
+    ),
+    "EPERM": (
+        "a firewall rule on this laptop blocks the message (for example an "
+        "nftables/iptables/pf rule on outgoing traffic)."
+    ),
+    "ENETUNREACH": (
+        "this laptop has no network leading to that address. Check the Wi-Fi is connected and "
+        "the address is the partner's."
+    ),
+    "EHOSTUNREACH": (
+        "no computer answered on that network. Check the address, and that both laptops are "
+        "on the same Wi-Fi."
+    ),
+    "EMSGSIZE": "one UDP datagram carries at most 65,507 bytes. Send less, or use TCP.",
+    "ENOBUFS": (
+        "the system's send buffers are full for a moment (macOS says so where Linux would "
+        "wait): pause, then send again."
+    ),
+}
+_WINDOWS_WORDS = {
+    "EACCES": (
         "binding: the port sits in a range Windows reserves (for Hyper-V, WSL or Docker) or "
         "another program holds it exclusively; `netsh interface ipv4 show excludedportrange "
         "protocol=tcp` (and protocol=udp) lists the reserved ranges, so choose a port outside "
         "them, such as 12000 or 50123. Sending: a firewall or antivirus blocked it, or the "
-        "address is a broadcast address.",
+        "address is a broadcast address."
     ),
-    Failure(
-        "EPERM", 1, 1, None, BLOCKED, "operation not permitted",
-        "a firewall rule on this laptop blocks the message (for example an "
-        "nftables/iptables/pf rule on outgoing traffic).",
-    ),
-    Failure(
-        "ENETUNREACH", 101, 51, 10051, UNREACHABLE, "network unreachable",
-        "this laptop has no network leading to that address. Check the Wi-Fi is connected and "
-        "the address is the partner's.",
-    ),
-    Failure(
-        "EHOSTUNREACH", 113, 65, 10065, UNREACHABLE, "host unreachable",
-        "no computer answered on that network. Check the address, and that both laptops are "
-        "on the same Wi-Fi.",
-    ),
-    Failure(
-        "EMSGSIZE", 90, 40, 10040, FAILED, "message too long",
-        "one UDP datagram carries at most 65,507 bytes. Send less, or use TCP.",
-    ),
-    Failure(
-        "ENOBUFS", 105, 55, 10055, FAILED, "no buffer space available",
-        "the system's send buffers are full for a moment (macOS says so where Linux would "
-        "wait): pause, then send again.",
-    ),
-)  # fmt: skip
+}
+
+
+def _failure(row: str) -> Failure:
+    name, linux, macos, windows, outcome, meaning = row.split(None, 5)
+    numbers = [None if n == "-" else int(n) for n in (linux, macos, windows)]
+    return Failure(name, *numbers, outcome, meaning, _WORDS[name], _WINDOWS_WORDS.get(name))
+
+
+FAILURES = tuple(_failure(row) for row in _NUMBERS)
 
 _BY_NUMBER = {
     number: failure
@@ -182,71 +196,95 @@ LAN_HINT = (
     "If the server is on another laptop: does it listen on the network (host='0.0.0.0', not "
     "127.0.0.1), does its firewall allow Python, and are both laptops on the same Wi-Fi?"
 )
-LISTEN = ("listen", "bind-server")  # a server taking its port
-TALK = ("connect", "send", "receive")  # a client talking to a server
+# What an action is, in the words ADVICE is keyed by (most particular first).
+SITUATIONS = {
+    "listen": ("listen", "server"),  # a server taking its port
+    "bind-server": ("server",),
+    "bind": ("bind",),  # a client taking a chosen local port
+    "connect": ("connect", "talk"),  # a client talking to a server
+    "send": ("talk",),
+    "receive": ("talk",),
+}
 
-# (failure name, the actions it applies to (None: any), what to say). The first row that fits
-# wins. Placeholders: at (the endpoint), host, port, action, exc (the system's words), and the
-# two hints above.
-ADVICE = (
-    ("lookup", None,
-     "Could not find a computer called {host!r}. Check the spelling, or type the server's IPv4 "
-     "address instead (four numbers like 127.0.0.1; on the server laptop `python -m labsock "
-     "addresses` shows it)."),
-    ("ETIMEDOUT", ("connect",),
-     "No answer from {at}: the connection attempt timed out. Nothing refused it, so the address "
-     "is probably wrong, or a firewall or the Wi-Fi (client isolation) silently drops it. "
-     "{lan_hint}"),
-    ("ETIMEDOUT", None,
-     "No reply from {at} in time. {server_hint} With UDP a lost datagram looks the same, so try "
-     "once more. {lan_hint}"),
-    ("EADDRINUSE", LISTEN,
-     "Port {port} ({PROTO}) on {host} is already in use by another program, perhaps a server "
-     "started from another notebook or a terminal. Stop that one (restart the other notebook's "
-     "kernel, or press Ctrl+C in its terminal), or choose another port, for example port=12001, "
-     "or port=0 to let the system pick a free one."),
-    ("EADDRINUSE", None,
-     "Local port {port} is already in use, so the client cannot bind to it. Another client "
-     "(perhaps from an earlier run of this cell, or another notebook) still holds it: stop that "
-     "one, or choose another bind port."),
-    ("ECONNREFUSED", None,
-     "Nothing is listening on {at}: the computer at that address answered that no program has "
-     "that port open. {server_hint} A TCP client needs a TCP server and a UDP client a UDP "
-     "server."),
-    ("ECONNRESET", None,
-     "{at} closed the connection abruptly (connection reset). On UDP this means the last "
-     "datagram reached a computer where nothing listens on that port. {server_hint}"),
-    ("EADDRNOTAVAIL", TALK,
-     "This laptop could not open a connection to {at} from the chosen local port: the previous "
-     "connection from that port to the same server may still be closing (TCP keeps it for up "
-     "to a minute). Wait a minute, or choose another bind port."),
-    ("EADDRNOTAVAIL", None,
-     "{host} is not an address of this laptop, so a server cannot listen on it. Use 127.0.0.1 "
-     "(this laptop only) or 0.0.0.0 (let other laptops connect); `python -m labsock addresses` "
-     "lists this laptop's addresses."),
-    ("EACCES", (*LISTEN, "bind"),
-     "The system did not allow {at}. Ports below 1024 need administrator rights: use a port "
-     "from 1024 to 65535, such as 12000. On Windows a port can also sit in a range reserved by "
-     "Hyper-V or WSL: `netsh interface ipv4 show excludedportrange protocol=tcp` lists them; "
-     "choose a port outside."),
-    ("EACCES", None,
-     "The system did not allow sending to {at}: a firewall rule on this laptop blocks it, or "
-     "the address is a broadcast address. Check the address, and the firewall settings for "
-     "Python."),
-    ("ENETUNREACH", None,
-     "{at} cannot be reached from this laptop: no network leads there. Are you connected to the "
-     "Wi-Fi, and is the address on the same network as yours (same first three numbers, "
-     "usually)? `python -m labsock addresses` shows your networks."),
-    ("EMSGSIZE", None,
-     "The message is too long for one UDP datagram to {at}. Send a shorter message, or use TCP, "
-     "which splits long data for you."),
-    (None, None,
-     "Could not {action} on {at}: {exc}. {server_hint}"),
-)  # fmt: skip
-NOWHERE = "Could not {action}: {exc}."  # the last row, when there is no endpoint to name
+# "failure situation" or "failure" (any situation) -> what to say. Placeholders: at (the
+# endpoint), host, port, PROTO, action, exc (the system's words), and the two hints above.
+ADVICE = {
+    "lookup": (
+        "Could not find a computer called {host!r}. Check the spelling, or type the server's "
+        "IPv4 address instead (four numbers like 127.0.0.1; on the server laptop `python -m "
+        "labsock addresses` shows it)."
+    ),
+    "ETIMEDOUT connect": (
+        "No answer from {at}: the connection attempt timed out. Nothing refused it, so the "
+        "address is probably wrong, or a firewall or the Wi-Fi (client isolation) silently drops "
+        "it. {lan_hint}"
+    ),
+    "ETIMEDOUT": (
+        "No reply from {at} in time. {server_hint} With UDP a lost datagram looks the same, so "
+        "try once more. {lan_hint}"
+    ),
+    "EADDRINUSE server": (
+        "Port {port} ({PROTO}) on {host} is already in use by another program, perhaps a server "
+        "started from another notebook or a terminal. Stop that one (restart the other "
+        "notebook's kernel, or press Ctrl+C in its terminal), or choose another port, for "
+        "example port=12001, or port=0 to let the system pick a free one."
+    ),
+    "EADDRINUSE": (
+        "Local port {port} is already in use, so the client cannot bind to it. Another client "
+        "(perhaps from an earlier run of this cell, or another notebook) still holds it: stop "
+        "that one, or choose another bind port."
+    ),
+    "ECONNREFUSED": (
+        "Nothing is listening on {at}: the computer at that address answered that no program "
+        "has that port open. {server_hint} A TCP client needs a TCP server and a UDP client a "
+        "UDP server."
+    ),
+    "ECONNRESET": (
+        "{at} closed the connection abruptly (connection reset). On UDP this means the last "
+        "datagram reached a computer where nothing listens on that port. {server_hint}"
+    ),
+    "EADDRNOTAVAIL talk": (
+        "This laptop could not open a connection to {at} from the chosen local port: the "
+        "previous connection from that port to the same server may still be closing (TCP keeps "
+        "it for up to a minute). Wait a minute, or choose another bind port."
+    ),
+    "EADDRNOTAVAIL": (
+        "{host} is not an address of this laptop, so a server cannot listen on it. Use "
+        "127.0.0.1 (this laptop only) or 0.0.0.0 (let other laptops connect); `python -m "
+        "labsock addresses` lists this laptop's addresses."
+    ),
+    "EACCES server": (
+        "The system did not allow {at}. Ports below 1024 need administrator rights: use a port "
+        "from 1024 to 65535, such as 12000. On Windows a port can also sit in a range reserved "
+        "by Hyper-V or WSL: `netsh interface ipv4 show excludedportrange protocol=tcp` lists "
+        "them; choose a port outside."
+    ),
+    "EACCES": (
+        "The system did not allow sending to {at}: a firewall rule on this laptop blocks it, or "
+        "the address is a broadcast address. Check the address, and the firewall settings for "
+        "Python."
+    ),
+    "ENETUNREACH": (
+        "{at} cannot be reached from this laptop: no network leads there. Are you connected to "
+        "the Wi-Fi, and is the address on the same network as yours (same first three numbers, "
+        "usually)? `python -m labsock addresses` shows your networks."
+    ),
+    "EMSGSIZE": (
+        "The message is too long for one UDP datagram to {at}. Send a shorter message, or use "
+        "TCP, which splits long data for you."
+    ),
+    "anything": "Could not {action} on {at}: {exc}. {server_hint}",
+    "anything nowhere": "Could not {action}: {exc}.",  # no endpoint to name
+}
+# Failures explained in the same words as another one; binding a chosen client port is refused
+# for the same reasons as a server's.
+_SAME_ADVICE = {"EPERM": "EACCES", "EHOSTUNREACH": "ENETUNREACH", "EACCES bind": "EACCES server"}
 
-# Failures explained in the same words as another one.
-_SAME_ADVICE = {"EPERM": "EACCES", "EHOSTUNREACH": "ENETUNREACH"}
+
+def _same_advice(key: str) -> str:
+    name, _, situation = key.partition(" ")
+    key = f"{_SAME_ADVICE.get(name, name)} {situation}".strip()
+    return _SAME_ADVICE.get(key, key)
 
 
 def explain(
@@ -264,21 +302,15 @@ def explain(
     """
     if isinstance(exc, LabsockError):
         return exc
-    if isinstance(exc, socket.gaierror):
-        name = "lookup"
-    else:
-        name = failure_name(exc)
-        name = _SAME_ADVICE.get(name, name)
+    name = "lookup" if isinstance(exc, socket.gaierror) else failure_name(exc)
     at = where(proto, host, port)
-    text = next(
-        text
-        for kind, actions, text in ADVICE
-        if kind in (name, None) and (actions is None or action in actions)
-    )
-    if text is ADVICE[-1][2] and not at:
-        text = NOWHERE
+    situations = (*SITUATIONS.get(action, ()), "" if at else "nowhere")
+    # The most particular words first: this failure in this situation, then in any; then words
+    # for any failure.
+    keys = [f"{kind} {s}".strip() for kind in (name, "anything") for s in (*situations, "")]
+    advice = next(ADVICE[k] for k in map(_same_advice, keys) if k in ADVICE)
     return LabsockError(
-        text.format(
+        advice.format(
             at=at,
             host=host,
             port=port,
