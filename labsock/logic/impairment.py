@@ -103,15 +103,15 @@ def preset(name: str | Impairment | None) -> Impairment:
 
 @dataclass
 class Counts:
-    """What a link did. `received` = datagrams in; `sent` = datagrams out (copies included)."""
+    """What a link did, datagram by datagram (the ground truth a receiver is checked against)."""
 
-    received: int = 0
-    sent: int = 0
-    dropped: int = 0
-    duplicated: int = 0
-    delayed: int = 0
-    reordered: int = 0
-    corrupted: int = 0
+    received: int = 0  # datagrams in
+    sent: int = 0  # datagrams out, copies included
+    dropped: int = 0  # lost on purpose, or because the queue was full
+    duplicated: int = 0  # second copies sent
+    delayed: int = 0  # held back before going on
+    reordered: int = 0  # overtaken by a later datagram
+    corrupted: int = 0  # sent with one bit flipped
 
     def as_dict(self) -> dict:
         return asdict(self)
