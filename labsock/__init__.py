@@ -52,7 +52,6 @@ _WHERE = {
     "UDPRelay": "labsock.net.relay",
     "relay_udp": "labsock.net.relay",
     "running_relays": "labsock.net.relay",
-    "stop_relays": "labsock.net.relay",
     "TCPSlicer": "labsock.net.tcp_slicer",
     "slice_tcp": "labsock.net.tcp_slicer",
     "ping": "labsock.net.ping",

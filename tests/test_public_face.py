@@ -179,7 +179,6 @@ CALLS = {
     "UDPRelay": lambda lab: labsock.UDPRelay(0, ("127.0.0.1", lab[0].port)),
     "relay_udp": lambda lab: _stopped(labsock.relay_udp(0, to=("127.0.0.1", lab[0].port))),
     "running_relays": lambda lab: labsock.running_relays(),
-    "stop_relays": lambda lab: labsock.stop_relays(),
     "TCPSlicer": lambda lab: labsock.TCPSlicer(0, ("127.0.0.1", lab[1].port)),
     "slice_tcp": lambda lab: _stopped(labsock.slice_tcp(0, to=("127.0.0.1", lab[1].port))),
     "ping": _pinged,
