@@ -38,12 +38,6 @@ def running_relays() -> list[RelayBase]:
         return list(_running.values())
 
 
-def stop_relays() -> None:
-    """Stop every relay and TCP slicer labsock runs in this process."""
-    for relay in running_relays():
-        relay.stop()
-
-
 class RelayBase:
     """Life cycle shared by the UDP relay and the TCP slicer: start, stop, with-block, re-runs.
 
