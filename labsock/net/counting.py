@@ -262,12 +262,12 @@ class CountingClient:
 
 
 def start_counting(
-    bind_port: int = 11000,
+    bind_port: int = 11000,  # c1 sends from 11000, c2 from 13000: the server tells them apart
     host: str = "127.0.0.1",
     port: int = 12000,
     *,
-    delay: float = 0.2,
-    count: int | None = None,
+    delay: float = 0.2,  # seconds between two numbers: 0.2 is five a second
+    count: int | None = None,  # stop by itself after this many (None: when told to)
     name: str | None = None,
 ) -> CountingClient:
     """Make a counting client and start it; returns the running client."""
