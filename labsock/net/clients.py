@@ -47,8 +47,12 @@ def as_bytes(message) -> bytes:
     )
 
 
-def _client_socket(kind, bind_port: int | None) -> socket.socket:
+def _client_socket(kind, bind_port, timeout) -> socket.socket:
+    """A client socket, bound to bind_port when one is given, every wait at most timeout."""
+    timeout = validate_timeout(timeout)
+    bind_port = bind_port_of(bind_port)
     sock = socket.socket(socket.AF_INET, kind)
+    sock.settimeout(timeout)
     if bind_port is not None:
         if kind == socket.SOCK_STREAM and sys.platform != "win32":
             # A TCP client port stays in TIME_WAIT after use; this lets the next run bind it again.
@@ -78,9 +82,7 @@ def send_udp(
     host, port = destination(host, port, "udp")
     data = as_bytes(message)
     validate_size(data, UDP_MAX_PAYLOAD, "udp")
-    timeout = validate_timeout(timeout)
-    with _client_socket(socket.SOCK_DGRAM, bind_port_of(bind_port)) as sock:
-        sock.settimeout(timeout)
+    with _client_socket(socket.SOCK_DGRAM, bind_port, timeout) as sock:
         action = "send"
         try:
             # Connected, so that "nothing listens there" comes back as an error instead of silence.
@@ -100,12 +102,12 @@ def send_udp(
 
 
 def send_tcp(
-    message,
+    message,  # one line: the newline at its end is added here
     host: str = "127.0.0.1",
     port: int = 12000,
     *,
     timeout: float = 2.0,
-    bind_port: int | None = None,
+    bind_port: int | None = None,  # a fixed local port: then the server closes first
     expect_reply: bool = True,
 ) -> Reply | None:
     """Connect, send one line, return the reply line (None when expect_reply is False)."""
@@ -116,9 +118,7 @@ def send_tcp(
             "A labsock TCP message is one line, and this one has a newline inside, so the server "
             "would see two messages. Send the lines one at a time."
         )
-    timeout = validate_timeout(timeout)
-    with _client_socket(socket.SOCK_STREAM, bind_port_of(bind_port)) as sock:
-        sock.settimeout(timeout)
+    with _client_socket(socket.SOCK_STREAM, bind_port, timeout) as sock:
         action = "connect"
         try:
             sock.connect((host, port))
