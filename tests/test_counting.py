@@ -187,7 +187,7 @@ def _lines(report):
 
 
 @pytest.mark.fast
-def test_report_check_flags_trouble():
+def test_report_conclusion_flags_trouble():
     log = labsock.MessageLog()
     for text in ["1", "2", "4", "4", "3", "hello"]:
         log.append(1.0, ("127.0.0.1", 11000), text.encode())

@@ -1,8 +1,8 @@
 """The TCP framing lesson, one call each, so a notebook cell never holds socket code.
 
-    stream = labsock.lessons.tcp_lesson.through_slicer(["hello", "how are you?"], framing="line")
+    stream = labsock.through_slicer(["hello", "how are you?"], framing="line")
     stream            # what each recv() returned, and what the framing made of it
-    side = labsock.lessons.tcp_lesson.udp_vs_tcp(["1", "2", ...], network="crowded wifi", seed=4)
+    side = labsock.udp_vs_tcp(["1", "2", ...], network="crowded wifi", seed=4)
     side              # the same messages over an impaired UDP relay and a TCP slicer
 
 Everything runs on 127.0.0.1 with free ports (port 0) and stops before the call returns.
