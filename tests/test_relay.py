@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from labsock import UDPServer
+from labsock import UDPServer, send_udp
 from labsock.logic.errors import LabsockError
 from labsock.logic.impairment import Impairment
 from labsock.logic.sequence import SequenceTracker, parse_number
@@ -245,3 +245,20 @@ def test_a_mismatch_is_reported():
         tampered = compare_with_relay(server, relay, {port: "me"})
         assert not tampered.all_match and "MISMATCH" in repr(tampered)
         sock.close()
+
+
+def test_a_relay_shows_its_counts_as_html_running_and_stopped():
+    from labsock.show.as_html import relay_html
+
+    with UDPServer(port=0) as server:
+        relay = UDPRelay(0, ("127.0.0.1", server.port)).start()
+        assert (
+            "<pre>" in relay_html(relay) and "forward" not in relay_html(relay).split("</pre>")[1]
+        )
+        send_udp("<b>1</b>", port=relay.port)
+        assert relay.wait_idle(5, received=1, replies=1)
+        running = relay_html(relay)
+        relay.stop()
+        stopped = relay_html(relay)  # after stop() the counts stay readable
+    for page in (running, stopped):
+        assert page.count("<pre>") == 2 and "forward" in page and "&lt;UDPRelay" in page

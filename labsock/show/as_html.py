@@ -50,8 +50,9 @@ def text_html(thing) -> str:
 
 def relay_html(relay) -> str:
     """A relay: where it relays and how it misbehaves, then its counts per client."""
-    table = f"<pre>{_escape(relay.table())}</pre>" if relay.upstream_ports() else ""
-    return text_html(relay) + table
+    table = relay.table()
+    shown = f"<pre>{_escape(table)}</pre>" if "\n" in table else ""  # rows below the heading
+    return text_html(relay) + shown
 
 
 # (module, class) of the network layer -> the function above that draws it.
