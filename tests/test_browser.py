@@ -60,7 +60,7 @@ EXPECTATIONS: dict[str, Expect] = {
         reply="sent '{message}'",
         selectors=(LIVE_VIEW_TABLE, ".widget-text input"),
         pause_before="labsock.stop_all()",
-        shown={"quiet_server.view()": "{message}"},
+        shown={"labsock.watch(quiet_server)": "{message}"},
     ),
     # Client panel to the server panel's server through 127.0.0.1: the reply in capitals under
     # the client, the message in the server panel's log; "Can I reach it?" finds the UDP server.
@@ -69,8 +69,8 @@ EXPECTATIONS: dict[str, Expect] = {
         reply="{upper}",
         selectors=(LIVE_VIEW_TABLE, ".widget-checkbox input", ".widget-toggle-buttons"),
         pause_before="panel.stop()",
-        shown={"panel = server_panel(": "{message}"},
-        clicks=(("Can I reach it?", "client = client_panel(", "The server answers UDP"),),
+        shown={"panel = labsock.server_panel(": "{message}"},
+        clicks=(("Can I reach it?", "client = labsock.client_panel(", "The server answers UDP"),),
     ),
     # The counting view with both clients' counts and the report's plot; Start c1 counts again
     # (the view passes 260 messages), Stop c1 stops it before it is through.

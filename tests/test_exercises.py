@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from labsock.lessons.exercises import STUB, NotWrittenYet, check_reverse_words
+from labsock.lessons.exercises import STUB, NotWrittenYet, try_reverse_words
 
 
 def run_stub_in(code: str, call: str | None = None) -> NotWrittenYet:
@@ -39,15 +39,15 @@ def test_check_of_the_stub_is_one_sentence_not_a_failure_list():
     code = "def reverse_words(text):\n" + textwrap.indent(STUB, "    ") + "\n"
     namespace: dict = {}
     exec(code, namespace)
-    report = check_reverse_words(namespace["reverse_words"])
+    report = try_reverse_words(namespace["reverse_words"])
     assert not report.passed
     text = repr(report)
     assert text.startswith("reverse_words() is not written yet") and "\n" not in text
 
 
 def test_check_passes_a_correct_function_and_lists_a_wrong_one():
-    assert check_reverse_words(lambda text: " ".join(reversed(text.split()))).passed
-    wrong = check_reverse_words(lambda text: text)
+    assert try_reverse_words(lambda text: " ".join(reversed(text.split()))).passed
+    wrong = try_reverse_words(lambda text: text)
     assert not wrong.passed and "NO  sent 'one two'" in repr(wrong)
 
 
@@ -55,6 +55,6 @@ def test_a_bug_in_the_students_function_shows_in_the_report_not_as_a_traceback()
     def reverse_words(text):
         return text.no_such_method()
 
-    report = check_reverse_words(reverse_words)
+    report = try_reverse_words(reverse_words)
     assert not report.passed
     assert "AttributeError" in repr(report) and "line" in repr(report)

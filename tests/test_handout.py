@@ -114,7 +114,7 @@ def test_outputs_that_came_from_a_solution_are_cleared_and_the_others_kept():
         code("check(reverse_words)", output="uses it"),
         code("pairs = [reverse_words(s) for s in SENTENCES]", output="binds from it"),
         code("print(pairs)", output="uses what came from it"),
-        code("print(check_reverse_words, server.reverse_words)", output="other names"),
+        code("print(try_reverse_words, server.reverse_words)", output="other names"),
         code("labsock.send_udp('hi', port=12000)", output="tagged", tags=[CLEAR_OUTPUT_TAG]),
         code("print(42)", output="independent"),
     ]
@@ -276,7 +276,7 @@ def test_student_version_runs_top_to_bottom_without_a_traceback(path, handout, e
 
 def test_task1_self_check_says_the_stub_sentence(executed):
     ran = executed("task1_udp_tcp.ipynb")
-    [check] = [cell for cell in ran.cells if "check_reverse_words(reverse_words)" in cell.source]
+    [check] = [cell for cell in ran.cells if "try_reverse_words(reverse_words)" in cell.source]
     [result] = check.outputs
     assert result.output_type == "execute_result"  # the cell ran: nothing stops after it
     assert result.data["text/plain"].startswith("reverse_words() is not written yet:")

@@ -13,6 +13,8 @@ from labsock.logic.program_edits import parse_setting, set_variables
 from labsock.logic.program_errors import explain_failure
 from labsock.net.programs.job import Output, check_name
 
+pytestmark = pytest.mark.fast  # pure: no sockets, threads or processes
+
 PATH = "/lab/programs/udp_server.py"
 
 records = st.lists(

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import json
 
-from labsock.cli.main import port_argument, positive_int, positive_number
+from labsock.cli.arguments import pause, port, seconds, whole_number
 
 HELP = "send numbered UDP pings to a server (e.g. serve udp --reply echo) and report RTT and loss"
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="the server's address")
-    parser.add_argument("--port", type=port_argument, default=12000)
-    parser.add_argument("--count", type=positive_int, default=10, help="how many pings")
+    parser.add_argument("--port", type=port, default=12000)
+    parser.add_argument("--count", type=whole_number, default=10, help="how many pings")
     parser.add_argument(
-        "--timeout", type=positive_number, default=1.0, help="seconds to wait for each reply"
+        "--timeout", type=seconds, default=1.0, help="seconds to wait for each reply"
     )
     parser.add_argument(
-        "--interval", type=float, default=1.0, help="seconds from one ping to the next"
+        "--interval", type=pause, default=1.0, help="seconds from one ping to the next"
     )
     parser.add_argument(
         "--json", action="store_true", help="one JSON object per line; the last is the summary"
@@ -37,7 +37,7 @@ def run(args) -> int:
         args.port,
         count=args.count,
         timeout=args.timeout,
-        interval=max(0.0, args.interval),
+        interval=args.interval,
         on_event=show,
     )
     if args.json:

@@ -1,8 +1,9 @@
-"""The exercises' two sides: the stub a student starts from, and the self-check cells.
+"""The exercises' two sides: the stub a student starts from, and trying what they wrote.
 
 In the student version of a notebook (python -m labsock.handout) every reference solution is
 replaced by STUB. Running the stub raises NotWrittenYet, which a notebook shows as one sentence:
-a cell after an unsolved exercise stops with that sentence, never with a traceback.
+a cell after an unsolved exercise stops with that sentence, never with a traceback. A trial runs
+the student's function as a real server's reply and compares the answers with the expected ones.
 """
 
 from __future__ import annotations
@@ -51,8 +52,8 @@ def your_code_here():
     raise NotWrittenYet(None if caller.startswith("<") else caller)
 
 
-class CheckReport:
-    """What a self-check found; shows itself as a short text in the notebook."""
+class TrialReport:
+    """What a trial found; shows itself as a short text in the notebook."""
 
     def __init__(self, title: str, results: list[tuple[str, str, str]], not_written: str = ""):
         self.title = title
@@ -86,15 +87,15 @@ def still_the_stub(function, sample: str) -> str:
     return ""
 
 
-def check_reverse_words(function) -> CheckReport:
+def try_reverse_words(function) -> TrialReport:
     """Run function as a UDP server's reply and compare its answers with the expected ones."""
     if not callable(function):
         raise LabsockError(
-            "Pass your function itself, without brackets: check_reverse_words(reverse_words)."
+            "Pass your function itself, without brackets: try_reverse_words(reverse_words)."
         )
     not_written = still_the_stub(function, next(iter(REVERSE_WORDS_CASES)))
     if not_written:
-        return CheckReport("reverse_words", [], not_written)
+        return TrialReport("reverse_words", [], not_written)
     results = []
     with UDPServer(port=0, reply=function) as server:
         for sent, expected in REVERSE_WORDS_CASES.items():
@@ -103,4 +104,4 @@ def check_reverse_words(function) -> CheckReport:
             except LabsockError:
                 got = "(no reply: did your function return None?)"
             results.append((sent, expected, got))
-    return CheckReport("reverse_words", results)
+    return TrialReport("reverse_words", results)

@@ -5,7 +5,8 @@ start() returns once the port is bound (so a client in the next cell finds it); 
 the thread has ended and the port is free again.
 
 Three things make them safe to use from a notebook:
-- the threads never print: every message goes into server.log, and views read the log;
+- the threads never print: every message goes into server.log, and views (labsock.show) read
+  the log;
 - starting a server where labsock already serves (same protocol, overlapping address, same port)
   stops the old one first, so re-running a cell never gives "Address already in use";
 - stop() wakes the thread at once (no polling timeout), because a socket closed from another
@@ -21,6 +22,7 @@ import time
 
 from labsock.logic.framing import MAX_LINE, LineSplitter, LineTooLong
 from labsock.logic.replies import as_reply_bytes, describe_failure, none, reply_function
+from labsock.logic.validation import ANY_ADDRESS, LOOPBACK
 from labsock.net.log import CONNECTED, DISCONNECTED, ERROR, MESSAGE, MessageLog, readable
 from labsock.net.sockets import (
     UDP_MAX_PAYLOAD,
@@ -29,8 +31,6 @@ from labsock.net.sockets import (
     tcp_tune,
     udp_socket,
 )
-
-ANY = "0.0.0.0"
 
 # Servers labsock runs in this process. It lives in the package, not in notebook variables,
 # because a re-run cell rebinds the variable and loses the old server, which still holds the port.
@@ -53,7 +53,7 @@ def _clashes(a: Server, b: Server) -> bool:
     return (
         a.protocol == b.protocol
         and a.port == b.port
-        and (a.host == b.host or ANY in (a.host, b.host))
+        and (a.host == b.host or ANY_ADDRESS in (a.host, b.host))
     )
 
 
@@ -160,13 +160,7 @@ class Server:
         out = as_reply_bytes(out)
         return out, (None if out is None else readable(out)), None
 
-    # -- showing --------------------------------------------------------------------------------
-
-    def view(self, rows: int = 20):
-        """A live view of the log, redrawn about ten times a second at most."""
-        from labsock.show.views import log_view
-
-        return log_view(self, rows=rows)
+    # -- describing (labsock.watch(server) shows the log live) -----------------------------------
 
     def describe(self) -> str:
         state = "running" if self.running else "stopped"
@@ -255,7 +249,7 @@ class UDPServer(Server):
                 log.add_event(now(), client, ERROR, f"reply not sent: {exc}")
 
     def _wake(self) -> None:
-        target = "127.0.0.1" if self.host == ANY else self.host
+        target = LOOPBACK if self.host == ANY_ADDRESS else self.host
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as poke:
             try:
                 poke.sendto(b"", (target, self.port))

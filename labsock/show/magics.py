@@ -25,6 +25,12 @@ from labsock.show.program_view import ProgramView
 CLIENT_TIMEOUT = 5.0
 
 
+def register(ipython) -> None:
+    """Make %%background and %%client cell magics of this IPython shell."""
+    ipython.register_magic_function(background, "cell", "background")
+    ipython.register_magic_function(client, "cell", "client")
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         raise LabsockError(f"{message}. Write it as: %{self.usage.strip()}")

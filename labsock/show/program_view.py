@@ -19,7 +19,8 @@ from __future__ import annotations
 import threading
 from html import escape
 
-from labsock.show.views import _widgets
+from labsock.show.optional import widgets
+from labsock.show.views import shown_as_text
 
 SHOWN_LINES = 200
 MAX_RATE = 10.0  # redraws a second, at most
@@ -43,21 +44,21 @@ class ProgramView:
     """The live view of one job (see the module docstring); view.stop() ends the following."""
 
     def __init__(self, job, lines: int = SHOWN_LINES):
-        widgets = _widgets()
+        ui = widgets()
         self.job = job
         self.lines = lines
         self.redraws = 0
-        self.status = widgets.HTML()
-        self.output = widgets.HTML()
-        self.stop_button = widgets.Button(description="Stop", button_style="danger")
+        self.status = ui.HTML()
+        self.output = ui.HTML()
+        self.stop_button = ui.Button(description="Stop", button_style="danger")
         self.stop_button.on_click(lambda _button: self.press_stop())
-        self.typed = widgets.Text(placeholder="type a line for the program, then Enter")
-        self.send_button = widgets.Button(description="Send line")
+        self.typed = ui.Text(placeholder="type a line for the program, then Enter")
+        self.send_button = ui.Button(description="Send line")
         self.send_button.on_click(lambda _button: self.send_line())
         self.typed.on_msg(self._on_enter)
-        self.input_row = widgets.HBox([self.typed, self.send_button])
-        self.widget = widgets.VBox(
-            [widgets.HBox([self.stop_button, self.status]), self.input_row, self.output]
+        self.input_row = ui.HBox([self.typed, self.send_button])
+        self.widget = ui.VBox(
+            [ui.HBox([self.stop_button, self.status]), self.input_row, self.output]
         )
         self._beat = 0
         self._stopped = threading.Event()
@@ -160,12 +161,9 @@ class ProgramView:
         return "\n".join(lines)
 
     def _repr_mimebundle_(self, **kwargs):
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        data = bundle[0] if isinstance(bundle, tuple) else bundle
         # Taken when the view is shown: the cell returns once the program waits, so this is
         # what it printed before waiting, the same at every run (a notebook test compares it).
-        data["text/plain"] = self._text_snapshot
-        return bundle
+        return shown_as_text(self.widget, self._text_snapshot)
 
     def __repr__(self) -> str:
         return self.text()

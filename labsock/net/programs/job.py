@@ -63,6 +63,10 @@ def jobs() -> list[Job]:
         return list(_jobs.values())
 
 
+def running_jobs() -> list[Job]:
+    return [each for each in jobs() if each.running]
+
+
 def stop_jobs() -> None:
     """Stop every program started from this notebook."""
     for each in jobs():
