@@ -38,7 +38,7 @@ _WHERE = {
     "serve_udp": "labsock.net.servers",
     "serve_tcp": "labsock.net.servers",
     "running_servers": "labsock.net.servers",
-    "stop_all": "labsock.net.servers",
+    "stop_all": "labsock.net.stopping",
     "Message": "labsock.net.log",
     "MessageLog": "labsock.net.log",
     "Reply": "labsock.net.clients",
@@ -57,6 +57,14 @@ _WHERE = {
     "ping": "labsock.net.ping",
     "preflight": "labsock.net.preflight",
     "find_my_ipv4": "labsock.net.addresses",
+    # net: students' own programs, each run as its own process and watched
+    "Job": "labsock.net.programs.job",
+    "background": "labsock.net.programs.job",
+    "run_client": "labsock.net.programs.job",
+    "job": "labsock.net.programs.job",
+    "jobs": "labsock.net.programs.job",
+    "running_jobs": "labsock.net.programs.job",
+    "stop_jobs": "labsock.net.programs.job",
     # show: widgets, views, plots
     "watch": "labsock.show.views",
     "message_box": "labsock.show.views",
@@ -70,6 +78,14 @@ _WHERE = {
     # lessons: one task's helpers
     "try_reverse_words": "labsock.lessons.exercises",
     "your_code_here": "labsock.lessons.exercises",  # what an exercise's stub calls
+    # lessons: self-checks of students' running programs
+    "check_server": "labsock.lessons.self_check",
+    "check_udp_server": "labsock.lessons.self_check",
+    "check_tcp_server": "labsock.lessons.self_check",
+    "check_printing_server": "labsock.lessons.self_check",
+    "check_counting_clients": "labsock.lessons.self_check",
+    "check_counting_server": "labsock.lessons.self_check",
+    "check_pinger": "labsock.lessons.self_check",
     "server_panel": "labsock.lessons.lan_widgets",
     "client_panel": "labsock.lessons.lan_widgets",
     "serve_for_partner": "labsock.lessons.partner",
@@ -97,12 +113,22 @@ def __dir__():
     return sorted(set(globals()) | set(_WHERE))
 
 
+def load_ipython_extension(ipython) -> None:
+    """`%load_ext labsock` (and `import labsock` in IPython): %%background and %%client."""
+    from labsock.show.magics import register
+
+    register(ipython)
+
+
 def _show_in_jupyter() -> None:
     # In Jupyter the network layer's results (a log, a relay, a ping run) show as HTML tables.
     if "IPython" in sys.modules:  # never imported here: outside IPython this costs nothing
         from labsock.show.as_html import show_in_jupyter
 
         show_in_jupyter()
+        shell = sys.modules["IPython"].get_ipython()
+        if shell is not None:
+            load_ipython_extension(shell)
 
 
 _show_in_jupyter()

@@ -12,6 +12,7 @@ BACKGROUND = {
     "servers": "running_servers",
     "counting clients": "running_counters",
     "relays and TCP slicers": "running_relays",
+    "students' programs": "running_jobs",
 }
 
 

@@ -10,6 +10,7 @@ import pkgutil
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -144,6 +145,17 @@ def _log():
 
 LOOPBACK = [labsock.Interface("lo", "127.0.0.1", 8)]
 
+PROGRAMS = tempfile.mkdtemp(prefix="labsock-face-")  # where the calls below save programs
+SERVER = (
+    "from socket import *\ns = socket(AF_INET, SOCK_DGRAM)\ns.bind(('127.0.0.1', 0))\n"
+    "while True:\n    m, a = s.recvfrom(2048)\n    s.sendto(m.upper(), a)\n"
+)
+
+
+def _program(name="face_server"):
+    return labsock.background(SERVER, name=name, folder=PROGRAMS)
+
+
 # Name -> a call with everyday arguments (lab: the echo servers). Each runs twice.
 CALLS = {
     "LabsockError": lambda lab: labsock.LabsockError("Check the port."),
@@ -208,6 +220,20 @@ CALLS = {
     "through_slicer": lambda lab: labsock.through_slicer(["a", "b"]),
     "udp_vs_tcp": lambda lab: labsock.udp_vs_tcp(["1", "2"], network="perfect", gap=0),
     "your_code_here": lambda lab: _stops_with_one_sentence(labsock.your_code_here),
+    "Job": lambda lab: labsock.Job("print(1)", "face_job", folder=PROGRAMS).start().wait(5),
+    "background": lambda lab: _stopped(_program()),
+    "run_client": lambda lab: labsock.run_client("print(1)", "c", folder=PROGRAMS).output,
+    "job": lambda lab: _stopped(labsock.job(_program().name)),
+    "jobs": lambda lab: labsock.jobs(),
+    "running_jobs": lambda lab: labsock.running_jobs(),
+    "stop_jobs": lambda lab: (_program(), labsock.stop_jobs()),
+    "check_server": lambda lab: labsock.check_server(lab[0].port, program=None).passed,
+    "check_udp_server": lambda lab: labsock.check_udp_server(lab[0].port, program=None),
+    "check_tcp_server": lambda lab: labsock.check_tcp_server(lab[1].port, program=None),
+    "check_printing_server": lambda lab: labsock.check_printing_server(program="none", timeout=0.1),
+    "check_counting_clients": lambda lab: labsock.check_counting_clients({"x": 1}),
+    "check_counting_server": lambda lab: labsock.check_counting_server("none"),
+    "check_pinger": lambda lab: labsock.check_pinger("none"),
 }
 
 
