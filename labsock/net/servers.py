@@ -20,10 +20,12 @@ import socket
 import threading
 import time
 
+from labsock.logic.errors import LabsockError
 from labsock.logic.framing import MAX_LINE, LineSplitter, LineTooLong
 from labsock.logic.replies import as_reply_bytes, describe_failure, none, reply_function
 from labsock.logic.validation import ANY_ADDRESS, LOOPBACK
 from labsock.net.log import CONNECTED, DISCONNECTED, ERROR, MESSAGE, MessageLog, readable
+from labsock.net.ports_here import failed_start, note_start
 from labsock.net.sockets import (
     UDP_MAX_PAYLOAD,
     server_address,
@@ -88,7 +90,12 @@ class Server:
         self.port = self._requested_port
         if self.port:
             self._stop_clashing()
-        self._open()
+        try:
+            self._open()
+        except LabsockError as exc:
+            # Noted, so a later cell that needs this server says so instead of going on.
+            raise failed_start(self.protocol, self.port, exc) from None
+        note_start(self.protocol, self._requested_port)
         self.log.closed = False
         self._stopping = False
         self._thread = threading.Thread(
