@@ -15,10 +15,12 @@ import socket
 import threading
 import time
 
-from labsock.logic.errors import explain, failure_name, is_refusal
+from labsock.logic.errors import LabsockError, explain, failure_name, is_refusal
 from labsock.logic.sequence import LAP
 from labsock.logic.validation import validate_count, validate_delay
+from labsock.net.ports_here import server_cell_failed
 from labsock.net.sockets import bind_port_of, destination
+from labsock.net.stopping import interruptible
 
 UNTIL_STOPPED = "such as 130 (past the wrap from 100 to 1), or None to count until stopped"
 
@@ -73,6 +75,7 @@ class CountingClient:
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._ended = threading.Event()  # set by the thread as it ends (a new one each start)
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -85,6 +88,9 @@ class CountingClient:
         """
         if self.running:
             return self
+        failed = server_cell_failed("udp", self.host, self.port)
+        if failed:
+            raise LabsockError(f"{failed} Once the server runs, start the clients again.")
         self.bind_port = self._requested_bind_port
         if self.bind_port:
             self._stop_clashing()
@@ -92,8 +98,10 @@ class CountingClient:
         self.bind_port = self._sock.getsockname()[1]
         self.error = None
         self._stop.clear()
+        self._ended = threading.Event()
         self._thread = threading.Thread(
             target=self._count_then_close,
+            args=(self._ended,),
             name=f"labsock-count-{self.bind_port}",
             daemon=True,  # a forgotten client must not keep a kernel or terminal from exiting
         )
@@ -119,7 +127,12 @@ class CountingClient:
         if thread is None:
             return True
         if self.count is not None:
-            thread.join(timeout)
+            who = self.name or "the counting client"
+            with interruptible(f"{who} to send all {self.count} numbers"):
+                # An Event, not join(timeout): on Python 3.11 an interrupted join marks a thread
+                # that goes on counting as ended, and the client would say "stopped".
+                if self._ended.wait(timeout):
+                    thread.join()
         return not thread.is_alive()
 
     @property
@@ -161,7 +174,7 @@ class CountingClient:
 
     # -- the thread ---------------------------------------------------------------------------
 
-    def _count_then_close(self) -> None:
+    def _count_then_close(self, ended: threading.Event) -> None:
         try:
             self._count()
         except Exception as exc:  # a bug must show in the client's state, not vanish
@@ -173,6 +186,7 @@ class CountingClient:
             with _running_lock:
                 if _running.get(self.bind_port) is self:
                     del _running[self.bind_port]
+            ended.set()
 
     def _count(self) -> None:
         sock, stop, delay = self._sock, self._stop, self.delay
