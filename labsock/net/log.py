@@ -15,6 +15,8 @@ import time
 from collections import deque
 from itertools import islice
 
+from labsock.net.stopping import interruptible
+
 MESSAGE, CONNECTED, DISCONNECTED, ERROR = "message", "connected", "disconnected", "error"
 
 
@@ -190,6 +192,10 @@ class MessageLog:
 
     def wait_for(self, count: int, timeout: float = 5.0) -> bool:
         """Block until at least count messages are logged; False after timeout seconds."""
+        with interruptible(f"{count} message(s) in the log"):
+            return self._wait_for(count, timeout)
+
+    def _wait_for(self, count: int, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while True:
             # Read total before the count: an append in between then wakes wait() at once.
