@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from labsock.logic.errors import LabsockError
 from labsock.logic.impairment import Counts, Impairment, Link, preset
 from labsock.net.sockets import destination, server_address, udp_socket
+from labsock.net.stopping import interruptible
 
 MAX_DATAGRAM = 65535
 
@@ -240,6 +241,10 @@ class UDPRelay(RelayBase):
     def wait_idle(self, timeout: float = 5.0, received: int = 0, replies: int = 0) -> bool:
         """True once the relay has read at least `received` datagrams from clients (and
         `replies` from the server) and nothing waits in it any more: all delayed ones are out."""
+        with interruptible("the relay to pass on what it holds"):
+            return self._wait_idle(timeout, received, replies)
+
+    def _wait_idle(self, timeout: float, received: int, replies: int) -> bool:
         end = time.monotonic() + timeout
         while True:
             with self._lock:
