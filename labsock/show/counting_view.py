@@ -19,10 +19,12 @@ from collections.abc import Iterable, Mapping
 from html import escape
 
 from labsock.logic.errors import LabsockError
+from labsock.logic.sentences import sentence_html
 from labsock.logic.sequence import LAP, SequenceTracker, describe_runs, parse_number
 from labsock.net.log import MESSAGE
 from labsock.show.client_table import ClientTable, port_of, sender_label
 from labsock.show.optional import widgets
+from labsock.show.status_line import kernel_may_be_gone, state_of
 from labsock.show.timeline import Timeline
 from labsock.show.views import LiveView, live_text, shown_as_text
 
@@ -155,6 +157,7 @@ class CountingView:
         widget: bool = True,
     ):
         self.log, self.names = _log_and_names(source, names)
+        self.source = source
         self.tracker = SequenceTracker()
         self.recent: deque = deque(maxlen=rows)
         self.max_clients = max_clients  # table rows; a class of 2,000 clients gets a summary
@@ -169,6 +172,7 @@ class CountingView:
             self.live = LiveView(
                 self.log,
                 self._redraw,
+                source=source,
                 max_rate=max_rate,
                 label="counting view",
                 when_quiet=True,
@@ -201,6 +205,11 @@ class CountingView:
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until the view has stopped following the log (its server stopped)."""
         return True if self.live is None else self.live.wait(timeout)
+
+    @property
+    def status(self) -> str:
+        """Whether what the view follows still runs, in words (the line above the widget)."""
+        return state_of(self.source)[1]
 
     def stop(self) -> None:
         """Stop following the log (the widget keeps its last picture)."""
@@ -247,7 +256,9 @@ class CountingView:
         )
 
     def text(self) -> str:
-        lines = [f"{self.log.message_count} message(s) received", str(self.table()), ""]
+        running, status, _ = state_of(self.source)
+        lines = [] if running else [status]  # a view of what stopped says so first
+        lines += [f"{self.log.message_count} message(s) received", str(self.table()), ""]
         lines += [f"{clock}  {who}: {text}" for clock, who, text in self._recent_rows()]
         return "\n".join(lines)
 
@@ -274,7 +285,8 @@ def counting_view(source, names: Mapping | None = None, *, clients: Iterable = (
 class ClientControls:
     """Start and Stop buttons for a counting client, with a status line.
 
-    controls.start() and controls.stop() do what the buttons do, so a notebook also runs headless.
+    Start is greyed out while the client runs, Stop while it does not. controls.start() and
+    controls.stop() do what the buttons do, so a notebook also runs headless.
     """
 
     refresh_interval = 0.5  # the status line is redrawn twice a second while the client runs
@@ -285,20 +297,25 @@ class ClientControls:
         label = client.name or f"port {client.bind_port}"
         self.start_button = ui.Button(description=f"Start {label}", button_style="success")
         self.stop_button = ui.Button(description=f"Stop {label}", button_style="warning")
-        self.status = ui.HTML(escape(client.describe()))
+        self.status = ui.HTML()
         self.start_button.on_click(lambda _button: self.start())
         self.stop_button.on_click(lambda _button: self.stop())
         self.widget = ui.HBox([self.start_button, self.stop_button, self.status])
         self._refresher: threading.Thread | None = None
         self._stopped = threading.Event()
+        self._beat = 0
+        self._error = ""
+        self._show()
         if client.running:
             self._follow_client()
 
     def start(self) -> str:
+        self._error = ""
         try:
             self.client.start()
         except LabsockError as exc:
-            self.status.value = f"<span style='color:#b00'>{escape(str(exc))}</span>"
+            self._error = str(exc)
+            self._show()
             return str(exc)
         self._follow_client()
         return self._show()
@@ -309,11 +326,19 @@ class ClientControls:
         return self._show()
 
     def _show(self) -> str:
-        text = self.client.describe()
-        error = self.client.error
-        self.status.value = escape(text) + (
-            f"<br><span style='color:#b00'>{escape(error)}</span>" if error else ""
-        )
+        client = self.client
+        running = client.running
+        text = client.describe()
+        self._beat += 1
+        html = escape(text)
+        if running:
+            html += kernel_may_be_gone(self._beat, "this client")
+        for problem in (client.error, self._error):
+            if problem:
+                html += f"<br><span style='color:#b00'>{sentence_html(problem)}</span>"
+        self.status.value = html
+        self.start_button.disabled = running
+        self.stop_button.disabled = not running
         return text
 
     def _follow_client(self) -> None:
