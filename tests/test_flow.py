@@ -58,7 +58,9 @@ def test_plot_labels_never_overlap_even_when_messages_leave_together():
     try:
         ax.figure.canvas.draw()
         texts = [text for text in ax.texts if text.get_text()]  # arrows are empty annotations
-        assert len(texts) == 2 + 13  # the two lane names and every label
+        assert len(texts) == 13  # every label
+        texts += [*ax.get_xticklabels(), ax.title]  # the lanes' names, the title
+        assert [text.get_text() for text in texts[-3:]] == ["client", "server", ax.get_title()]
         boxes = [text.get_window_extent() for text in texts]
         overlapping = [
             (a.get_text(), b.get_text())

@@ -7,6 +7,7 @@ sent to the time it arrived; a message that never arrived ends in a cross. Drawn
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict, deque
 from dataclasses import dataclass
 
@@ -81,13 +82,15 @@ class FlowDiagram:
             return (t - start) * 1000
 
         end = max([ms(a.arrived_at or a.sent_at) for a in arrows], default=1.0) + 1e-3
-        ax.set_ylim(end * 1.05, -0.1 * end)  # time runs down
+        ax.set_ylim(end * 1.05, -0.05 * end)  # time runs down
         ax.set_xlim(-0.5, 1.5)
-        lane_names_at = -0.04 * end
-        labels = _LabelColumns(ax, lane_names_at)
-        for lane, pos in x.items():
+        # The lanes' names above the axes, where the title makes room for them.
+        ax.xaxis.tick_top()
+        ax.set_xticks(list(x.values()), labels=list(x), fontsize=10)
+        ax.tick_params(axis="x", length=0)
+        labels = _LabelColumns(ax)
+        for pos in x.values():
             ax.plot([pos, pos], [0, end * 1.05], color="0.6", lw=2)
-            ax.text(pos, lane_names_at, lane, ha="center", va="bottom", fontsize=10)
         for a in arrows:
             x0, x1 = x.get(a.sender, 0.0), x.get(a.receiver, 1.0)
             y0 = ms(a.sent_at)
@@ -106,7 +109,6 @@ class FlowDiagram:
                     arrowprops={"arrowstyle": "->", "color": "tab:blue", "lw": 1},
                 )
                 labels.place(x0 <= x1, y0, a.label, "tab:blue")
-        ax.set_xticks([])
         ax.set_ylabel("time (ms)")
         ax.set_title(f"{len(arrows)} messages, {sum(a.lost for a in arrows)} lost")
         return ax
@@ -118,13 +120,13 @@ class _LabelColumns:
 
     FONT = 7  # points
 
-    def __init__(self, ax, top: float):
+    def __init__(self, ax):
         self.ax = ax
         low, high = ax.get_ylim()
         box = ax.get_position()  # a fraction of the figure
         height_pt = box.height * ax.figure.get_figheight() * 72
         self.line = abs(low - high) / height_pt * self.FONT * 1.3  # one label's height, in ms
-        self.last = {True: top, False: top}  # the lane names sit above both columns
+        self.last = {True: -math.inf, False: -math.inf}
 
     def place(self, from_left: bool, at: float, text: str, colour: str) -> None:
         y = max(at, self.last[from_left] + self.line)
