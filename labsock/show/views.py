@@ -114,7 +114,7 @@ class LiveView:
     @property
     def following(self) -> bool:
         """True while the view still follows its log."""
-        return self._thread is not None and self._thread.is_alive()
+        return self._thread is not None and not self._ended.is_set()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until the view has stopped following its log; True once it has."""
