@@ -336,9 +336,10 @@ class ClientControls:
         for problem in (client.error, self._error):
             if problem:
                 html += f"<br><span style='color:#b00'>{sentence_html(problem)}</span>"
-        self.status.value = html
+        # The buttons first: once the line says "running", Start is already greyed out.
         self.start_button.disabled = running
         self.stop_button.disabled = not running
+        self.status.value = html
         return text
 
     def _follow_client(self) -> None:
