@@ -24,9 +24,10 @@ from labsock.show.optional import widgets
 HEARTBEAT = 1.0  # seconds between redraws of a running view's status line
 QUIET_AFTER = 3  # seconds without a redraw before the page says the kernel may be gone
 
+# Hidden and of no size until the animation's end: hidden text would still take a line's room.
+# (font-size 1em in the keyframe is the parent's size.)
 _QUIET_STYLE = (
-    "<style>@keyframes labsock-quiet { from { visibility: hidden } to { visibility: visible } }"
-    "</style>"
+    "<style>@keyframes labsock-quiet { to { visibility: visible; font-size: 1em } }</style>"
 )
 
 
@@ -35,7 +36,7 @@ def kernel_may_be_gone(beat: int, what: str = "it") -> str:
     seconds without a redraw. beat: a number that changes at every redraw, so each redraw is
     new HTML and restarts the clock."""
     return (
-        f"{_QUIET_STYLE}<span style='visibility: hidden; color: #b00; "
+        f"{_QUIET_STYLE}<span style='visibility: hidden; font-size: 0; color: #b00; "
         f"animation: labsock-quiet 0s {QUIET_AFTER}s forwards'> (no news from the kernel for a "
         f"few seconds: was it restarted or shut down? Then {what} has stopped with it; run "
         f"this cell again.)</span><!-- {beat} -->"
