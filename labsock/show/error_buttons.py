@@ -23,7 +23,7 @@ def register(shell) -> None:
 
 def _show_error(shell, etype, value, tb, tb_offset=None):
     shell.showtraceback((etype, value, tb), tb_offset=tb_offset)  # the one paragraph
-    if value.way_out:
+    if value.way_out and getattr(shell, "kernel", None) is not None:  # a notebook, not a terminal
         try:
             source = shell.history_manager.input_hist_raw[-1]
             from IPython.display import display
