@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from labsock.cli.main import port_argument, positive_number
+from labsock.logic.text import escape_controls
 from labsock.net.clients import send
 
 HELP = "send one message to a server and print its reply"
@@ -33,5 +34,5 @@ def run(args) -> int:
         expect_reply=not args.no_reply,
     )
     if reply is not None:
-        print(reply, flush=True)
+        print(escape_controls(reply), flush=True)  # the server's text must not drive the terminal
     return 0

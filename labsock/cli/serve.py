@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import time
 
 from labsock.cli.main import port_argument, positive_int, positive_number
 from labsock.logic.replies import BUILT_IN
+from labsock.logic.text import escape_controls, json_line
 from labsock.net.log import MESSAGE
 from labsock.net.servers import TCPServer, UDPServer
 
@@ -39,7 +39,8 @@ def _stop_on_sigterm() -> None:
 
 
 def _say(args, event: dict, plain: str) -> None:
-    print(json.dumps(event, ensure_ascii=False) if args.json else plain, flush=True)
+    # Received text is the sender's choice: no control character reaches the terminal raw.
+    print(json_line(event) if args.json else escape_controls(plain), flush=True)
 
 
 def _report(args, message) -> None:

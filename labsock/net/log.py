@@ -14,6 +14,8 @@ import time
 from collections import deque
 from itertools import islice
 
+from labsock.logic.text import escape_controls
+
 MESSAGE, CONNECTED, DISCONNECTED, ERROR = "message", "connected", "disconnected", "error"
 
 
@@ -62,17 +64,19 @@ class Message:
         return int(self.time * 1000) % 1000
 
     def line(self) -> str:
-        """One line for a terminal or a plain-text view."""
+        """One line for a terminal or a plain-text view, control characters shown as escapes
+        (a received ESC or CR must not act on the terminal or forge another line)."""
         if self.kind == MESSAGE:
             text = f"{self.sender}: {self.text}"
             if self.reply is not None:
                 text += f"  -> {self.reply}"
             if self.error:
                 text += f"  [error: {self.error}]"
-            return text
-        if self.kind == ERROR:
-            return f"{self.client}: error: {self.error}"
-        return f"{self.sender} {self.kind}"
+        elif self.kind == ERROR:
+            text = f"{self.client}: error: {self.error}"
+        else:
+            text = f"{self.sender} {self.kind}"
+        return escape_controls(text)
 
     def __repr__(self) -> str:
         return f"<Message {self.clock()} {self.line()}>"
