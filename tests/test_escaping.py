@@ -82,3 +82,35 @@ def test_send_prints_the_reply_escaped():
     assert done.returncode == 0
     assert done.stdout == "\\x1b[2Jcleared\n"
 
+
+def test_text_reports_escape_controls():
+    from labsock.show.counting_view import CountingView, counting_report
+    from labsock.show.flow import Arrow, FlowDiagram
+
+    log = MessageLog()
+    log.append(1.0, ("127.0.0.1", 11000), ATTACK.encode())
+    for text in (
+        counting_report(log).arrivals(),
+        CountingView(log, widget=False).text(),
+        FlowDiagram([Arrow("client", "server", 1.0, None, "\x1b[2J")]).text(),
+    ):
+        for line in text.split("\n"):
+            assert_nothing_raw(line)
+
+
+def test_a_dollar_in_received_text_does_not_break_a_flow_plot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from labsock.show.flow import Arrow, FlowDiagram
+
+    flow = FlowDiagram(
+        [Arrow("c1", "server", 1.0, 1.001, "$\\frac{$"), Arrow("c1", "server", 1.1, None, "$x$")]
+    )
+    ax = flow.plot()
+    ax.figure.canvas.draw()  # matplotlib parses mathtext here: a bad formula raised
+    shown = [t.get_text() for t in ax.texts]
+    plt.close(ax.figure)
+    assert "\\$\\frac{\\$" in shown and " \\$x\\$ lost" in shown

@@ -19,6 +19,7 @@ from html import escape
 
 from labsock.logic.errors import LabsockError
 from labsock.logic.sequence import LAP, SequenceTracker, describe_runs, parse_number
+from labsock.logic.text import escape_controls
 from labsock.show.client_table import ClientTable, port_of, sender_label
 from labsock.show.timeline import Timeline
 
@@ -66,7 +67,7 @@ class CountingReport:
         first = self.received[0][0]
         chosen = self.received[start:][:count]
         return "\n".join(
-            f"{when - first:8.3f} s  {sender_label(sender, self.names)}: {text}"
+            f"{when - first:8.3f} s  {sender_label(sender, self.names)}: {escape_controls(text)}"
             for when, sender, text in chosen
         )
 
@@ -248,7 +249,8 @@ class CountingView:
 
     def text(self) -> str:
         lines = [f"{self.log.message_count} message(s) received", str(self.table()), ""]
-        lines += [f"{clock}  {who}: {text}" for clock, who, text in self._recent_rows()]
+        rows = self._recent_rows()
+        lines += [f"{clock}  {who}: {escape_controls(text)}" for clock, who, text in rows]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
