@@ -175,3 +175,23 @@ def test_a_bad_log_size_is_explained(size):
     with pytest.raises(LabsockError, match="log_size="):
         UDPServer(port=0, log_size=size)
 
+
+def test_tail_builds_only_the_rows_it_shows(monkeypatch):
+    import labsock.net.log as log_module
+
+    log = MessageLog()
+    for i in range(10_000):
+        log.append(float(i), ("127.0.0.1", 1), b"%d" % i)
+    built = []
+
+    class Counted(log_module.Message):
+        __slots__ = ()
+
+        def __init__(self, *args):
+            built.append(1)
+            super().__init__(*args)
+
+    monkeypatch.setattr(log_module, "Message", Counted)
+    text, html = log.tail_text(20), log.tail_html(20)
+    assert len(built) == 40  # 20 rows each, not 10,000
+    assert text.splitlines()[-1].endswith(": 9999") and "9999" in html

@@ -329,7 +329,7 @@ class MessageLog:
     def tail_html(self, rows: int = 20) -> str:
         from html import escape  # here, not at the top: html.entities costs 1-2 ms of import
 
-        entries = self.entries()[-rows:]
+        entries = self.tail(rows)
         body = "".join(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>".format(
                 m.clock(),
@@ -341,6 +341,8 @@ class MessageLog:
             for m in entries
         )
         shown = f", last {len(entries)} shown" if self.message_count > len(entries) else ""
+        if self.dropped:
+            shown += f" ({self.dropped} oldest entries no longer kept)"
         return (
             f"<div><b>{self.message_count} message(s) received</b>{shown}"
             "<table style='border-spacing: 14px 2px; text-align: left'>"
