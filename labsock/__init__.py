@@ -11,15 +11,9 @@ Only the standard library is imported here; widgets and plots load when first us
 from labsock.logic.errors import LabsockError
 from labsock.logic.replies import alnum, echo, upper
 from labsock.net.clients import Reply, send, send_tcp, send_udp
+from labsock.net.lifecycle import stop_all
 from labsock.net.log import Message, MessageLog
-from labsock.net.servers import (
-    TCPServer,
-    UDPServer,
-    running_servers,
-    serve_tcp,
-    serve_udp,
-    stop_all,
-)
+from labsock.net.servers import TCPServer, UDPServer, running_servers, serve_tcp, serve_udp
 
 # Task 3's counting client loads on first use: most cells never need it, and every module
 # imported here adds to the time `import labsock` takes.

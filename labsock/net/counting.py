@@ -17,25 +17,21 @@ import threading
 import time
 
 from labsock.logic.errors import CONNECTION_REFUSED, CONNECTION_RESET, LabsockError, explain
+from labsock.net.lifecycle import ANY, LifeCycle, running, stop_all
 from labsock.net.sockets import bind_port_of, destination
 
 LAP = 100  # numbers go 1..LAP, then back to 1 (as in labsock.logic.sequence)
 NO_BUFFER_SPACE = {errno.ENOBUFS, 55, 105, 10055}  # macOS, Linux, Windows
 
-# Counting clients labsock runs in this process, by bind port (see the module docstring).
-_running: dict[int, CountingClient] = {}
-_running_lock = threading.Lock()
-
 
 def running_counters() -> list[CountingClient]:
-    with _running_lock:
-        return list(_running.values())
+    """The counting clients labsock runs in this process."""
+    return running(CountingClient)
 
 
 def stop_counting() -> None:
     """Stop every counting client labsock runs in this process."""
-    for client in running_counters():
-        client.stop()
+    stop_all(CountingClient)
 
 
 def _check_delay(delay) -> float:
@@ -58,7 +54,7 @@ def _check_count(count) -> int | None:
     return count
 
 
-class CountingClient:
+class CountingClient(LifeCycle):
     """Sends the numbers 1..lap, round and round, to a UDP server from one local port.
 
     bind_port: the local port to send from (the server sees it as the client's port); 0 lets
@@ -78,7 +74,8 @@ class CountingClient:
         lap: int = LAP,
     ):
         self.host, self.port = destination(host, port, "udp")
-        self.bind_port = bind_port_of(bind_port)
+        # None, like 0, lets the system pick the port.
+        self.bind_port = bind_port_of(bind_port) or 0
         self._requested_bind_port = self.bind_port
         self.delay = _check_delay(delay)
         self.count = _check_count(count)
@@ -94,20 +91,22 @@ class CountingClient:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
 
-    # -- life cycle ---------------------------------------------------------------------------
+    # -- life cycle (see labsock.net.lifecycle) -------------------------------------------------
 
-    def start(self) -> CountingClient:
-        """Bind, then count in a background thread; returns the client.
+    what = "the counting client"
+
+    def claims(self) -> set[tuple]:
+        port = self.bind_port if self.running else self._requested_bind_port
+        return {("udp", ANY, port)} if port else set()
+
+    def _begin(self) -> None:
+        """Bind, then count in a background thread.
 
         A new client starts at 1. Started again after stop(), it carries on from the next number
         (and sends `count` more), so the server sees one unbroken count rather than a jump back
         to 1, which would look like lost messages.
         """
-        if self.running:
-            return self
         self.bind_port = self._requested_bind_port
-        if self.bind_port:
-            self._stop_clashing()
         self._sock = self._open()
         self.bind_port = self._sock.getsockname()[1]
         self.error = None
@@ -117,18 +116,14 @@ class CountingClient:
             name=f"labsock-count-{self.bind_port}",
             daemon=True,  # a forgotten client must not keep a kernel or terminal from exiting
         )
-        with _running_lock:
-            _running[self.bind_port] = self
         self._thread.start()
-        return self
 
-    def stop(self) -> CountingClient:
+    def _end(self) -> None:
         """Stop sending; returns once the thread has ended and the bind port is free again."""
         thread = self._thread
         if thread is not None:
             self._stop.set()
             thread.join()
-        return self
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until a client with a count has sent them all; True once it has stopped.
@@ -145,19 +140,6 @@ class CountingClient:
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
-
-    def __enter__(self) -> CountingClient:
-        return self.start()
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
-
-    def _stop_clashing(self) -> None:
-        with _running_lock:
-            old = _running.get(self.bind_port)
-        if old is not None and old is not self:
-            old.stop()
-            self.replaced = "stopped the counting client from an earlier run"
 
     def _open(self) -> socket.socket:
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -190,9 +172,7 @@ class CountingClient:
             sock, self._sock = self._sock, None
             # Closed by its own thread, after its last use: the port is free when the thread ends.
             sock.close()
-            with _running_lock:
-                if _running.get(self.bind_port) is self:
-                    del _running[self.bind_port]
+            self._forget()
 
     def _count(self) -> None:
         sock, stop, delay = self._sock, self._stop, self.delay

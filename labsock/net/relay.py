@@ -22,25 +22,25 @@ from dataclasses import dataclass
 
 from labsock.logic.errors import LabsockError
 from labsock.logic.impairment import Counts, Impairment, Link, preset
+from labsock.net.lifecycle import LifeCycle
 from labsock.net.sockets import destination, server_address, udp_socket
 
 MAX_DATAGRAM = 65535
 
-_running: dict[tuple[str, int], RelayBase] = {}
-_running_lock = threading.Lock()
 
+class RelayBase(LifeCycle):
+    """What the UDP relay and the TCP slicer share: a selectors loop in a thread.
 
-class RelayBase:
-    """Life cycle shared by the UDP relay and the TCP slicer: start, stop, with-block, re-runs.
-
-    One thread runs a selectors loop; a socketpair wakes it for stop(), and the links' next due
-    times set the select timeout (a timer heap per link), so delayed sends go out on time.
+    The socketpair wakes it for stop(), and the links' next due times set the select timeout (a
+    timer heap per link), so delayed sends go out on time. Start, stop, `with` and re-runs come
+    from labsock.net.lifecycle.
     """
 
     protocol = "udp"
 
     def __init__(self, listen_port: int, to: tuple[str, int] | str, host: str):
         self.host, self.port = server_address(host, listen_port)
+        self._requested_port = self.port
         self.target = _parse_target(to, self.protocol)
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -50,18 +50,21 @@ class RelayBase:
         self._wake_w: socket.socket | None = None
         self.problems: list[str] = []  # bounded; the thread never prints (Jupyter loses it)
 
-    # -- life cycle ---------------------------------------------------------------------------
+    # -- life cycle (see labsock.net.lifecycle) -------------------------------------------------
+    @property
+    def what(self) -> str:
+        return f"the {self.protocol.upper()} {'relay' if self.protocol == 'udp' else 'slicer'}"
+
+    def claims(self) -> set[tuple]:
+        port = self.port if self.running else self._requested_port
+        return {(self.protocol, self.host, port)} if port else set()
+
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self):
-        with _running_lock:
-            old = _running.get((self.protocol, self.host, self.port))
-        if old is not None and old is not self:
-            old.stop()  # re-running a cell: the old relay gives the port back first
-        if self.running:
-            return self
+    def _begin(self) -> None:
+        self.port = self._requested_port
         self._stopping.clear()
         self._open()
         self._wake_r, self._wake_w = socket.socketpair()
@@ -69,13 +72,10 @@ class RelayBase:
         self._thread = threading.Thread(target=self._run, name=f"labsock-relay-{self.port}")
         self._thread.daemon = True
         self._thread.start()
-        with _running_lock:
-            _running[(self.protocol, self.host, self.port)] = self
-        return self
 
-    def stop(self):
+    def _end(self) -> None:
         if self._thread is None:
-            return self
+            return
         self._stopping.set()
         try:
             self._wake_w.send(b"x")
@@ -87,16 +87,6 @@ class RelayBase:
         for s in (self._wake_r, self._wake_w):
             s.close()
         self._thread = None
-        with _running_lock:
-            if _running.get((self.protocol, self.host, self.port)) is self:
-                del _running[(self.protocol, self.host, self.port)]
-        return self
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
     def _note(self, text: str) -> None:
         if len(self.problems) < 100:
@@ -167,6 +157,11 @@ class UDPRelay(RelayBase):
         self.forward = preset(forward) if forward is not None else base
         self.backward = preset(backward) if backward is not None else base
         self.seed = seed
+        if isinstance(max_clients, bool) or not isinstance(max_clients, int) or max_clients < 1:
+            raise LabsockError(
+                f"max_clients={max_clients!r}: give a whole number of clients of at least 1, "
+                "such as 64 (past it, the client heard from least recently makes room)."
+            )
         self.max_clients = max_clients
         self._sock: socket.socket | None = None
         self._sessions: dict[tuple[str, int], _Session] = {}
@@ -417,7 +412,7 @@ def relay_udp(
 
 def _parse_target(to, proto: str) -> tuple[str, int]:
     """Where the relay forwards to: ("127.0.0.1", 12000) or "127.0.0.1:12000"."""
-    if isinstance(to, int):
+    if isinstance(to, int) and not isinstance(to, bool):
         to = ("127.0.0.1", to)
     if isinstance(to, str):
         host, sep, port = to.strip().rpartition(":")
@@ -426,5 +421,10 @@ def _parse_target(to, proto: str) -> tuple[str, int]:
                 f"Give the relay's target as HOST:PORT, for example 127.0.0.1:12000, not {to!r}."
             )
         to = (host or "127.0.0.1", port)
+    if not isinstance(to, (tuple, list)) or len(to) != 2:
+        raise LabsockError(
+            f"to={to!r} does not say where the relay should forward. Give the server's address "
+            "and port: to='127.0.0.1:12000' or to=('127.0.0.1', 12000)."
+        )
     host, port = to
     return destination(host, port, proto)

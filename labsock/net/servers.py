@@ -1,13 +1,13 @@
 """UDP and TCP servers that run in a background thread, inside a Jupyter kernel or a terminal.
 
-Life cycle, as in the standard library's socketserver: build, start(), stop(), or use `with`.
+Life cycle (labsock.net.lifecycle): build, start(), stop(), or use `with`.
 start() returns once the port is bound (so a client in the next cell finds it); stop() returns once
 the thread has ended and the port is free again.
 
 Three things make them safe to use from a notebook:
 - the threads never print: every message goes into server.log, and views read the log;
-- starting a server where labsock already serves (same protocol, overlapping address, same port)
-  stops the old one first, so re-running a cell never gives "Address already in use";
+- starting a server where labsock already holds the port (an earlier run of the cell) stops the
+  old one first, so re-running a cell never gives "Address already in use";
 - stop() wakes the thread at once (no polling timeout), because a socket closed from another
   thread does not wake a thread blocked on it.
 """
@@ -21,6 +21,7 @@ import time
 
 from labsock.logic.framing import MAX_LINE, LineSplitter, LineTooLong
 from labsock.logic.replies import as_reply_bytes, describe_failure, none, reply_function
+from labsock.net.lifecycle import ANY, LifeCycle, running
 from labsock.net.log import CONNECTED, DISCONNECTED, ERROR, MESSAGE, MessageLog, readable
 from labsock.net.sockets import (
     UDP_MAX_PAYLOAD,
@@ -30,34 +31,13 @@ from labsock.net.sockets import (
     udp_socket,
 )
 
-ANY = "0.0.0.0"
-
-# Servers labsock runs in this process. It lives in the package, not in notebook variables,
-# because a re-run cell rebinds the variable and loses the old server, which still holds the port.
-_running: list[Server] = []
-_running_lock = threading.Lock()
-
 
 def running_servers() -> list[Server]:
-    with _running_lock:
-        return list(_running)
+    """The servers labsock runs in this process."""
+    return running(Server)
 
 
-def stop_all() -> None:
-    """Stop every server labsock runs in this process."""
-    for server in running_servers():
-        server.stop()
-
-
-def _clashes(a: Server, b: Server) -> bool:
-    return (
-        a.protocol == b.protocol
-        and a.port == b.port
-        and (a.host == b.host or ANY in (a.host, b.host))
-    )
-
-
-class Server:
+class Server(LifeCycle):
     """What UDP and TCP servers share: address checks, the log, the thread, the registry."""
 
     protocol = "?"
@@ -80,14 +60,18 @@ class Server:
         self._thread: threading.Thread | None = None
         self._stopping = False
 
-    # -- life cycle -----------------------------------------------------------------------------
+    # -- life cycle (see labsock.net.lifecycle) ---------------------------------------------------
 
-    def start(self) -> Server:
-        if self.running:
-            return self
+    @property
+    def what(self) -> str:
+        return f"the {self.protocol.upper()} server"
+
+    def claims(self) -> set[tuple]:
+        port = self.port if self.running else self._requested_port
+        return {(self.protocol, self.host, port)} if port else set()
+
+    def _begin(self) -> None:
         self.port = self._requested_port
-        if self.port:
-            self._stop_clashing()
         self._open()
         self.log.closed = False
         self._stopping = False
@@ -97,11 +81,8 @@ class Server:
             daemon=True,  # a forgotten server must not keep a terminal or kernel from exiting
         )
         self._thread.start()
-        with _running_lock:
-            _running.append(self)
-        return self
 
-    def stop(self) -> None:
+    def _end(self) -> None:
         thread = self._thread
         if thread is None:
             return
@@ -112,16 +93,7 @@ class Server:
             self._force_wake()
             thread.join(2.0)
         self._thread = None
-        with _running_lock:
-            if self in _running:
-                _running.remove(self)
         self.log.close()
-
-    def _stop_clashing(self) -> None:
-        for old in running_servers():
-            if old is not self and _clashes(old, self):
-                old.stop()
-                self.replaced = f"stopped the {self.protocol.upper()} server from an earlier run"
 
     def _serve_then_close(self) -> None:
         try:
@@ -138,12 +110,6 @@ class Server:
     @property
     def address(self) -> tuple[str, int]:
         return self.host, self.port
-
-    def __enter__(self) -> Server:
-        return self.start()
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
 
     # -- replies --------------------------------------------------------------------------------
 
