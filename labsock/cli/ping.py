@@ -17,11 +17,26 @@ def add_arguments(parser) -> None:
         "--timeout", type=positive_number, default=1.0, help="seconds to wait for each reply"
     )
     parser.add_argument(
-        "--interval", type=float, default=1.0, help="seconds from one ping to the next"
+        "--interval", type=_interval, default=1.0, help="seconds from one ping to the next"
     )
     parser.add_argument(
         "--json", action="store_true", help="one JSON object per line; the last is the summary"
     )
+
+
+def _interval(text: str) -> float:
+    """argparse type: a bad interval (inf, nan, -1, abc) becomes a usage message."""
+    import argparse
+
+    from labsock.logic.errors import LabsockError
+    from labsock.net.ping import check_interval
+
+    try:
+        return check_interval(float(text))
+    except (ValueError, LabsockError):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds from 0 to 3600, e.g. 0.5"
+        ) from None
 
 
 def run(args) -> int:
@@ -37,7 +52,7 @@ def run(args) -> int:
         args.port,
         count=args.count,
         timeout=args.timeout,
-        interval=max(0.0, args.interval),
+        interval=args.interval,
         on_event=show,
     )
     if args.json:

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
 
-from labsock.logic.errors import CONNECTION_REFUSED, CONNECTION_RESET, explain
-from labsock.logic.rtt import PingBook, PingStats
-from labsock.net.clients import check_timeout
+from labsock.logic.errors import CONNECTION_REFUSED, CONNECTION_RESET, LabsockError, explain
+from labsock.logic.rtt import PingBook, PingStats, parse_ping, ping_message
+from labsock.net.clients import MAX_TIMEOUT, check_timeout
 from labsock.net.sockets import destination
 
 
@@ -78,9 +78,9 @@ class PingResult:
         arrived = {}
         if server_log is not None:
             for m in server_log.messages():
-                parsed = m.text.split()
-                if len(parsed) == 3 and parsed[1].isdigit():
-                    arrived.setdefault(int(parsed[1]), m.time)
+                parsed = parse_ping(m.text)
+                if parsed is not None:
+                    arrived.setdefault(parsed[0], m.time)
         arrows = []
         for p in self.book.pings.values():
             label = f"ping {p.number}"
@@ -126,10 +126,8 @@ def ping(
     host, port = destination(host, port, "udp")
     timeout = check_timeout(timeout)
     if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 10_000:
-        from labsock.logic.errors import LabsockError
-
         raise LabsockError(f"count={count!r}: give a whole number of pings from 1 to 10000.")
-    interval = max(0.0, float(interval))
+    interval = check_interval(interval)
     target = f"{host}:{port}"
     book = PingBook()
     result = PingResult(target, book)
@@ -154,16 +152,32 @@ def ping(
     return result
 
 
+def check_interval(interval) -> float:
+    """Seconds from one ping to the next: a number from 0 to an hour."""
+    if (
+        isinstance(interval, bool)
+        or not isinstance(interval, (int, float))
+        or not 0 <= interval <= MAX_TIMEOUT
+    ):
+        raise LabsockError(
+            f"interval={interval!r} is not a number of seconds between pings. Use a number "
+            f"from 0 to {MAX_TIMEOUT:.0f}, such as 1 (one ping a second)."
+        )
+    return float(interval)
+
+
 def _run(sock, book, count, timeout, interval, clock, report, target, host, port) -> None:
     next_send = time.perf_counter()
     for number in range(1, count + 1):
         time.sleep(max(0.0, next_send - time.perf_counter()))
         next_send = time.perf_counter() + interval
-        text = book.sent(number, clock())
+        sent_at = clock()
         try:
-            sock.send(text.encode())
+            sock.send(ping_message(number, sent_at).encode())
         except OSError as exc:
             raise explain(exc, action="send", proto="udp", host=host, port=port) from None
+        # Recorded once really sent: an interrupt just before must not count a ping as lost.
+        book.sent(number, sent_at)
         deadline = time.perf_counter() + timeout
         answered = _wait_for_reply(sock, book, number, deadline, clock, report, target)
         if not answered:
