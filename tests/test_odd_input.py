@@ -97,6 +97,7 @@ def test_a_dollar_in_a_relayed_message_does_not_break_the_flow_plot():
     [
         (["ping", "--interval", "inf"], "'inf' is not a number of seconds"),
         (["ping", "--interval", "abc"], "'abc' is not a number of seconds"),
+        (["preflight", "127.0.0.1", "--timeout", "inf"], "'inf' is not a positive number"),
     ],
 )
 def test_infinite_waits_on_the_command_line_are_usage_errors(args, words):

@@ -35,7 +35,7 @@ def positive_number(text: str) -> float:
         value = float(text)
     except ValueError:
         value = -1.0
-    if not value > 0:
+    if not 0 < value <= 3600:  # inf would overflow the system's clock: never a real wait
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds, e.g. 2")
     return value
 
