@@ -123,6 +123,7 @@ def test_counting_client_without_a_bind_port_takes_a_free_one():
     [
         (lambda: _relay(to=None), "to=None"),
         (lambda: _relay(to=("127.0.0.1", 12000), max_clients=0), "max_clients=0"),
+        (lambda: _box_error(labsock.message_box(proto=5)), "5 is not a protocol"),
         (lambda: _ping(interval="abc"), "interval='abc'"),
         (lambda: _ping(interval=float("inf")), "interval=inf"),
         (lambda: UDPServer(port=0, log_size=-1), "log_size=-1"),
