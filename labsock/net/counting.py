@@ -18,6 +18,7 @@ import time
 
 from labsock.logic.errors import CONNECTION_REFUSED, CONNECTION_RESET, LabsockError, explain
 from labsock.net.lifecycle import ANY, LifeCycle, running, stop_all
+from labsock.net.progress import Progress
 from labsock.net.sockets import bind_port_of, destination
 
 LAP = 100  # numbers go 1..LAP, then back to 1 (as in labsock.logic.sequence)
@@ -90,6 +91,8 @@ class CountingClient(LifeCycle):
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._progress = Progress()
+        self._finished = True  # no thread counts (never started, or its thread has ended)
 
     # -- life cycle (see labsock.net.lifecycle) -------------------------------------------------
 
@@ -111,6 +114,7 @@ class CountingClient(LifeCycle):
         self.bind_port = self._sock.getsockname()[1]
         self.error = None
         self._stop.clear()
+        self._finished = False
         self._thread = threading.Thread(
             target=self._count_then_close,
             name=f"labsock-count-{self.bind_port}",
@@ -140,6 +144,28 @@ class CountingClient(LifeCycle):
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+    # -- waiting for it -----------------------------------------------------------------------
+
+    def wait_sent(self, count: int, timeout: float = 5.0) -> bool:
+        """Wait until count messages have been sent in all; False after timeout, or if the
+        client stopped before."""
+        return self._wait_for("sent", count, timeout)
+
+    def wait_replies(self, count: int, timeout: float = 5.0) -> bool:
+        """Wait until count replies have come back in all (False as for wait_sent)."""
+        return self._wait_for("replies", count, timeout)
+
+    def wait_refused(self, count: int, timeout: float = 5.0) -> bool:
+        """Wait until the system has said "nothing listens there" count times in all."""
+        return self._wait_for("refused", count, timeout)
+
+    def _wait_for(self, counter: str, count: int, timeout: float) -> bool:
+        def reached_or_over() -> bool:
+            return getattr(self, counter) >= count or self._finished
+
+        self._progress.wait_until(reached_or_over, timeout)
+        return getattr(self, counter) >= count
 
     def _open(self) -> socket.socket:
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -173,6 +199,8 @@ class CountingClient(LifeCycle):
             # Closed by its own thread, after its last use: the port is free when the thread ends.
             sock.close()
             self._forget()
+            self._finished = True
+            self._progress.changed()  # nothing more will come: waiters may stop waiting
 
     def _count(self) -> None:
         sock, stop, delay = self._sock, self._stop, self.delay
@@ -186,6 +214,7 @@ class CountingClient(LifeCycle):
                 sent_now += 1
                 number = number % self.lap + 1
             self._read_replies(sock)
+            self._progress.changed()
             if delay:
                 # Keep to a schedule, so the rate stays 1/delay whatever each send costs.
                 next_time += delay

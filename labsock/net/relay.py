@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from labsock.logic.errors import LabsockError
 from labsock.logic.impairment import Counts, Impairment, Link, preset
 from labsock.net.lifecycle import LifeCycle
+from labsock.net.progress import Progress
 from labsock.net.sockets import destination, server_address, udp_socket
 
 MAX_DATAGRAM = 65535
@@ -49,6 +50,7 @@ class RelayBase(LifeCycle):
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
         self.problems: list[str] = []  # bounded; the thread never prints (Jupyter loses it)
+        self._progress = Progress()  # said after every turn of the loop, for wait_idle & co.
 
     # -- life cycle (see labsock.net.lifecycle) -------------------------------------------------
     @property
@@ -108,10 +110,12 @@ class RelayBase(LifeCycle):
                         self._readable(sel, key)
                 with self._lock:
                     self._send_due(time.perf_counter())
+                self._progress.changed()
         except Exception as exc:  # the thread must not die silently: say what happened
             self._note(f"The relay stopped after an unexpected error: {exc!r}")
         finally:
             sel.close()
+            self._progress.changed()
 
     # -- filled in by subclasses --------------------------------------------------------------
     def _open(self): ...
@@ -261,20 +265,23 @@ class UDPRelay(RelayBase):
 
     def wait_idle(self, timeout: float = 5.0, received: int = 0, replies: int = 0) -> bool:
         """True once the relay has read at least `received` datagrams from clients (and
-        `replies` from the server) and nothing waits in it any more: all delayed ones are out."""
-        end = time.monotonic() + timeout
-        while True:
+        `replies` from the server) and nothing waits in it any more: all delayed ones are out.
+        Woken by the relay's thread as it works: no polling."""
+
+        def idle() -> bool:
             with self._lock:
                 busy = any(s.forward.waiting or s.backward.waiting for s in self._sessions.values())
-            if (
+            return (
                 not busy
                 and self.counts("forward").received >= received
                 and self.counts("backward").received >= replies
-            ):
-                return True
-            if time.monotonic() >= end:
-                return False
-            time.sleep(0.005)
+            )
+
+        return self._progress.wait_until(idle, timeout)
+
+    def wait_received(self, count: int, timeout: float = 5.0, direction: str = "forward") -> bool:
+        """True once the relay has read count datagrams in that direction (held or not)."""
+        return self._progress.wait_until(lambda: self.counts(direction).received >= count, timeout)
 
     def table(self) -> str:
         """One line per client and direction: the relay's own counts."""
