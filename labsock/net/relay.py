@@ -27,6 +27,10 @@ from labsock.net.progress import Progress
 from labsock.net.sockets import destination, server_address, udp_socket
 
 MAX_DATAGRAM = 65535
+# Memory, bounded by bytes whatever arrives: datagrams held back (delay, reordering) in all links
+# together, and the story of at most this many datagrams (each keeps its first 256 bytes).
+MAX_WAITING_BYTES = 32 * 1024 * 1024
+MAX_EVENTS = 100_000
 
 
 class RelayBase(LifeCycle):
@@ -171,6 +175,9 @@ class UDPRelay(RelayBase):
         self._sessions: dict[tuple[str, int], _Session] = {}
         self._closed_counts = {"forward": Counts(), "backward": Counts()}
         self._ephemeral_clients = 0
+        self._waiting_bytes = 0  # held in all links together
+        # Each link keeps its share of MAX_EVENTS (10,000 at most: plenty for a diagram).
+        self._events_per_link = min(10_000, max(100, MAX_EVENTS // (2 * max_clients)))
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
@@ -263,6 +270,11 @@ class UDPRelay(RelayBase):
         ports = self.upstream_ports()
         return {ports[p]: name for p, name in names.items() if p in ports}
 
+    @property
+    def held_bytes(self) -> int:
+        """Bytes of datagrams held back now (delayed, reordered), all clients together."""
+        return self._waiting_bytes
+
     def wait_idle(self, timeout: float = 5.0, received: int = 0, replies: int = 0) -> bool:
         """True once the relay has read at least `received` datagrams from clients (and
         `replies` from the server) and nothing waits in it any more: all delayed ones are out.
@@ -313,6 +325,10 @@ class UDPRelay(RelayBase):
     def _close(self):
         for s in self._sessions.values():
             s.upstream.close()
+            # What still waits will never go out: its memory goes back now, not at the next start.
+            s.forward.drop_waiting()
+            s.backward.drop_waiting()
+        self._waiting_bytes = 0
         if self._sock is not None:
             self._sock.close()
             self._sock = None
@@ -332,11 +348,12 @@ class UDPRelay(RelayBase):
         upstream.connect(self.target)
         upstream.setblocking(False)
         seed = None if self.seed is None else f"{self.seed}-{self._seed_key(client[1])}"
+        keep = self._events_per_link
         session = _Session(
             client,
             upstream,
-            Link(self.forward, seed, name="forward"),
-            Link(self.backward, seed, name="backward"),
+            Link(self.forward, seed, name="forward", keep_events=keep),
+            Link(self.backward, seed, name="backward", keep_events=keep),
             time.perf_counter(),
         )
         self._sessions[client] = session
@@ -355,6 +372,9 @@ class UDPRelay(RelayBase):
     def _retire(self, sel, session: _Session) -> None:
         sel.unregister(session.upstream)
         session.upstream.close()
+        for link in (session.forward, session.backward):
+            self._waiting_bytes -= link.waiting_bytes
+            link.drop_waiting()
         for direction in ("forward", "backward"):
             old = self._closed_counts[direction]
             self._closed_counts[direction] = old + getattr(session, direction).counts
@@ -380,9 +400,15 @@ class UDPRelay(RelayBase):
             if key.data == "listen":
                 session = self._session(sel, client)
                 session.last_seen = now
-                session.forward.push(data, now)
+                self._push(session.forward, data, now)
             else:
-                key.data.backward.push(data, now)
+                self._push(key.data.backward, data, now)
+
+    def _push(self, link: Link, data: bytes, now: float) -> None:
+        before = link.waiting_bytes
+        room = self._waiting_bytes + 2 * len(data) <= MAX_WAITING_BYTES  # 2: a duplicate
+        link.push(data, now, room=room)
+        self._waiting_bytes += link.waiting_bytes - before
 
     def _next_due(self):
         times = [
@@ -395,12 +421,15 @@ class UDPRelay(RelayBase):
 
     def _send_due(self, now):
         for s in self._sessions.values():
-            for data in s.forward.due(now):
+            before = s.forward.waiting_bytes + s.backward.waiting_bytes
+            forward, backward = s.forward.due(now), s.backward.due(now)
+            self._waiting_bytes -= before - s.forward.waiting_bytes - s.backward.waiting_bytes
+            for data in forward:
                 try:
                     s.upstream.send(data)
                 except OSError as exc:
                     self._note(f"Could not pass a datagram to the server: {exc}")
-            for data in s.backward.due(now):
+            for data in backward:
                 try:
                     self._sock.sendto(data, s.client)
                 except OSError as exc:
