@@ -3,9 +3,11 @@ server log is in test_log.py)."""
 
 import socket
 
-from labsock import UDPServer
+from labsock import MessageLog, UDPServer
 from labsock.logic.impairment import EVENT_BYTES, Impairment
+from labsock.logic.sequence import MAX_SENDERS, SequenceTracker
 from labsock.net.relay import MAX_WAITING_BYTES, UDPRelay
+from labsock.show.counting_view import CountingView
 
 BIG = b"x" * 60_000
 
@@ -31,6 +33,29 @@ def test_the_relay_holds_at_most_its_byte_budget_and_gives_it_back_at_stop():
     relay.stop()
     assert relay.held_bytes == 0 and relay.counts().received == counts.received
     target.close()
+
+
+def test_a_tracker_keeps_at_most_max_senders_and_the_totals_of_the_rest():
+    tracker = SequenceTracker()
+    for n in range(50_000):
+        tracker.feed(f"10.0.{n // 256}.{n % 256}:5000", 1)
+        tracker.feed("c1", n % 100 + 1)  # heard all along: never the one to go
+    assert len(tracker) == MAX_SENDERS and "c1" in tracker
+    totals = tracker.totals()
+    assert totals["senders"] == 50_001 and totals["received"] == 100_000
+    assert tracker.retired["senders"] == 50_001 - MAX_SENDERS
+    assert tracker.stats("c1").received == 50_000 and tracker.stats("c1").clean
+
+
+def test_the_counting_view_says_when_senders_are_kept_as_totals_only():
+    log = MessageLog(maxlen=100_000)
+    view = CountingView(log, widget=False)
+    for n in range(MAX_SENDERS + 10):
+        log.append(1.0, ("10.0.0.1", 1000 + n), b"1")
+    view.update()
+    text = view.text()
+    assert f"All {MAX_SENDERS + 10:,}:" in text
+    assert "The 10 heard from least recently are kept as these totals only." in text
 
 
 def test_a_server_log_of_big_datagrams_stays_within_its_byte_budget():
