@@ -220,10 +220,15 @@ class CountingView:
             if len(senders) > len(shown):
                 t = self.tracker.totals()
                 note = (
-                    f"{len(senders) - len(shown):,} more clients not shown. All "
+                    f"{t['senders'] - len(shown):,} more clients not shown. All "
                     f"{t['senders']:,}: {t['received']:,} received, {t['missing']:,} missing, "
                     f"{t['duplicates']:,} duplicates, {t['out_of_order']:,} out of order."
                 )
+                if self.tracker.retired["senders"]:  # memory stays bounded: say what it costs
+                    note += (
+                        f" The {self.tracker.retired['senders']:,} heard from least recently "
+                        "are kept as these totals only."
+                    )
         return ClientTable(stats, self.names, note=note)
 
     def _recent_rows(self) -> list[tuple[str, str, str]]:
