@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from labsock.cli.main import port_argument, positive_number
+from labsock.logic.framing import FRAMINGS
 from labsock.logic.text import escape_controls
 from labsock.net.clients import send
 
@@ -21,6 +22,13 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--no-reply", action="store_true", help="do not wait for a reply (a reply='none' server)"
     )
+    parser.add_argument(
+        "--framing",
+        choices=list(FRAMINGS),
+        default="auto",
+        help="TCP only: auto (a line; the reply ends at a newline, a pause or the close), line, "
+        "or length (a 4-byte length first)",
+    )
 
 
 def run(args) -> int:
@@ -32,6 +40,7 @@ def run(args) -> int:
         timeout=args.timeout,
         bind_port=args.bind_port,
         expect_reply=not args.no_reply,
+        **({"framing": args.framing} if args.proto == "tcp" else {}),
     )
     if reply is not None:
         print(escape_controls(reply), flush=True)  # the server's text must not drive the terminal
