@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import selectors
 import socket
 import threading
 import time
@@ -55,6 +54,7 @@ from labsock.net.log import (
     MessageLog,
     readable,
 )
+from labsock.net.poller import READ, READABLE, WRITE, Poller
 from labsock.net.reply_workers import ReplyWorkers
 from labsock.net.sockets import (
     UDP_MAX_PAYLOAD,
@@ -116,6 +116,8 @@ class Server(LifeCycle):
         self.log.closed = False
         self._stopping = False
         # The built-in replies are quick: they run in the loop. The student's own run beside it.
+        # (No bound method of self is kept on self: that cycle would keep every stopped server
+        # and its log alive until a full garbage collection, which then takes longer each time.)
         self._workers = None
         if self.reply not in BUILT_IN.values():
             self._workers = ReplyWorkers(
@@ -143,6 +145,7 @@ class Server(LifeCycle):
         # running are not waited for: their messages are logged as not answered.
         if self._workers is not None:
             self._workers.stop()
+            self._workers = None  # it holds self's methods: let go of them
         self._after_stop()
         self.log.close()
 
@@ -187,6 +190,15 @@ class Server(LifeCycle):
         except BaseException as exc:  # '\ud800', or an object whose __str__ raises
             error = describe_bad_reply(reply, out, exc)
             return _error_reply(error), None, error
+
+    def _answer_built_in(self, data: bytes) -> tuple[bytes | None, str | None, str | None]:
+        """_answer for the built-in replies: text in, text or None out, nothing to guard
+        (backslashreplace leaves no character that UTF-8 cannot encode)."""
+        reply = self.reply
+        if reply is echo:
+            return data, readable(data), None
+        out = reply(data.decode("utf-8", "backslashreplace"))
+        return (None, None, None) if out is None else (out.encode(), out, None)
 
     def _finish(self, job, data: bytes, result) -> None:
         """A reply worker's result (None: never answered, the server stopped first)."""
@@ -267,10 +279,11 @@ class UDPServer(Server):
         log = self.log
         numbers, push = log.writer()
         now = time.time
-        answer = self._answer
+        answer = self._answer_built_in
         silent = self.reply is none
         size = UDP_MAX_PAYLOAD + 1
         big = BIG_ENTRY
+        message = MESSAGE
         while True:
             try:
                 data, client = recvfrom(size)
@@ -280,19 +293,19 @@ class UDPServer(Server):
                 if isinstance(exc, ConnectionResetError):
                     continue  # Windows: an earlier reply hit a closed port; not our problem
                 raise
-            if self._stopping:
+            if not data and self._stopping:  # stop()'s wake-up is an empty datagram
                 return
             when = now()
             if silent:
                 number = next(numbers)
-                push((number, when, client, data, None, None, MESSAGE))
+                push((number, when, client, data, None, None, message))
                 if len(data) >= big:
                     log.count_bytes(number, len(data))
             else:
                 out, reply_text, error = answer(data)
                 # Logged before replying: once a client has its reply, the message is in the log.
                 number = next(numbers)
-                push((number, when, client, data, reply_text, error, MESSAGE))
+                push((number, when, client, data, reply_text, error, message))
                 if len(data) >= big:
                     log.count_bytes(number, len(data) + len(reply_text or ""))
             if number >= log.wake_at:
@@ -378,6 +391,7 @@ _ACCEPT, _WAKE = "accept", "wake"
 class _Connection:
     __slots__ = (
         "sock",
+        "fd",
         "client",
         "splitter",
         "outbox",
@@ -395,12 +409,13 @@ class _Connection:
 
     def __init__(self, sock, client, splitter, now):
         self.sock = sock
+        self.fd = sock.fileno()
         self.client = client
         self.splitter = splitter
         self.outbox = bytearray()
         self.events = 0  # what the selector watches for
-        self.last_message = now  # when it last completed a message (or connected)
-        self.heard_at = now  # when it last sent anything (monotonic)
+        self.last_message = now  # when it last completed a message, or connected (time.time)
+        self.heard_at = 0.0  # when it last sent part of a message (monotonic)
         self.newline_seen = False  # framing "auto": a newline client waits for its newlines
         self.waiting: deque = deque()  # messages behind a reply still running
         self.waiting_bytes = 0
@@ -453,6 +468,8 @@ class TCPServer(Server):
         self.max_line = max_line
         self.max_connections = max_connections
         self.connections = 0
+        self._ending = "length" if framing == "length" else "line"  # how a read's messages end
+        self._auto = framing == "auto"
 
     def _open(self) -> None:
         self._listener = tcp_listener(self.host, self.port)
@@ -461,12 +478,18 @@ class TCPServer(Server):
         self._wake_read, self._wake_write = socket.socketpair()
         self._wake_read.setblocking(False)
         self._wake_write.setblocking(False)
-        self._selector = selectors.DefaultSelector()
-        self._selector.register(self._listener, selectors.EVENT_READ, _ACCEPT)
-        self._selector.register(self._wake_read, selectors.EVENT_READ, _WAKE)
+        self._poller = Poller()
+        # What each file descriptor is: a connection, the listener or the wake-up socket.
+        self._handlers: dict[int, object] = {
+            self._listener.fileno(): _ACCEPT,
+            self._wake_read.fileno(): _WAKE,
+        }
+        self._poller.register(self._listener.fileno(), READ)
+        self._poller.register(self._wake_read.fileno(), READ)
         self._open_connections: dict[socket.socket, _Connection] = {}
         self._timers: list[tuple[float, int, str, _Connection | None]] = []
         self._timer_order = itertools.count()
+        self._numbers, self._push = self.log.writer()
         self._finished: deque = deque()  # results of reply workers, for the loop to send
         self._finish_lock = threading.Lock()
         self._loop_ended = False
@@ -474,18 +497,21 @@ class TCPServer(Server):
     # -- the loop -------------------------------------------------------------------------------
 
     def _serve(self) -> None:
-        select = self._selector.select
+        poll = self._poller.poll
+        handlers = self._handlers
         timers = self._timers
-        read, write = selectors.EVENT_READ, selectors.EVENT_WRITE
+        read = self._read
         while True:
             timeout = max(0.0, timers[0][0] - time.monotonic()) if timers else None
-            for key, events in select(timeout):
-                conn = key.data
+            for fd, events in poll(timeout):
+                conn = handlers.get(fd)
                 if conn.__class__ is _Connection:
-                    if events & read:
-                        self._read(conn)
-                    if events & write and conn.open:
+                    if events & READABLE:
+                        read(conn)
+                    if events & WRITE and conn.open:
                         self._flush(conn)
+                elif conn is None:
+                    continue  # closed earlier in this same batch
                 elif conn == _ACCEPT:
                     self._accept()
                 else:
@@ -515,8 +541,9 @@ class TCPServer(Server):
                 if self.framing == "length"
                 else LineSplitter(self.max_line)
             )
-            conn = _Connection(sock, client, splitter, time.monotonic())
+            conn = _Connection(sock, client, splitter, time.time())
             self._open_connections[sock] = conn
+            self._handlers[conn.fd] = conn
             self.connections += 1
             self._watch(conn)
             self.log.add_event(time.time(), client, CONNECTED)
@@ -528,7 +555,7 @@ class TCPServer(Server):
         if not idle:
             return False
         oldest = min(idle, key=lambda c: c.last_message)
-        quiet = time.monotonic() - oldest.last_message
+        quiet = max(0.0, time.time() - oldest.last_message)
         why = (
             f"closed to make room for a new client: {self.max_connections} connections are "
             f"open and this one sent no complete message for {quiet:.1f} s"
@@ -554,7 +581,7 @@ class TCPServer(Server):
         self.log.add_event(time.time(), ("-", 0), ERROR, f"accept failed: {exc}")
         # The waiting connection stays readable: stop watching the listener for a moment rather
         # than spin, and give a file descriptor back if some connection is idle.
-        self._selector.unregister(self._listener)
+        self._poller.unregister(self._listener.fileno())
         self._add_timer(time.monotonic() + 0.2, "listen", None)
         if self._open_connections:
             self._make_room()
@@ -575,11 +602,13 @@ class TCPServer(Server):
         except (LineTooLong, FrameTooLarge) as too_long:
             self._too_long(conn, when, too_long)
             return
-        framing = self.framing
-        ending = "length" if framing == "length" else "line"
-        for message in messages:
-            self._message(conn, when, message, ending)
-        if framing == "auto" and not conn.newline_seen:
+        if messages:
+            if self._workers is None:
+                self._answer_all(conn, when, messages, self._ending)
+            else:
+                for message in messages:
+                    self._message(conn, when, message, self._ending)
+        if self._auto and not conn.newline_seen:
             if messages:
                 conn.newline_seen = True  # a newline client: its half lines wait for their end
             elif conn.open:
@@ -597,14 +626,34 @@ class TCPServer(Server):
         self._send(conn, _error_reply(f"{what} too long, closing the connection") + b"\n")
         self._drop(conn)
 
-    def _message(self, conn: _Connection, when: float, message: bytes, ending: str) -> None:
-        conn.last_message = time.monotonic()
-        if self._workers is None:
-            out, reply_text, error = self._answer(message)
-            self.log.append(when, conn.client, message, reply_text, error)
+    def _answer_all(self, conn: _Connection, when: float, messages: list, ending: str) -> None:
+        """Built-in replies, here and now, to the messages of one read, sent in one send().
+
+        This runs for every message, so it is kept short. The loop is the log's only writer
+        while it runs (a worker's result is handed to it), so entries go in without a lock."""
+        conn.last_message = when
+        answer, push, numbers, log = self._answer_built_in, self._push, self._numbers, self.log
+        client = conn.client
+        replies = []
+        for message in messages:
+            out, reply_text, error = answer(message)
+            number = next(numbers)
+            push((number, when, client, message, reply_text, error, MESSAGE))
+            if len(message) >= BIG_ENTRY:
+                log.count_bytes(number, len(message) + len(reply_text or ""))
             if out is not None:
-                self._send(conn, self._framed(out, ending))
-        elif conn.busy or conn.waiting:
+                replies.append(self._framed(out, ending))
+        if number >= log.wake_at:
+            log.wake()
+        if replies:  # logged before replying: once a client has its reply, it is in the log
+            self._send(conn, replies[0] if len(replies) == 1 else b"".join(replies))
+
+    def _message(self, conn: _Connection, when: float, message: bytes, ending: str) -> None:
+        if self._workers is None:
+            self._answer_all(conn, when, [message], ending)
+            return
+        conn.last_message = when
+        if conn.busy or conn.waiting:
             # Behind a reply still running: replies on one connection keep their order.
             conn.waiting.append((when, message, ending))
             conn.waiting_bytes += len(message)
@@ -613,7 +662,8 @@ class TCPServer(Server):
         else:
             self._submit(conn, when, message, ending)
 
-    def _framed(self, out: bytes, ending: str) -> bytes:
+    @staticmethod
+    def _framed(out: bytes, ending: str) -> bytes:
         if ending == "line":
             return out.replace(b"\n", b" ") + b"\n"  # one reply, one line
         if ending == "length":
@@ -704,7 +754,7 @@ class TCPServer(Server):
         while timers and timers[0][0] <= now:
             due, _, what, conn = heapq.heappop(timers)
             if what == "listen":
-                self._selector.register(self._listener, selectors.EVENT_READ, _ACCEPT)
+                self._poller.register(self._listener.fileno(), READ)
             elif conn.open and not conn.ended and not conn.newline_seen:
                 if conn.heard_at + self.pause > due:
                     continue  # more arrived since: a later timer covers it
@@ -717,9 +767,7 @@ class TCPServer(Server):
     def _send(self, conn: _Connection, data: bytes) -> None:
         if not conn.open:
             return
-        if conn.outbox:
-            conn.outbox += data
-        else:
+        if not conn.outbox:
             try:
                 sent = conn.sock.send(data)
             except (BlockingIOError, InterruptedError):
@@ -729,9 +777,11 @@ class TCPServer(Server):
                 # the next recv() will look like a clean end: remember it was a reset.
                 conn.cut = True
                 return
-            if sent < len(data):
-                conn.outbox += data[sent:]
-                self._watch(conn)
+            if sent == len(data):
+                return  # the usual case: all sent at once
+            data = data[sent:]
+        conn.outbox += data
+        self._watch(conn)
         if len(conn.outbox) > self.max_outbox:
             self._drop(conn, "does not read its replies: connection closed")
 
@@ -755,17 +805,17 @@ class TCPServer(Server):
         has gone or too much waits behind a slow reply; writing, while replies wait to go."""
         events = 0
         if not conn.ended and conn.waiting_bytes <= self.max_waiting:
-            events = selectors.EVENT_READ
+            events = READ
         if conn.outbox:
-            events |= selectors.EVENT_WRITE
+            events |= WRITE
         if events == conn.events or not conn.open:
             return
         if not conn.events:
-            self._selector.register(conn.sock, events, conn)
+            self._poller.register(conn.fd, events)
         elif not events:
-            self._selector.unregister(conn.sock)
+            self._poller.unregister(conn.fd)
         else:
-            self._selector.modify(conn.sock, events, conn)
+            self._poller.modify(conn.fd, events)
         conn.events = events
 
     def _drop(self, conn: _Connection, why: str | None = None) -> None:
@@ -774,8 +824,9 @@ class TCPServer(Server):
             return
         conn.open = False
         del self._open_connections[conn.sock]
+        del self._handlers[conn.fd]
         if conn.events:
-            self._selector.unregister(conn.sock)
+            self._poller.unregister(conn.fd)
         conn.sock.close()
         if why in ("closed", "reset"):
             self.log.add_event(time.time(), conn.client, DISCONNECTED)
@@ -805,7 +856,8 @@ class TCPServer(Server):
             conn.open = False
             conn.sock.close()
         self._open_connections.clear()
-        self._selector.close()
+        self._handlers.clear()
+        self._poller.close()
         self._listener.close()
         self._wake_read.close()
         self._wake_write.close()
