@@ -84,24 +84,22 @@ ATTACKS = {
     "idle": """
         # 11.3: 500 idle TCP connections, then slowloris with 600 half lines
         import labsock, socket
+        def a_new_client(what, server):
+            try:
+                answer = repr(labsock.send_tcp("hello", port=server.port, timeout=2))
+            except labsock.LabsockError as exc:
+                answer = str(exc)[:150]
+            print(f"{what}, a new client: {answer}")
         with labsock.TCPServer(port=0) as server:
             idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(500)]
-            try:
-                print("500 idle connections, a new client:",
-                      repr(labsock.send_tcp("hello", port=server.port, timeout=2)))
-            except Exception as exc:
-                print("500 idle connections, a new client:", str(exc)[:150])
+            a_new_client("500 idle connections", server)
             for s in idle:
                 s.close()
         with labsock.TCPServer(port=0) as server:
             slow = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(600)]
             for s in slow:
                 s.sendall(b"GET / HTTP/1.1")
-            try:
-                print("slowloris, 600 half lines, a new client:",
-                      repr(labsock.send_tcp("hello", port=server.port, timeout=2)))
-            except Exception as exc:
-                print("slowloris, 600 half lines, a new client:", str(exc)[:150])
+            a_new_client("slowloris, 600 half lines", server)
             for s in slow:
                 s.close()
     """,

@@ -52,13 +52,18 @@ print('From Server: ', modifiedSentence.decode())
 clientSocket.close()
 """
 
-TCP_SERVER = """
+TCP_SERVER_START = """
 from socket import *
 serverPort = {port}
 serverSocket = socket(AF_INET,SOCK_STREAM)
 serverSocket.bind(('',serverPort))
 serverSocket.listen(1)
 print('The server is ready to receive')
+"""
+
+TCP_SERVER = (
+    TCP_SERVER_START
+    + """
 while True:
     connectionSocket, addr = serverSocket.accept()
     sentence = connectionSocket.recv(1024).decode()
@@ -66,16 +71,13 @@ while True:
     connectionSocket.send(capitalizedSentence.encode())
     connectionSocket.close()
 """
+)
 
 # A variation students write next: the connection stays open for more sentences, and each reply
 # is one send() without a newline.
-TCP_SERVER_KEEPS_CONNECTION = """
-from socket import *
-serverPort = {port}
-serverSocket = socket(AF_INET,SOCK_STREAM)
-serverSocket.bind(('',serverPort))
-serverSocket.listen(1)
-print('The server is ready to receive')
+TCP_SERVER_KEEPS_CONNECTION = (
+    TCP_SERVER_START
+    + """
 while True:
     connectionSocket, addr = serverSocket.accept()
     while True:
@@ -85,6 +87,7 @@ while True:
         connectionSocket.send(sentence.decode().strip().upper().encode())
     connectionSocket.close()
 """
+)
 
 
 def free_port(kind) -> int:

@@ -132,3 +132,22 @@ class LifeCycle:
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
+
+
+class ThreadOnPort(LifeCycle):
+    """What a server, a relay and a slicer share: one port of one protocol, one thread.
+
+    They set protocol, host, port (the one bound, once running), _requested_port (0: any free
+    port) and _thread, and implement _begin and _end.
+    """
+
+    protocol = "?"
+    _thread = None
+
+    def claims(self) -> set[tuple]:
+        port = self.port if self.running else self._requested_port
+        return {(self.protocol, self.host, port)} if port else set()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from labsock.logic.errors import LabsockError
 from labsock.logic.impairment import Counts, Impairment, Link, preset
-from labsock.net.lifecycle import LifeCycle
+from labsock.net.lifecycle import ThreadOnPort
 from labsock.net.progress import Progress
 from labsock.net.sockets import destination, server_address, udp_socket
 
@@ -33,7 +33,7 @@ MAX_WAITING_BYTES = 32 * 1024 * 1024
 MAX_EVENTS = 100_000
 
 
-class RelayBase(LifeCycle):
+class RelayBase(ThreadOnPort):
     """What the UDP relay and the TCP slicer share: a selectors loop in a thread.
 
     The socketpair wakes it for stop(), and the links' next due times set the select timeout (a
@@ -60,14 +60,6 @@ class RelayBase(LifeCycle):
     @property
     def what(self) -> str:
         return f"the {self.protocol.upper()} {'relay' if self.protocol == 'udp' else 'slicer'}"
-
-    def claims(self) -> set[tuple]:
-        port = self.port if self.running else self._requested_port
-        return {(self.protocol, self.host, port)} if port else set()
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     def _begin(self) -> None:
         self.port = self._requested_port

@@ -44,7 +44,7 @@ from labsock.logic.replies import (
     none,
     reply_function,
 )
-from labsock.net.lifecycle import ANY, LifeCycle, running
+from labsock.net.lifecycle import ANY, ThreadOnPort, running
 from labsock.net.log import (
     BIG_ENTRY,
     CONNECTED,
@@ -76,7 +76,7 @@ def _error_reply(error: str) -> bytes:
     return f"[server error: {error}]".encode("utf-8", "backslashreplace")
 
 
-class Server(LifeCycle):
+class Server(ThreadOnPort):
     """What UDP and TCP servers share: address checks, replies, the log, the thread."""
 
     protocol = "?"
@@ -105,10 +105,6 @@ class Server(LifeCycle):
     @property
     def what(self) -> str:
         return f"the {self.protocol.upper()} server"
-
-    def claims(self) -> set[tuple]:
-        port = self.port if self.running else self._requested_port
-        return {(self.protocol, self.host, port)} if port else set()
 
     def _begin(self) -> None:
         self.port = self._requested_port
@@ -159,10 +155,6 @@ class Server(LifeCycle):
             self.log.add_event(time.time(), ("-", 0), ERROR, f"server stopped: {exc!r}")
         finally:
             self._close()
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     @property
     def address(self) -> tuple[str, int]:
