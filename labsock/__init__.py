@@ -13,18 +13,24 @@ from labsock.logic.replies import alnum, echo, upper
 from labsock.net.clients import Reply, send, send_tcp, send_udp
 from labsock.net.lifecycle import stop_all
 from labsock.net.log import Message, MessageLog
-from labsock.net.servers import TCPServer, UDPServer, running_servers, serve_tcp, serve_udp
+from labsock.net.servers import UDPServer, running_servers, serve_udp
 
-# Task 3's counting client loads on first use: most cells never need it, and every module
-# imported here adds to the time `import labsock` takes.
-_LATER = {"CountingClient", "start_counting", "stop_counting"}
+# Task 3's counting client and the TCP server load on first use: most cells never need them,
+# and every module imported here adds to the time `import labsock` takes.
+_LATER = {
+    "CountingClient": "labsock.net.counting",
+    "start_counting": "labsock.net.counting",
+    "stop_counting": "labsock.net.counting",
+    "TCPServer": "labsock.net.tcp_server",
+    "serve_tcp": "labsock.net.tcp_server",
+}
 
 
 def __getattr__(name):
     if name in _LATER:
-        from labsock.net import counting
+        import importlib
 
-        return getattr(counting, name)
+        return getattr(importlib.import_module(_LATER[name]), name)
     raise AttributeError(f"module 'labsock' has no attribute {name!r}")
 
 

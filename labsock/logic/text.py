@@ -10,8 +10,6 @@ with html.escape; plot labels also need escape_mathtext.
 
 from __future__ import annotations
 
-import json
-
 _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 # C0 controls, DEL and C1 controls act on a terminal; the bidi controls and the line and
 # paragraph separators change how a line reads or where it breaks. Other invisible characters
@@ -45,6 +43,8 @@ def escape_controls(text: str) -> str:
 
 def json_line(value) -> str:
     """value as one line of JSON, non-ASCII text kept readable, no control character raw."""
+    import json  # here, not at the top: it would add a millisecond to every `import labsock`
+
     return json.dumps(value, ensure_ascii=False).translate(_JSON_TABLE)
 
 

@@ -27,10 +27,12 @@ What a new kind implements (the whole interface):
         def running(self) -> bool: ...      # still at work
 
 and calls self._forget() when it ends by itself (a counting client that sent its count, a
-program that exited), so the registry only lists what is at work. ThreadOnPort, below, fills in
-claims() and running for a kind that serves one port with one thread (servers, relay, slicer). A claim is a tuple; two claims
+program that exited), so the registry only lists what is at work. A claim is a tuple; two claims
 clash when they are equal, and ("udp", "0.0.0.0", 12000) also clashes with every other address's
 ("udp", host, 12000), as the system's own bind does.
+
+ThreadOnPort, below, fills in claims() and running for a kind that serves one port with one
+thread (servers, the relay, the slicer).
 """
 
 from __future__ import annotations

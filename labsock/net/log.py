@@ -15,7 +15,6 @@ from collections import deque
 from itertools import islice
 
 from labsock.logic.errors import LabsockError
-from labsock.logic.text import escape_controls
 
 MESSAGE, CONNECTED, DISCONNECTED, ERROR = "message", "connected", "disconnected", "error"
 
@@ -67,6 +66,8 @@ class Message:
     def line(self) -> str:
         """One line for a terminal or a plain-text view, control characters shown as escapes
         (a received ESC or CR must not act on the terminal or forge another line)."""
+        from labsock.logic.text import escape_controls  # here: `import labsock` stays light
+
         if self.kind == MESSAGE:
             text = f"{self.sender}: {self.text}"
             if self.reply is not None:

@@ -20,6 +20,8 @@ if hasattr(select, "epoll"):
         """register(fd, events), modify, unregister, poll(timeout) -> [(fd, events)], close:
         epoll's own methods, with nothing in between."""
 
+        READ, WRITE, READABLE = READ, WRITE, READABLE
+
         def __init__(self):
             epoll = select.epoll()
             self.register = epoll.register
@@ -33,6 +35,8 @@ else:
     READABLE = READ
 
     class Poller:  # type: ignore[no-redef]
+        READ, WRITE, READABLE = READ, WRITE, READABLE
+
         def __init__(self):
             self._selector = selectors.DefaultSelector()
 
