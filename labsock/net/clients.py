@@ -8,17 +8,6 @@ import sys
 import time
 
 from labsock.logic.errors import CONNECTION_RESET, LabsockError, explain
-from labsock.logic.framing import (
-    PAUSE,
-    FrameTooLarge,
-    LengthSplitter,
-    LineSplitter,
-    LineTooLong,
-    check_framing,
-    check_pause,
-    frame_length_prefixed,
-    frame_line,
-)
 from labsock.net.log import readable
 from labsock.net.sockets import UDP_MAX_PAYLOAD, bind_port_of, check_size, destination, tcp_tune
 
@@ -141,20 +130,31 @@ def send_tcp(
     bind_port: int | None = None,
     expect_reply: bool = True,
     framing: str = "auto",
-    pause: float = PAUSE,
+    pause: float | None = None,
 ) -> Reply | None:
     """Connect, send one message, return the reply (None when expect_reply is False).
 
     framing: "auto" (the default) and "line" send the message as one line (a newline after it);
     the reply ends at a newline or when the server closes the connection, and with "auto" also
     when it pauses for `pause` seconds without one (a textbook TCPServer answers with one send()
-    and no newline). "length" sends a 4-byte length and then the message, and reads a reply
-    framed the same way.
+    and no newline; pause None: labsock.logic.framing.PAUSE, 0.1 s). "length" sends a 4-byte
+    length and then the message, and reads a reply framed the same way.
     """
     host, port = destination(host, port, "tcp")
     data = as_bytes(message)
+    # The framing module loads with the first TCP message, not with `import labsock`.
+    from labsock.logic.framing import (
+        PAUSE,
+        FrameTooLarge,
+        LineTooLong,
+        check_framing,
+        check_pause,
+        frame_length_prefixed,
+        frame_line,
+    )
+
     framing = check_framing(framing)
-    pause = check_pause(pause)
+    pause = check_pause(PAUSE if pause is None else pause)
     if framing != "length" and b"\n" in data.rstrip(b"\n"):
         raise LabsockError(
             "A labsock TCP message is one line, and this one has a newline inside, so the server "
@@ -201,6 +201,8 @@ def send_tcp(
 def _read_reply(sock: socket.socket, framing: str, pause: float, timeout: float) -> bytes | None:
     """One reply: a line, a length-prefixed message, or (framing "auto") what came before the
     server paused or closed; None when it closed without sending anything."""
+    from labsock.logic.framing import LengthSplitter, LineSplitter
+
     splitter = LengthSplitter(MAX_REPLY) if framing == "length" else LineSplitter(MAX_REPLY)
     while True:
         chunk = sock.recv(65536)
