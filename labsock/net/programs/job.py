@@ -192,6 +192,7 @@ class Job:
         self._lines_given = 0
         self._ports: dict[int, tuple[str, str, int]] = {}  # socket id -> (proto, host, port)
         self._bound: set[tuple[str, str, int]] = set()  # ports it asked for by bind()
+        self._used: set[tuple[str, str, int]] = set()  # every port it had, also the closed
         self._peers: dict[int, tuple[str, int]] = {}  # socket id -> TCP peer
         self._reuse_added = False
         self._exit_code: int | None = None
@@ -356,6 +357,11 @@ class Job:
         return sorted(set(self._ports.values()))
 
     @property
+    def ports_used(self) -> list[tuple[str, str, int]]:
+        """(protocol, address, port) of every socket it ever had, open or closed."""
+        return sorted(self._used)
+
+    @property
     def needs_input(self) -> bool:
         return self.running and self._inputs_asked > self._lines_given
 
@@ -517,6 +523,7 @@ class Job:
         sock_id = note.get("sock")
         if event == "bound":
             self._ports[sock_id] = (note["proto"], note["host"], note["port"])
+            self._used.add(self._ports[sock_id])
             if not note.get("implicit"):
                 self._bound.add(self._ports[sock_id])
             if note.get("reuse_added"):
