@@ -172,8 +172,8 @@ class Job:
             raise LabsockError("The program must be Python code, as text.")
         self.code = code
         self.path = Path(folder).resolve() / f"{name}.py"
-        self.log = MessageLog(log_size, names)  # what it received, with its replies
-        self.sent_log = MessageLog(log_size)  # what it sent, each with where it went
+        self._log = MessageLog(log_size, names)  # what it received, with its replies
+        self._sent_log = MessageLog(log_size)  # what it sent, each with where it went
         self.sent = 0  # datagrams and chunks the program sent
         # Datagrams or chunks that came or went too fast to record: counted, not in the log.
         self.unrecorded_received = 0
@@ -318,8 +318,8 @@ class Job:
         self._exit_code = self._process.returncode if self._process else None
         self._ports.clear()
         self.prompt = None
-        self.log.close()
-        self.sent_log.close()
+        self._log.close()
+        self._sent_log.close()
         _wait_until_free(held)
         self._touch()
 
@@ -342,6 +342,25 @@ class Job:
         if self._process is None or self._process.poll() is None:
             return None
         return self._process.returncode
+
+    @property
+    def log(self) -> MessageLog:
+        """What the program received (with its replies), as a server's log.
+
+        Read from a cell, it first has the program report what is still in its batch, so
+        `labsock.job("server").log.texts()` right after a client's cell shows that client's
+        message. (Views read it from their own threads, at their own pace: no catching up.)
+        """
+        if threading.current_thread() is threading.main_thread():
+            self.catch_up(0.5)
+        return self._log
+
+    @property
+    def sent_log(self) -> MessageLog:
+        """What the program sent, each message with where it went."""
+        if threading.current_thread() is threading.main_thread():
+            self.catch_up(0.5)
+        return self._sent_log
 
     @property
     def pid(self) -> int | None:
@@ -504,19 +523,19 @@ class Job:
                 if data or self._ports.get(sock_id, ("udp",))[0] == "udp":
                     pending.append((when, peer, data, sock_id))
                 else:
-                    self.log.add_event(when, peer, DISCONNECTED)
+                    self._log.add_event(when, peer, DISCONNECTED)
             else:
                 self.sent += 1  # recorded ones; unrecorded_sent counts the others
-                self.sent_log.append(when, peer, data)
+                self._sent_log.append(when, peer, data)
                 self.last_sent_to = (self._ports.get(sock_id, ("udp",))[0], peer)
                 if pending and pending[0][1] == peer and pending[0][3] == sock_id:
                     received_at, _, received, _ = pending.pop()
-                    self.log.append(received_at, peer, received, readable(data))
+                    self._log.append(received_at, peer, received, readable(data))
 
     def _log_received(self, pending: list) -> None:
         while pending:
             when, peer, data, _ = pending.pop(0)
-            self.log.append(when, peer, data)
+            self._log.append(when, peer, data)
 
     def _on_note(self, note: dict) -> None:
         event = note["event"]
@@ -534,7 +553,7 @@ class Job:
             listener = self._ports.get(note.get("listener"))
             if listener:
                 self._ports[sock_id] = listener
-            self.log.add_event(time.time(), peer, CONNECTED)
+            self._log.add_event(time.time(), peer, CONNECTED)
         elif event == "connected":
             self._peers[sock_id] = tuple(note["peer"]) if note.get("peer") else ("?", 0)
         elif event == "closed":
