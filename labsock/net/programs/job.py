@@ -32,7 +32,7 @@ from collections import deque
 from pathlib import Path
 
 from labsock.logic import wire
-from labsock.logic.errors import LabsockError
+from labsock.logic.errors import LabsockError, NotWrittenYet
 from labsock.net.log import CONNECTED, DISCONNECTED, MessageLog, readable
 from labsock.net.servers import running_servers
 
@@ -180,6 +180,7 @@ class Job:
         self.unrecorded_sent = 0
         self.error: str | None = None  # the plain explanation, when the program failed
         self.error_line: int | None = None
+        self.error_kind: str | None = None  # the exception's class name
         self.notes: list[str] = []  # what labsock did on the program's behalf, in words
         self.waiting_in: str | None = None  # the first thing the program waited in
         self.prompt: str | None = None  # input()'s prompt while the program waits for a line
@@ -432,6 +433,8 @@ class Job:
         leaves it out (the cell's own input box already shows what was typed).
         """
         if not self.running:
+            if self.error_kind == NotWrittenYet.__name__:
+                raise NotWrittenYet(program=self.name)
             raise LabsockError(f"{self.name} has ended: there is nothing to type to.")
         line = str(line).replace("\n", " ")
         if not echo:
@@ -573,6 +576,7 @@ class Job:
         elif event == "failed":
             self.error = note.get("text")
             self.error_line = note.get("line")
+            self.error_kind = note.get("error")
         elif event == "unrecorded":
             self.unrecorded_received += int(note.get("received", 0))
             self.unrecorded_sent += int(note.get("sent", 0))
