@@ -32,7 +32,7 @@ from collections import deque
 from pathlib import Path
 
 from labsock.logic import wire
-from labsock.logic.errors import LabsockError
+from labsock.logic.errors import LabsockError, NotWrittenYet
 from labsock.net.log import CONNECTED, DISCONNECTED, MessageLog, readable
 from labsock.net.servers import running_servers
 
@@ -172,14 +172,15 @@ class Job:
             raise LabsockError("The program must be Python code, as text.")
         self.code = code
         self.path = Path(folder).resolve() / f"{name}.py"
-        self.log = MessageLog(log_size, names)  # what it received, with its replies
-        self.sent_log = MessageLog(log_size)  # what it sent, each with where it went
+        self._log = MessageLog(log_size, names)  # what it received, with its replies
+        self._sent_log = MessageLog(log_size)  # what it sent, each with where it went
         self.sent = 0  # datagrams and chunks the program sent
         # Datagrams or chunks that came or went too fast to record: counted, not in the log.
         self.unrecorded_received = 0
         self.unrecorded_sent = 0
         self.error: str | None = None  # the plain explanation, when the program failed
         self.error_line: int | None = None
+        self.error_kind: str | None = None  # the exception's class name
         self.notes: list[str] = []  # what labsock did on the program's behalf, in words
         self.waiting_in: str | None = None  # the first thing the program waited in
         self.prompt: str | None = None  # input()'s prompt while the program waits for a line
@@ -192,6 +193,7 @@ class Job:
         self._lines_given = 0
         self._ports: dict[int, tuple[str, str, int]] = {}  # socket id -> (proto, host, port)
         self._bound: set[tuple[str, str, int]] = set()  # ports it asked for by bind()
+        self._used: set[tuple[str, str, int]] = set()  # every port it had, also the closed
         self._peers: dict[int, tuple[str, int]] = {}  # socket id -> TCP peer
         self._reuse_added = False
         self._exit_code: int | None = None
@@ -317,8 +319,8 @@ class Job:
         self._exit_code = self._process.returncode if self._process else None
         self._ports.clear()
         self.prompt = None
-        self.log.close()
-        self.sent_log.close()
+        self._log.close()
+        self._sent_log.close()
         _wait_until_free(held)
         self._touch()
 
@@ -343,6 +345,25 @@ class Job:
         return self._process.returncode
 
     @property
+    def log(self) -> MessageLog:
+        """What the program received (with its replies), as a server's log.
+
+        Read from a cell, it first has the program report what is still in its batch, so
+        `labsock.job("server").log.texts()` right after a client's cell shows that client's
+        message. (Views read it from their own threads, at their own pace: no catching up.)
+        """
+        if threading.current_thread() is threading.main_thread():
+            self.catch_up(0.5)
+        return self._log
+
+    @property
+    def sent_log(self) -> MessageLog:
+        """What the program sent, each message with where it went."""
+        if threading.current_thread() is threading.main_thread():
+            self.catch_up(0.5)
+        return self._sent_log
+
+    @property
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
 
@@ -354,6 +375,11 @@ class Job:
     def ports(self) -> list[tuple[str, str, int]]:
         """(protocol, address, port) of every socket the program holds open now."""
         return sorted(set(self._ports.values()))
+
+    @property
+    def ports_used(self) -> list[tuple[str, str, int]]:
+        """(protocol, address, port) of every socket it ever had, open or closed."""
+        return sorted(self._used)
 
     @property
     def needs_input(self) -> bool:
@@ -407,6 +433,8 @@ class Job:
         leaves it out (the cell's own input box already shows what was typed).
         """
         if not self.running:
+            if self.error_kind == NotWrittenYet.__name__:
+                raise NotWrittenYet(program=self.name)
             raise LabsockError(f"{self.name} has ended: there is nothing to type to.")
         line = str(line).replace("\n", " ")
         if not echo:
@@ -498,25 +526,26 @@ class Job:
                 if data or self._ports.get(sock_id, ("udp",))[0] == "udp":
                     pending.append((when, peer, data, sock_id))
                 else:
-                    self.log.add_event(when, peer, DISCONNECTED)
+                    self._log.add_event(when, peer, DISCONNECTED)
             else:
                 self.sent += 1  # recorded ones; unrecorded_sent counts the others
-                self.sent_log.append(when, peer, data)
+                self._sent_log.append(when, peer, data)
                 self.last_sent_to = (self._ports.get(sock_id, ("udp",))[0], peer)
                 if pending and pending[0][1] == peer and pending[0][3] == sock_id:
                     received_at, _, received, _ = pending.pop()
-                    self.log.append(received_at, peer, received, readable(data))
+                    self._log.append(received_at, peer, received, readable(data))
 
     def _log_received(self, pending: list) -> None:
         while pending:
             when, peer, data, _ = pending.pop(0)
-            self.log.append(when, peer, data)
+            self._log.append(when, peer, data)
 
     def _on_note(self, note: dict) -> None:
         event = note["event"]
         sock_id = note.get("sock")
         if event == "bound":
             self._ports[sock_id] = (note["proto"], note["host"], note["port"])
+            self._used.add(self._ports[sock_id])
             if not note.get("implicit"):
                 self._bound.add(self._ports[sock_id])
             if note.get("reuse_added"):
@@ -527,7 +556,7 @@ class Job:
             listener = self._ports.get(note.get("listener"))
             if listener:
                 self._ports[sock_id] = listener
-            self.log.add_event(time.time(), peer, CONNECTED)
+            self._log.add_event(time.time(), peer, CONNECTED)
         elif event == "connected":
             self._peers[sock_id] = tuple(note["peer"]) if note.get("peer") else ("?", 0)
         elif event == "closed":
@@ -547,6 +576,7 @@ class Job:
         elif event == "failed":
             self.error = note.get("text")
             self.error_line = note.get("line")
+            self.error_kind = note.get("error")
         elif event == "unrecorded":
             self.unrecorded_received += int(note.get("received", 0))
             self.unrecorded_sent += int(note.get("sent", 0))
