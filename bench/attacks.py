@@ -213,11 +213,15 @@ ATTACKS = {
         log = labsock.MessageLog()
         for i in range(10_000):
             log.append(float(i), ("127.0.0.1", 11000), b"%d" % i, "x")
+        try:  # where the HTML lives since the face moved it out of the network layer
+            from labsock.show.as_html import log_html
+        except ImportError:  # an older labsock: the log drew itself
+            log_html = type(log).tail_html
         start = time.perf_counter()
         for _ in range(50):
-            log.tail_html(20)
+            log_html(log, 20)
         took = (time.perf_counter() - start) / 50 * 1000
-        print(f"tail_html(20) at 10,000 entries: {took:.2f} ms")
+        print(f"the log's HTML (20 rows) at 10,000 entries: {took:.2f} ms")
         start = time.perf_counter()
         for _ in range(2_000):
             log.since(log.total - 1)

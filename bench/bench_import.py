@@ -36,6 +36,8 @@ import labsock
 print(json.dumps(sorted(set(sys.modules) - before)))
 """
 
+FIRST_CELL = "import labsock\nlabsock.serve_udp"
+
 HEAVY = ("ipywidgets", "matplotlib", "IPython", "numpy", "ifaddr", "argparse", "json")
 
 
@@ -66,11 +68,13 @@ def measure(quick: bool = False) -> list[dict]:
     # Warm the file system cache and byte-code files once, as a second notebook start would.
     import_seconds("import labsock")
     import_seconds("import socket, selectors, threading")
-    ours, base = [], []
+    import_seconds(FIRST_CELL)
+    ours, base, first = [], [], []
     for _ in range(rounds):
         ours.append(import_seconds("import labsock"))
         base.append(import_seconds("import socket, selectors, threading"))
-    ours_ms, base_ms = min(ours) * 1000, min(base) * 1000
+        first.append(import_seconds(FIRST_CELL))
+    ours_ms, base_ms, first_ms = min(ours) * 1000, min(base) * 1000, min(first) * 1000
     ratio = ours_ms / base_ms
     loaded = json.loads(_python(WHAT_GETS_LOADED))
     heavy = sorted({name.split(".")[0] for name in loaded if name.split(".")[0] in HEAVY})
@@ -82,6 +86,15 @@ def measure(quick: bool = False) -> list[dict]:
             "ratio": ratio,
             "target": "<= 1.5x",
             "ok": ratio <= 1.5,
+        },
+        {
+            # Names load on first use: this is what a notebook's first server cell pays.
+            "name": "import labsock, then labsock.serve_udp",
+            "value": f"{first_ms:.1f} ms",
+            "baseline": f"import socket, selectors, threading {base_ms:.1f} ms",
+            "ratio": first_ms / base_ms,
+            "target": "(reported)",
+            "ok": True,
         },
         {
             "name": "heavy modules loaded by import labsock",

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from labsock.net.addresses import (
+from labsock.logic.address_labels import (
     ETHERNET,
     LAN,
     LINK_LOCAL,
@@ -16,9 +16,8 @@ from labsock.net.addresses import (
     Interface,
     label,
     label_all,
-    read_interfaces,
-    running_in_wsl,
 )
+from labsock.net.addresses import find_my_ipv4, read_interfaces, running_in_wsl
 
 # A student's Windows laptop with WSL, Hyper-V, VirtualBox, VMware, Bluetooth and two VPNs.
 # (name = what `ipconfig` shows, description = the device, as GetAdaptersAddresses reports them)
@@ -83,6 +82,7 @@ def kinds(interfaces):
     return {a.name: a.kind for a in label_all(interfaces)}
 
 
+@pytest.mark.fast
 def test_windows_adapters_are_labelled_by_name_and_device():
     assert kinds(WINDOWS) == {
         "Ethernet": LINK_LOCAL,  # cable unplugged: Windows makes up a 169.254 address
@@ -100,6 +100,7 @@ def test_windows_adapters_are_labelled_by_name_and_device():
     }
 
 
+@pytest.mark.fast
 def test_windows_suggests_the_wifi_not_a_virtual_adapter():
     addresses = label_all(WINDOWS)
     assert addresses.suggested.ip == "10.20.31.77"
@@ -123,6 +124,7 @@ def test_windows_suggests_the_wifi_not_a_virtual_adapter():
         ("Bluetooth Network Connection", "Bluetooth Device (PAN)", "Bluetooth"),
     ],
 )
+@pytest.mark.fast
 def test_virtual_adapters_say_what_they_are(name, description, words):
     address = label(Interface(name, "10.1.2.3", 24, description))
     assert address.kind == VIRTUAL
@@ -131,6 +133,7 @@ def test_virtual_adapters_say_what_they_are(name, description, words):
     assert not address.partner_can_use
 
 
+@pytest.mark.fast
 def test_macos_en0_is_suggested_and_called_wifi_or_ethernet():
     addresses = label_all(MACOS)
     assert kinds(MACOS) == {
@@ -145,10 +148,12 @@ def test_macos_en0_is_suggested_and_called_wifi_or_ethernet():
     assert "Wi-Fi or Ethernet" in addresses.suggested.what
 
 
+@pytest.mark.fast
 def test_macos_awdl_with_a_routable_address_is_still_airdrop():
     assert label(Interface("awdl0", "10.0.0.9", 24)).kind == VIRTUAL
 
 
+@pytest.mark.fast
 def test_linux_prefers_wifi_over_cable_and_names_the_other():
     addresses = label_all(LINUX)
     assert kinds(LINUX) == {
@@ -173,15 +178,18 @@ def test_linux_prefers_wifi_over_cable_and_names_the_other():
      ("enx00e04c680001", ETHERNET), ("docker0", VIRTUAL), ("veth1a2b3c", VIRTUAL),
      ("zt5u4y2abc", VIRTUAL), ("ppp0", VIRTUAL), ("mystery7", OTHER)],
 )  # fmt: skip
+@pytest.mark.fast
 def test_linux_names(name, kind):
     assert label(Interface(name, "192.168.5.5", 24)).kind == kind
 
 
+@pytest.mark.fast
 def test_only_a_cable_is_suggested_when_there_is_no_wifi():
     addresses = label_all([Interface("lo", "127.0.0.1", 8), Interface("eth0", "10.0.0.5", 8)])
     assert addresses.suggested.name == "eth0"
 
 
+@pytest.mark.fast
 def test_no_suggestion_without_a_network_says_to_connect():
     addresses = label_all(
         [
@@ -194,6 +202,7 @@ def test_no_suggestion_without_a_network_says_to_connect():
     assert "connect this laptop to the same Wi-Fi" in addresses.advice()
 
 
+@pytest.mark.fast
 def test_private_address_preferred_over_public_on_two_wifis():
     addresses = label_all(
         [Interface("wlan0", "145.97.3.7", 24), Interface("wlan1", "192.168.8.20", 24)]
@@ -201,6 +210,7 @@ def test_private_address_preferred_over_public_on_two_wifis():
     assert addresses.suggested.name == "wlan1"
 
 
+@pytest.mark.fast
 def test_network_of_finds_the_adapter_on_the_same_subnet():
     addresses = label_all(WINDOWS)
     assert addresses.network_of("10.20.30.1").name == "Wi-Fi"  # 10.20.28.0/22
@@ -209,6 +219,7 @@ def test_network_of_finds_the_adapter_on_the_same_subnet():
     assert addresses.network_of("not an address") is None
 
 
+@pytest.mark.fast
 def test_table_marks_the_suggestion_and_lists_every_address():
     text = str(label_all(LINUX))
     lines = text.splitlines()
@@ -218,6 +229,7 @@ def test_table_marks_the_suggestion_and_lists_every_address():
     assert all(iface.ip in text for iface in LINUX)
 
 
+@pytest.mark.fast
 def test_html_table_escapes_and_bolds_the_suggestion():
     html = label_all([Interface("<b>", "127.0.0.1", 8), Interface("en0", "10.0.0.2", 24)])
     page = html._repr_html_()
@@ -225,9 +237,17 @@ def test_html_table_escapes_and_bolds_the_suggestion():
     assert '<tr style="font-weight:bold"><td>en0</td>' in page
 
 
+@pytest.mark.fast
 def test_wsl_is_recognised_from_the_kernel_release():
     assert running_in_wsl("5.15.153.1-microsoft-standard-WSL2")
     assert not running_in_wsl("6.1.0-18-amd64")
+
+
+def test_wsl_addresses_say_a_partner_cannot_reach_them():
+    inside = label_all([Interface("eth0", "172.28.1.5", 20)], in_wsl=True)
+    assert "runs inside WSL" in str(inside) and "runs inside WSL" in inside._repr_html_()
+    assert "WSL" not in str(label_all([Interface("eth0", "172.28.1.5", 20)]))
+    assert find_my_ipv4().in_wsl == running_in_wsl()
 
 
 def test_this_machine_lists_its_loopback_without_sending():
@@ -237,6 +257,7 @@ def test_this_machine_lists_its_loopback_without_sending():
     assert isinstance(label_all(found), AddressList)
 
 
+@pytest.mark.fast
 def test_without_ifaddr_the_student_is_told_what_to_install(monkeypatch):
     from labsock.logic.errors import LabsockError
 

@@ -58,12 +58,14 @@ def test_unknown_host_name():
         send_udp("x", host="no-such-host.invalid", port=12000)
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("timeout", [0, -1, "2", None])
 def test_bad_timeout(timeout):
     with pytest.raises(LabsockError, match="positive number"):
         send_udp("x", port=12000, timeout=timeout)
 
 
+@pytest.mark.fast
 def test_message_must_be_text():
     with pytest.raises(LabsockError, match=r"str\(37\)"):
         send_udp(37, port=12000)
@@ -92,6 +94,7 @@ def test_send_by_protocol_name():
         send("icmp", "x")
 
 
+@pytest.mark.fast
 def test_destination_checks_apply_to_clients():
     with pytest.raises(LabsockError, match="cannot send to it"):
         send_udp("x", host="0.0.0.0", port=12000)

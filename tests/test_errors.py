@@ -5,7 +5,9 @@ import socket
 
 import pytest
 
-from labsock.logic.errors import LabsockError, explain
+from labsock.logic.errors import ADVICE, FAILURES, SITUATIONS, LabsockError, explain
+
+pytestmark = pytest.mark.fast  # no sockets, threads or processes: pytest -m fast
 
 
 def os_error(code):
@@ -33,6 +35,9 @@ def os_error(code):
         (os_error(10065), "connect", "cannot be reached from this laptop"),
         (os_error(errno.EMSGSIZE), "send", "too long for one UDP datagram"),
         (os_error(errno.EBADF), "send", "Could not send on 127.0.0.1:12000 (UDP)"),
+        (os_error(errno.EACCES), "bind", "Ports below 1024"),  # as a server's port
+        (os_error(errno.EPERM), "send", "firewall rule on this laptop"),
+        (os_error(errno.ENOBUFS), "send", "Could not send on 127.0.0.1:12000 (UDP)"),
     ],
 )
 def test_translation(exc, action, expected):
@@ -45,3 +50,16 @@ def test_translation(exc, action, expected):
 def test_notebook_shows_the_advice_without_a_traceback():
     error = LabsockError("Check the port.")
     assert error._render_traceback_() == ["\x1b[31mLabsockError\x1b[0m: Check the port."]
+
+
+def test_without_an_endpoint_the_advice_says_only_what_failed():
+    error = explain(os_error(errno.EBADF), action="send")
+    assert str(error) == "Could not send: OSError: [Errno 9] system text."
+
+
+def test_every_advice_names_a_known_failure_and_situation():
+    names = {f.name for f in FAILURES} | {"lookup", "anything"}
+    situations = {s for words in SITUATIONS.values() for s in words} | {"nowhere"}
+    for key in ADVICE:
+        name, _, situation = key.partition(" ")
+        assert name in names and (not situation or situation in situations), key

@@ -5,6 +5,7 @@ import pytest
 from labsock.show.flow import flow_from_logs
 
 
+@pytest.mark.fast
 def test_lost_and_delivered_messages_are_paired_by_text():
     sent = [(10.000, "1"), (10.200, "2"), (10.400, "3")]
     received = [(10.001, "1"), (10.405, "3")]
@@ -15,6 +16,7 @@ def test_lost_and_delivered_messages_are_paired_by_text():
     assert diagram.lost == 1
 
 
+@pytest.mark.fast
 def test_duplicate_gets_an_extra_arrow_and_repeated_texts_pair_in_order():
     sent = [(0.0, "1"), (1.0, "1")]
     received = [(0.1, "1"), (1.1, "1"), (1.2, "1")]
@@ -26,6 +28,7 @@ def test_duplicate_gets_an_extra_arrow_and_repeated_texts_pair_in_order():
     ]
 
 
+@pytest.mark.fast
 def test_text_form_marks_lost_ones():
     text = flow_from_logs([(0.0, "a"), (0.01, "b")], [(0.002, "a")]).text()
     lines = text.splitlines()

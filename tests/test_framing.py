@@ -2,6 +2,8 @@ import pytest
 
 from labsock.logic.framing import LineSplitter, LineTooLong, frame_line
 
+pytestmark = pytest.mark.fast  # no sockets, threads or processes: pytest -m fast
+
 
 def test_two_lines_in_one_chunk_are_two_messages():
     assert LineSplitter().feed(b"one\ntwo\n") == [b"one", b"two"]

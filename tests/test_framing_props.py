@@ -12,6 +12,8 @@ from labsock.logic.framing import (
     frame_line,
 )
 
+pytestmark = pytest.mark.fast  # no sockets, threads or processes: pytest -m fast
+
 messages = st.lists(st.binary(max_size=300), max_size=20)
 
 

@@ -7,6 +7,8 @@ from hypothesis import strategies as st
 from labsock.logic.errors import LabsockError
 from labsock.logic.impairment import PRESETS, Counts, Impairment, Link, preset
 
+pytestmark = pytest.mark.fast  # no sockets, threads or processes: pytest -m fast
+
 
 def run_link(settings, seed, n=2000, gap=0.005, name="forward"):
     """Push 1..n through a link at a steady pace; return what came out and the link."""
@@ -17,7 +19,7 @@ def run_link(settings, seed, n=2000, gap=0.005, name="forward"):
         link.push(str(i).encode(), now)
         out += link.due(now)
         now += gap
-    out += link.flush(now + 10)
+    out += link.due(now + 10)  # long after the last one is due
     return [int(d) for d in out], link
 
 
@@ -143,7 +145,7 @@ def test_receiver_view_agrees_with_the_sequence_tracker():
             link.push(str(i % 100 + 1).encode(), now)  # 1..100, 1..100, 1..50: two wraps
             out += link.due(now)
             now += 0.01
-        out += link.flush(now)
+        out += link.due(now + 1)  # everything still held or delayed
         tracker = SequenceTracker()
         for data in out:
             tracker.feed("c1", int(data))
@@ -170,6 +172,7 @@ probability = st.floats(min_value=0, max_value=1)
 def test_counts_are_what_came_out_for_any_settings(
     loss, duplicate, reorder, delay_ms, jitter_ms, seed, gaps
 ):
+
     settings_ = Impairment(
         loss=loss, duplicate=duplicate, reorder=reorder, delay_ms=delay_ms, jitter_ms=jitter_ms
     )
@@ -179,7 +182,7 @@ def test_counts_are_what_came_out_for_any_settings(
         link.push(str(i).encode(), now)
         now += gap
         out += link.due(now)
-    out += link.flush(now + 1)
+    out += link.due(now + 1)  # everything still held or delayed
     numbers = [int(d) for d in out]
     c = link.counts
     assert c.sent == len(numbers) == c.received - c.dropped + c.duplicated

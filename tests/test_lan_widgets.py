@@ -4,20 +4,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import labsock
 from labsock import UDPServer
 from labsock.lessons.partner import (
     ERROR,
     OK,
     WARNING,
     Sharing,
-    check_destination,
+    assess_destination,
     send_to_partner,
     serve_for_partner,
     sharing,
 )
+from labsock.logic.address_labels import Interface, label_all
 from labsock.logic.errors import LabsockError
 from labsock.logic.lan_advice import LINUX, WINDOWS
-from labsock.net.addresses import Interface, label_all
 
 MINE = label_all(
     [
@@ -49,19 +50,21 @@ MINE = label_all(
         ("224.0.0.251", 12000, ERROR, "multicast"),
     ],
 )
-def test_check_destination_as_typed(host, port, level, words):
-    check = check_destination(host, port, MINE)
-    assert check.level == level, check.text
-    assert words in check.text
-    assert check.ok == (level != ERROR)
-    if check.ok:
-        assert check.port == int(port)
+@pytest.mark.fast
+def test_assess_destination_as_typed(host, port, level, words):
+    verdict = assess_destination(host, port, MINE)
+    assert verdict.level == level, verdict.text
+    assert words in verdict.text
+    assert verdict.ok == (level != ERROR)
+    if verdict.ok:
+        assert verdict.port == int(port)
 
 
+@pytest.mark.fast
 def test_a_wsl_address_typed_as_destination_is_warned_about():
     # The partner read out their WSL address; it is on no network this laptop shares.
-    check = check_destination("172.29.1.5", 12000, MINE)
-    assert check.level == WARNING and "virtual adapter" in check.text
+    verdict = assess_destination("172.29.1.5", 12000, MINE)
+    assert verdict.level == WARNING and "virtual adapter" in verdict.text
 
 
 def test_send_to_partner_over_loopback_returns_the_reply():
@@ -87,12 +90,14 @@ def test_serve_for_partner_listens_on_loopback_unless_asked():
         serve_for_partner("http", 0)
 
 
+@pytest.mark.fast
 def test_sharing_a_loopback_server_says_turn_the_switch_on():
     text = str(Sharing("udp", "127.0.0.1", 12000, MINE, WINDOWS, r"C:\Python312\python.exe"))
     assert "only this laptop can reach it" in text and "let other laptops connect" in text
     assert "Firewall" not in text
 
 
+@pytest.mark.fast
 def test_sharing_an_open_server_names_the_wifi_address_and_the_firewall_question():
     info = Sharing("udp", "0.0.0.0", 12000, MINE, WINDOWS, r"C:\Python312\python.exe")
     text = str(info)
@@ -103,6 +108,7 @@ def test_sharing_an_open_server_names_the_wifi_address_and_the_firewall_question
     assert "give this one to your partner" in text  # the address table follows
 
 
+@pytest.mark.fast
 def test_sharing_a_server_on_one_chosen_address():
     info = Sharing("tcp", "192.168.1.34", 12001, MINE, LINUX, "/usr/bin/python3")
     assert info.partner_types() == "192.168.1.34"
@@ -141,7 +147,7 @@ def test_client_panel_sends_and_checks_over_loopback():
     with UDPServer(port=0) as server:
         panel = ClientPanel(port=server.port, addresses=MINE)
         outcome = panel.send("hi")
-        report = panel.check()
+        report = panel.preflight()
     assert outcome.startswith("sent 'hi', reply 'HI'")
     assert report.outcomes["udp"] == "ok" and "<b>ok</b>" in panel.result.value
     bundle = panel._repr_mimebundle_()
@@ -176,6 +182,7 @@ def test_server_panel_switch_off_when_already_off_keeps_the_server_and_its_log()
         panel.stop()
 
 
+@pytest.mark.fast
 def test_sharing_without_a_lan_address_says_connect_once():
     only_loopback = label_all([Interface("lo", "127.0.0.1", 8)])
     text = str(Sharing("udp", "0.0.0.0", 12000, only_loopback, LINUX, "/usr/bin/python3"))
@@ -184,11 +191,23 @@ def test_sharing_without_a_lan_address_says_connect_once():
     assert "Your partner types" not in text
 
 
+@pytest.mark.fast
 @settings(max_examples=300, deadline=None)
 @given(host=st.text(max_size=40), port=st.one_of(st.text(max_size=8), st.integers()))
 def test_whatever_is_typed_gets_a_verdict_not_an_exception(host, port):
-    check = check_destination(host, port, MINE)
-    assert check.level in (OK, WARNING, ERROR) and check.text
-    if check.ok:
-        assert 1 <= check.port <= 65535
-        assert check.host != "0.0.0.0"
+    verdict = assess_destination(host, port, MINE)
+    assert verdict.level in (OK, WARNING, ERROR) and verdict.text
+    if verdict.ok:
+        assert 1 <= verdict.port <= 65535
+        assert verdict.host != "0.0.0.0"
+
+
+def test_the_address_box_checks_what_is_typed():
+    box = labsock.address_box("127.0.0.1")
+    assert box.address == "127.0.0.1" and box.check().ok
+    box.box.value = " 192.168.1.300 "
+    assert box.address == "192.168.1.300"
+    assert not box.check().ok
+    assert "four numbers from 0 to 255" in box.verdict.value
+    box.box.value = "0.0.0.0"
+    assert "a client cannot send to it" in box.verdict.value

@@ -1,51 +1,20 @@
 """One life cycle for every background kind: start, stop, `with`, the registry, re-runs."""
 
 import socket
-import subprocess
-import sys
 
 import pytest
 
 import labsock
 from labsock.net import lifecycle
 from labsock.net.counting import CountingClient
-from labsock.net.lifecycle import LifeCycle, clash
+from labsock.net.lifecycle import clash
+from labsock.net.programs.job import Job
 from labsock.net.relay import UDPRelay
 from labsock.net.tcp_slicer import TCPSlicer
+from tests import textbook
 
-
-class Program(LifeCycle):
-    """A fourth kind as the lead's runner of students' programs will be: a separate process,
-    no thread of ours, registered by name, holding whatever ports it reports."""
-
-    what = "the program"
-
-    def __init__(self, name, ports=()):
-        self.name = name
-        self.ports = set(ports)
-        self.process = None
-
-    def claims(self):
-        return {("program", self.name), *self.ports}
-
-    def _begin(self):
-        # The process says when it is ready (as the real runner's bootstrap will, on bind).
-        code = "import sys, time; print('ready', flush=True); time.sleep(60)"
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True
-        )
-        assert self.process.stdout.readline() == "ready\n"
-
-    def _end(self):
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)  # stop() returns once the process has ended
-        if self.process is not None:
-            self.process.stdout.close()
-
-    @property
-    def running(self):
-        return self.process is not None and self.process.poll() is None
+# A program that waits until it is stopped, holding nothing.
+WAITS = "import time\nprint('waiting', flush=True)\ntime.sleep(60)\n"
 
 
 def free_udp_port():
@@ -63,16 +32,45 @@ def test_claims_clash_like_the_systems_bind():
     assert not clash(("program", "server"), ("program", "client"))
 
 
-def test_a_process_kind_fits_the_interface():
-    first = Program("server").start()
-    assert first.running and lifecycle.running(Program) == [first]
-    again = Program("server").start()  # the re-run cell: the older process goes first
-    assert not first.running and first.process.returncode is not None
-    assert again.replaced == "stopped the program from an earlier run"
-    other = Program("client").start()  # another name: both run
+def test_a_students_program_is_a_kind_like_the_others(tmp_path):
+    first = labsock.background(WAITS, "server", folder=tmp_path)
+    assert first.running and lifecycle.running(Job) == [first] == labsock.running_jobs()
+    again = labsock.background(WAITS, "server", folder=tmp_path)  # the re-run cell
+    assert not first.running and first.stopped and first.exit_code is not None
+    assert again.replaced == "stopped your program 'server' from an earlier run"
+    other = labsock.background(WAITS, "client", folder=tmp_path)  # another name: both run
     assert again.running and other.running
-    labsock.stop_all()  # stops every kind, this one included
-    assert not again.running and not other.running and lifecycle.running(Program) == []
+    labsock.stop_all()  # stops every kind, programs included
+    assert not again.running and not other.running and lifecycle.running(Job) == []
+
+
+def test_a_program_that_ends_by_itself_leaves_the_registry(tmp_path):
+    done = labsock.run_client("print('bye')", "quick", folder=tmp_path)
+    assert done.output == "bye\n" and not done.running
+    assert done not in lifecycle.running() and labsock.job("quick") is done
+
+
+def test_a_server_started_on_a_programs_port_stops_the_program_first(tmp_path):
+    port = free_udp_port()
+    program = labsock.background(
+        textbook.UDP_SERVER.format(port=port), "udp_server", folder=tmp_path
+    )
+    assert ("udp", "127.0.0.1", port) in program.claims()
+    with labsock.UDPServer(port=port) as server:  # no "Address already in use"
+        assert not program.running and server.running
+        assert server.replaced == "stopped your program 'udp_server' from an earlier run"
+
+
+def test_a_program_binding_a_port_labsock_holds_takes_it_over(tmp_path):
+    port = free_udp_port()
+    client = CountingClient(bind_port=port, port=9, delay=30).start()
+    program = labsock.background(
+        textbook.UDP_SERVER.format(port=port), "udp_server", folder=tmp_path
+    )
+    assert not client.running and program.running
+    (note,) = program.notes
+    assert note.startswith(f"labsock stopped labsock's counting client: it held UDP port {port}")
+    program.stop()
 
 
 def test_a_newer_thing_of_another_kind_takes_the_port_from_an_older_one():

@@ -3,13 +3,16 @@ import threading
 import pytest
 
 from labsock.net.log import CONNECTED, MessageLog, readable
+from labsock.show.as_html import log_html
 
 
+@pytest.mark.fast
 def test_readable_shows_bytes_that_are_not_utf8():
     assert readable("héllo".encode()) == "héllo"
     assert readable(b"caf\xe9") == "caf\\xe9"
 
 
+@pytest.mark.fast
 def test_since_returns_only_what_is_new():
     log = MessageLog()
     log.append(1.0, ("127.0.0.1", 1), b"a")
@@ -22,6 +25,7 @@ def test_since_returns_only_what_is_new():
     assert log.since(cursor) == ([], 3)
 
 
+@pytest.mark.fast
 def test_bound_keeps_the_newest_and_since_says_what_was_dropped():
     log = MessageLog(maxlen=3)
     for i in range(10):
@@ -33,6 +37,7 @@ def test_bound_keeps_the_newest_and_since_says_what_was_dropped():
     assert log.message_count == 10
 
 
+@pytest.mark.fast
 def test_events_are_not_messages():
     log = MessageLog()
     log.add_event(1.0, ("127.0.0.1", 5), CONNECTED)
@@ -42,6 +47,7 @@ def test_events_are_not_messages():
     assert log.messages()[0].reply == "HI"
 
 
+@pytest.mark.fast
 def test_names_label_senders_by_port():
     log = MessageLog(names={11000: "c1"})
     log.append(1.0, ("127.0.0.1", 11000), b"1")
@@ -67,6 +73,7 @@ def test_wait_for_wakes_when_the_message_arrives():
     assert result == [True]
 
 
+@pytest.mark.fast
 def test_wait_for_gives_up_after_its_timeout():
     log = MessageLog()
     log.append(1.0, ("127.0.0.1", 1), b"x")
@@ -84,11 +91,12 @@ def test_close_wakes_readers():
     assert done == [True] and not thread.is_alive()
 
 
+@pytest.mark.fast
 def test_text_and_html_views_show_messages():
     log = MessageLog()
     log.append(1.0, ("127.0.0.1", 9), b"<b>hi</b>", "<B>HI</B>")
     assert "127.0.0.1:9: <b>hi</b>  -> <B>HI</B>" in repr(log)
-    html = log._repr_html_()
+    html = log_html(log)
     assert "&lt;b&gt;hi&lt;/b&gt;" in html and "<b>hi</b>" not in html
 
 
@@ -192,6 +200,6 @@ def test_tail_builds_only_the_rows_it_shows(monkeypatch):
             super().__init__(*args)
 
     monkeypatch.setattr(log_module, "Message", Counted)
-    text, html = log.tail_text(20), log.tail_html(20)
+    text, html = log.tail_text(20), log_html(log, 20)
     assert len(built) == 40  # 20 rows each, not 10,000
     assert text.splitlines()[-1].endswith(": 9999") and "9999" in html

@@ -99,17 +99,18 @@ def test_rerunning_a_server_cell(make, serve, send):
 def test_rerunning_a_server_cell_with_its_live_view(make, serve, send):
     """As above, with the live view under the server cell: each old view ends with its server."""
     pytest.importorskip("ipywidgets")
+    from labsock.show.views import watch
+
     kind = socket.SOCK_DGRAM if make is labsock.UDPServer else socket.SOCK_STREAM
     port = free_port(kind)
     before = resources()
     views = []
     for cycle in range(CYCLES // 5):
         server = serve(port=port)
-        views.append(server.view())
+        views.append(watch(server))
         assert send(f"view {cycle}", port=port) == f"VIEW {cycle}"
     server.stop()
     for view in views:
-        view._thread.join(5)  # private, to wait without sleeping: the view ends by itself
-        assert not view._thread.is_alive(), "a live view outlived its server"
+        assert view.wait(5), "a live view outlived its server"  # it ends by itself
     assert f"view {CYCLES // 5 - 1}" in views[-1].widget.value  # its last picture is up to date
     assert resources() == before

@@ -87,7 +87,7 @@ def test_a_dollar_in_a_relayed_message_does_not_break_the_flow_plot():
         sock.bind(("127.0.0.1", 0))
         sock.sendto(b"$\\frac{$", ("127.0.0.1", relay.port))
         assert relay.wait_idle(5, received=1) and server.log.wait_for(1)
-        ax = relay.flow(sock.getsockname()[1], server).plot()
+        ax = labsock.relay_flow(relay, sock.getsockname()[1], server).plot()
         ax.figure.canvas.draw()  # mathtext is parsed here
         plt.close(ax.figure)
 

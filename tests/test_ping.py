@@ -17,6 +17,7 @@ from labsock.net.ping import ping
 from labsock.net.relay import UDPRelay
 
 
+@pytest.mark.fast
 def test_ping_message_round_trip_and_upper_case_reply():
     text = ping_message(7, 1700000000.25)
     assert text.startswith("Ping 7 ")
@@ -25,6 +26,7 @@ def test_ping_message_round_trip_and_upper_case_reply():
     assert parse_ping("Ping x 1.0") is None
 
 
+@pytest.mark.fast
 def test_statistics_match_population_stdev():
     rtts = [1.0, 2.0, 4.0, 9.0]
     s = rtt_statistics(rtts, sent=5)
@@ -34,6 +36,7 @@ def test_statistics_match_population_stdev():
     assert s.rtt_stdev == pytest.approx(statistics.pstdev(rtts))
 
 
+@pytest.mark.fast
 def test_statistics_with_nothing_received():
     s = rtt_statistics([], sent=3)
     assert s.loss == 1.0
@@ -46,6 +49,7 @@ def test_statistics_with_nothing_received():
     assert "3 sent, 0 received, 100% lost" in s.summary()
 
 
+@pytest.mark.fast
 def test_replies_matched_by_number_not_by_arrival():
     book = PingBook()
     t1 = book.sent(1, 10.0)
@@ -57,6 +61,7 @@ def test_replies_matched_by_number_not_by_arrival():
     assert book.pings[2].rtt_ms == pytest.approx(2.0)
 
 
+@pytest.mark.fast
 def test_late_reply_is_reported_but_not_counted():
     book = PingBook()
     t1 = book.sent(1, 0.0)
@@ -72,6 +77,7 @@ def test_late_reply_is_reported_but_not_counted():
     assert stats.rtt_max == pytest.approx(1.0)
 
 
+@pytest.mark.fast
 def test_duplicate_replies_count_once():
     book = PingBook()
     t1 = book.sent(1, 0.0)
@@ -82,6 +88,7 @@ def test_duplicate_replies_count_once():
     assert book.statistics().received == 1 and book.duplicates == 1
 
 
+@pytest.mark.fast
 def test_late_reply_seen_twice_is_a_duplicate():
     book = PingBook()
     t1 = book.sent(1, 0.0)
@@ -91,6 +98,7 @@ def test_late_reply_seen_twice_is_a_duplicate():
     assert book.late == 1 and book.statistics().received == 0
 
 
+@pytest.mark.fast
 def test_strays_are_not_replies():
     book = PingBook()
     book.sent(1, 5.0)
@@ -100,6 +108,7 @@ def test_strays_are_not_replies():
     assert book.strays == 3 and book.statistics().received == 0
 
 
+@pytest.mark.fast
 def test_loss_fraction_in_json_shape():
     book = PingBook()
     texts = [book.sent(n, float(n)) for n in range(1, 5)]
@@ -226,12 +235,13 @@ def test_ping_result_plots_rtts_and_losses_without_a_display():
 
     matplotlib.use("Agg")
     from labsock.net.ping import PingResult
+    from labsock.show.pings import plot_pings
 
     book = PingBook()
     t1 = book.sent(1, 0.0)
     book.sent(2, 1.0)
     book.timed_out(2)
     book.reply(t1, 0.004)
-    ax = PingResult("127.0.0.1:12000", book).plot()
+    ax = plot_pings(PingResult("127.0.0.1:12000", book))
     assert ax.get_title() == "2 sent, 1 received, 50% lost"
     assert [tuple(line.get_xdata()) for line in ax.get_lines()] == [(1,), (2,)]

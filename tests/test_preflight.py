@@ -6,34 +6,29 @@ import socket
 import pytest
 
 from labsock import TCPServer, UDPServer
-from labsock.logic.errors import LabsockError
-from labsock.logic.lan_advice import (
-    LINUX,
-    MACOS,
-    WINDOWS,
-    WINDOWS_ERRORS,
-    firewall_program,
-    firewall_steps,
-    this_system,
-    what_error_means,
-)
-from labsock.net.addresses import Interface, label_all
-from labsock.net.preflight import (
+from labsock.logic.address_labels import Interface, label_all
+from labsock.logic.errors import (
     BLOCKED,
     FAILED,
+    FAILURES,
     OK,
     REFUSED,
     TIMEOUT,
     UNREACHABLE,
-    Preflight,
-    Probe,
-    advice,
-    classify,
-    network_note,
-    preflight,
-    probe_tcp,
-    probe_udp,
+    LabsockError,
+    outcome_of,
+    what_error_means,
 )
+from labsock.logic.lan_advice import (
+    LINUX,
+    MACOS,
+    WINDOWS,
+    firewall_program,
+    firewall_steps,
+    this_system,
+)
+from labsock.logic.reachability import Preflight, Probe, advice, network_note
+from labsock.net.preflight import preflight, probe_tcp, probe_udp
 
 
 def windows_error(number):
@@ -65,8 +60,9 @@ def windows_error(number):
         (OSError(errno.EINVAL, "Invalid argument"), FAILED),
     ],
 )
-def test_classify(exc, outcome):
-    assert classify(exc) == outcome
+@pytest.mark.fast
+def test_outcome_of(exc, outcome):
+    assert outcome_of(exc) == outcome
 
 
 # -- advice ------------------------------------------------------------------------------------
@@ -74,6 +70,7 @@ def test_classify(exc, outcome):
 PROGRAM = r"C:\Users\ana\lab\.venv\Scripts\python.exe"
 
 
+@pytest.mark.fast
 def test_refused_points_at_the_server_not_the_network():
     text = advice(REFUSED, "udp", "10.0.0.5", 12000, system=WINDOWS, program=PROGRAM)
     assert "nothing listens on port 12000 (UDP)" in text
@@ -81,6 +78,7 @@ def test_refused_points_at_the_server_not_the_network():
     assert "0.0.0.0" in text  # the 127.0.0.1-only server is the classic cause
 
 
+@pytest.mark.fast
 def test_timeout_names_firewall_address_and_isolation():
     text = advice(TIMEOUT, "tcp", "10.0.0.5", 12000, system=LINUX, program="/usr/bin/python3")
     assert "firewall" in text and "address is wrong" in text and "client isolation" in text
@@ -88,6 +86,7 @@ def test_timeout_names_firewall_address_and_isolation():
     assert "hotspot" in text
 
 
+@pytest.mark.fast
 def test_blocked_advice_differs_per_system():
     win = advice(BLOCKED, "udp", "10.0.0.5", 12000, system=WINDOWS, program=PROGRAM)
     lin = advice(BLOCKED, "udp", "10.0.0.5", 12000, system=LINUX, program="/usr/bin/python3")
@@ -95,11 +94,13 @@ def test_blocked_advice_differs_per_system():
     assert "nft list ruleset" in lin and PROGRAM not in lin
 
 
+@pytest.mark.fast
 def test_unreachable_advice_asks_about_the_wifi():
     text = advice(UNREACHABLE, "udp", "10.9.9.9", 12000, system=MACOS, program="/x/python3")
     assert "no network leading to 10.9.9.9" in text and "Wi-Fi" in text
 
 
+@pytest.mark.fast
 def test_windows_firewall_steps_give_settings_path_and_command_with_the_program():
     text = firewall_steps(WINDOWS, "udp", 12000, PROGRAM)
     assert "Allow an app through Windows Firewall" in text
@@ -107,24 +108,28 @@ def test_windows_firewall_steps_give_settings_path_and_command_with_the_program(
     assert "Private" in text and "Cancel" in text
 
 
+@pytest.mark.fast
 def test_macos_firewall_steps_name_the_dialog_and_socketfilterfw():
     text = firewall_steps(MACOS, "tcp", 12000, "/opt/homebrew/bin/python3.12")
     assert "accept incoming network connections" in text
     assert 'socketfilterfw --add "/opt/homebrew/bin/python3.12"' in text
 
 
+@pytest.mark.fast
 def test_linux_firewall_steps_are_per_port():
     text = firewall_steps(LINUX, "udp", 12001, "/usr/bin/python3")
     assert "sudo ufw allow 12001/udp" in text
     assert "firewall-cmd --add-port=12001/udp" in text
 
 
+@pytest.mark.fast
 def test_this_system_from_platform_names():
     assert this_system("win32") == WINDOWS
     assert this_system("darwin") == MACOS
     assert this_system("linux") == LINUX
 
 
+@pytest.mark.fast
 def test_firewall_program_follows_a_venv_link(tmp_path):
     real = tmp_path / "python3.11"
     real.write_text("")
@@ -134,6 +139,7 @@ def test_firewall_program_follows_a_venv_link(tmp_path):
     assert firewall_program(str(link), system=MACOS) == str(real)
 
 
+@pytest.mark.fast
 def test_firewall_program_on_windows_is_the_base_python_the_venv_launcher_starts():
     venv = r"C:\Users\ana\lab\.venv\Scripts\python.exe"
     base = r"C:\Users\ana\AppData\Local\Programs\Python\Python312\python.exe"
@@ -141,6 +147,7 @@ def test_firewall_program_on_windows_is_the_base_python_the_venv_launcher_starts
     assert firewall_program(venv, system=WINDOWS, base="") == venv
 
 
+@pytest.mark.fast
 def test_loopback_advice_says_run_the_server_not_check_the_firewall():
     refused = advice(REFUSED, "udp", "127.0.0.1", 12000, system=WINDOWS, program=PROGRAM)
     assert "run the server's cell" in refused and "firewall" not in refused
@@ -148,6 +155,7 @@ def test_loopback_advice_says_run_the_server_not_check_the_firewall():
     assert "reply='none'" in silent and "client isolation" not in silent
 
 
+@pytest.mark.fast
 def test_both_protocols_with_one_outcome_get_one_paragraph_naming_both():
     r = report(Probe("udp", "10.0.0.5", 12000, TIMEOUT), Probe("tcp", "10.0.0.5", 12000, TIMEOUT))
     (first, *_rest) = r.paragraphs()
@@ -171,6 +179,7 @@ def test_both_protocols_with_one_outcome_get_one_paragraph_naming_both():
         (10065, "host unreachable"),
     ],
 )
+@pytest.mark.fast
 def test_windows_error_numbers_in_words(number, words):
     text = what_error_means(number, WINDOWS)
     assert text.startswith(f"Error {number}: WSAE")
@@ -190,10 +199,12 @@ def test_windows_error_numbers_in_words(number, words):
         (113, LINUX, "EHOSTUNREACH"),
     ],
 )
+@pytest.mark.fast
 def test_posix_error_numbers_in_words(number, system, words):
     assert words in what_error_means(number, system)
 
 
+@pytest.mark.fast
 def test_the_same_number_means_different_things_per_system():
     # 48 is 'address in use' on macOS, but not on Linux (where that is 98).
     assert "EADDRINUSE" in what_error_means(48, MACOS)
@@ -201,9 +212,31 @@ def test_the_same_number_means_different_things_per_system():
     assert "not one labsock knows" in what_error_means(48, LINUX)
 
 
-def test_every_windows_error_has_its_wsa_name():
-    assert set(WINDOWS_ERRORS) >= {10048, 10054, 10061, 10013}
-    assert all(text.startswith("WSAE") for text in WINDOWS_ERRORS.values())
+@pytest.mark.fast
+def test_every_failure_has_its_name_and_meaning_on_every_system():
+    windows = {f.windows for f in FAILURES}
+    assert windows >= {10048, 10054, 10061, 10013}
+    for failure in FAILURES:
+        for system in (LINUX, MACOS, WINDOWS):
+            number = getattr(failure, system)
+            if number is None:
+                continue
+            prefix = "WSA" if system == WINDOWS else ""
+            text = what_error_means(number, system)
+            assert text.startswith(f"Error {number}: {prefix}{failure.name}, {failure.meaning}: ")
+
+
+@pytest.mark.fast
+def test_every_failure_has_a_preflight_outcome():
+    assert {f.outcome for f in FAILURES} <= {REFUSED, TIMEOUT, UNREACHABLE, BLOCKED, FAILED}
+
+
+def test_a_number_means_one_failure_whichever_system_gave_it():
+    # explain() reads an exception's number without asking which system raised it.
+    seen = {}
+    for failure in FAILURES:
+        for number in (failure.linux, failure.macos, failure.windows):
+            assert seen.setdefault(number, failure.name) == failure.name, number
 
 
 # -- the report --------------------------------------------------------------------------------
@@ -213,6 +246,7 @@ def report(*probes, note=None):
     return Preflight("10.0.0.5", 12000, list(probes), LINUX, "/usr/bin/python3", note)
 
 
+@pytest.mark.fast
 def test_report_with_one_protocol_ok_explains_the_other():
     text = str(
         report(Probe("udp", "10.0.0.5", 12000, OK, 3.2), Probe("tcp", "10.0.0.5", 12000, REFUSED))
@@ -223,6 +257,7 @@ def test_report_with_one_protocol_ok_explains_the_other():
     assert "/usr/bin/python3" in text  # sys.executable, what a firewall must allow
 
 
+@pytest.mark.fast
 def test_report_with_nothing_ok_gives_each_outcomes_advice_once():
     r = report(Probe("udp", "10.0.0.5", 12000, TIMEOUT), Probe("tcp", "10.0.0.5", 12000, TIMEOUT),
                note="10.0.0.5 is on none of this laptop's networks")  # fmt: skip
@@ -233,6 +268,7 @@ def test_report_with_nothing_ok_gives_each_outcomes_advice_once():
     assert "<b>timeout</b>" in r._repr_html_()
 
 
+@pytest.mark.fast
 def test_network_note_only_for_a_foreign_network():
     mine = label_all([Interface("lo", "127.0.0.1", 8), Interface("wlan0", "192.168.1.34", 24)])
     assert network_note("192.168.1.77", mine) is None
@@ -286,6 +322,7 @@ def test_preflight_both_protocols_against_a_udp_server():
     assert result.ok
 
 
+@pytest.mark.fast
 def test_preflight_rejects_malformed_input_with_the_core_messages():
     with pytest.raises(LabsockError, match="0.0.0.0 is what a server listens on"):
         preflight("0.0.0.0", 12000)

@@ -7,11 +7,12 @@ import time
 
 import pytest
 
-from labsock import UDPServer
+from labsock import UDPServer, send_udp
 from labsock.logic.errors import LabsockError
 from labsock.logic.impairment import Impairment
 from labsock.logic.sequence import SequenceTracker, parse_number
 from labsock.net.relay import UDPRelay
+from labsock.show.flow import relay_flow
 
 
 def send_numbers(port, count, bind=None, gap=0.0):
@@ -147,6 +148,7 @@ def test_stop_drops_what_is_still_delayed_frees_the_port_and_rerun_replaces():
     third.stop()
 
 
+@pytest.mark.fast
 def test_bad_target_is_explained():
     with pytest.raises(LabsockError, match="HOST:PORT"):
         UDPRelay(0, "localhost")
@@ -211,14 +213,14 @@ def test_counting_clients_through_the_relay_match_ground_truth():
         assert relay.wait_idle(10, received=360)
         assert server.log.wait_for(relay.counts().sent, timeout=5)
         names = {c.bind_port: f"c{i}" for i, c in enumerate(clients, 1)}
-        check = compare_with_relay(server, relay, names)
-        assert [c.name for c in check.clients] == ["c1", "c2"]
-        assert check.all_match, repr(check)
-        assert sum(c.relay["missing"] + c.relay["dropped_unseen"] for c in check.clients) > 0
-        assert "all match exactly" in repr(check)
+        comparison = compare_with_relay(server, relay, names)
+        assert [c.name for c in comparison.clients] == ["c1", "c2"]
+        assert comparison.all_match, repr(comparison)
+        assert sum(c.relay["missing"] + c.relay["dropped_unseen"] for c in comparison.clients) > 0
+        assert "all match exactly" in repr(comparison)
         # A flow diagram from the same records: lost arrows are exactly the drops it shows.
         port = clients[0].bind_port
-        flow = relay.flow(port, server, first=100)
+        flow = relay_flow(relay, port, server, first=100)
         dropped = sum(1 for e in relay.events(port)[:100] if e.action == "dropped")
         assert flow.lost == dropped
         assert len(flow.arrows) == 100 + sum(len(e.sent_at) > 1 for e in relay.events(port)[:100])
@@ -241,3 +243,20 @@ def test_a_mismatch_is_reported():
         tampered = compare_with_relay(server, relay, {port: "me"})
         assert not tampered.all_match and "MISMATCH" in repr(tampered)
         sock.close()
+
+
+def test_a_relay_shows_its_counts_as_html_running_and_stopped():
+    from labsock.show.as_html import relay_html
+
+    with UDPServer(port=0) as server:
+        relay = UDPRelay(0, ("127.0.0.1", server.port)).start()
+        assert (
+            "<pre>" in relay_html(relay) and "forward" not in relay_html(relay).split("</pre>")[1]
+        )
+        send_udp("<b>1</b>", port=relay.port)
+        assert relay.wait_idle(5, received=1, replies=1)
+        running = relay_html(relay)
+        relay.stop()
+        stopped = relay_html(relay)  # after stop() the counts stay readable
+    for page in (running, stopped):
+        assert page.count("<pre>") == 2 and "forward" in page and "&lt;UDPRelay" in page

@@ -3,6 +3,8 @@ import pytest
 from labsock.logic.errors import LabsockError
 from labsock.logic.replies import alnum, as_reply_bytes, reply_function, upper
 
+pytestmark = pytest.mark.fast  # no sockets, threads or processes: pytest -m fast
+
 
 def test_upper_and_alnum():
     assert upper("Hello, world") == "HELLO, WORLD"

@@ -6,6 +6,8 @@ from hypothesis import strategies as st
 
 from labsock.logic.sequence import SequenceTracker, describe_runs, parse_number
 
+pytestmark = pytest.mark.fast  # no sockets, threads or processes: pytest -m fast
+
 
 def fed(numbers, sender="c1", **kwargs):
     tracker = SequenceTracker(**kwargs)

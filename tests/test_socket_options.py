@@ -8,36 +8,38 @@ from pathlib import Path
 import pytest
 
 from labsock import TCPServer, UDPServer, send_tcp, send_udp
-from labsock.net.sockets import TCP_BACKLOG, UDP_RECEIVE_BUFFER
+from labsock.net import servers, tcp_server
+from labsock.net.sockets import TCP_BACKLOG, UDP_RECEIVE_BUFFER, tcp_tune, udp_socket
 
 
 class ResetOnce:
     """A UDP socket whose first recvfrom fails as Windows' does after a reply hit a closed port."""
 
     def __init__(self, sock):
-        self._sock = sock
+        self.sock = sock
         self.resets = 1
 
     def recvfrom(self, size):
         if self.resets:
             self.resets -= 1
             raise ConnectionResetError(10054, "An existing connection was forcibly closed")
-        return self._sock.recvfrom(size)
+        return self.sock.recvfrom(size)
 
     def __getattr__(self, name):
-        return getattr(self._sock, name)
+        return getattr(self.sock, name)
 
 
-class WindowsLikeUDPServer(UDPServer):
-    def _open(self):
-        super()._open()
-        self._sock = ResetOnce(self._sock)
+def test_udp_server_goes_on_after_a_connection_reset(monkeypatch):
+    made = []
 
+    def windows_like(*args, **kwargs):
+        made.append(ResetOnce(udp_socket(*args, **kwargs)))
+        return made[-1]
 
-def test_udp_server_goes_on_after_a_connection_reset():
-    with WindowsLikeUDPServer(port=0) as server:
+    monkeypatch.setattr(servers, "udp_socket", windows_like)
+    with UDPServer(port=0) as server:
         assert send_udp("still serving", port=server.port) == "STILL SERVING"
-        assert server._sock.resets == 0  # the reset really happened, and was survived
+        assert [s.resets for s in made] == [0]  # the reset really happened, and was survived
 
 
 def test_udp_receive_buffer_is_enlarged_where_the_system_allows():
@@ -50,12 +52,19 @@ def test_udp_receive_buffer_is_enlarged_where_the_system_allows():
         assert server.receive_buffer >= 2 * min(UDP_RECEIVE_BUFFER, cap)
 
 
-def test_tcp_connections_have_nagle_off():
+def test_tcp_connections_have_nagle_off(monkeypatch):
+    tuned = []
+
+    def tune(sock):
+        tuned.append(sock)
+        tcp_tune(sock)
+
+    monkeypatch.setattr(tcp_server, "tcp_tune", tune)
     with TCPServer(port=0) as server, socket.create_connection(("127.0.0.1", server.port)) as c:
         c.sendall(b"x\n")
         c.settimeout(5)
         c.recv(10)
-        (conn,) = server._open_connections
+        (conn,) = tuned  # the connection the server accepted, while it is open
         assert conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
 
 

@@ -12,6 +12,7 @@ from labsock.logic.slicing import ByteSlicer
 from labsock.net.tcp_slicer import TCPSlicer
 
 
+@pytest.mark.fast
 def test_byte_slicer_keeps_every_byte_in_order():
     slicer = ByteSlicer(seed=2, max_piece=5, merge_ms=10, gap_ms=1)
     data = bytes(range(200))
@@ -93,6 +94,7 @@ def test_slicer_memory_is_bounded_when_the_sender_floods():
     receiver.close()
 
 
+@pytest.mark.fast
 def test_link_queue_is_bounded():
     from labsock.logic.impairment import Impairment, Link
 

@@ -148,6 +148,7 @@ def test_connection_events_in_the_log():
         assert log.message_count == 1
 
 
+@pytest.mark.fast
 def test_tcp_client_refuses_multi_line_messages():
     with pytest.raises(LabsockError, match="one line"):
         send_tcp("a\nb", port=9)

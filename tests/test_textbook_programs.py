@@ -14,79 +14,12 @@ import pytest
 
 from labsock import TCPServer, UDPServer, send_tcp, send_udp
 from labsock.logic.framing import frame_length_prefixed
-
-UDP_CLIENT = """
-from socket import *
-serverName = '127.0.0.1'
-serverPort = {port}
-clientSocket = socket(AF_INET, SOCK_DGRAM)
-message = input('Input lowercase sentence:')
-clientSocket.sendto(message.encode(),(serverName, serverPort))
-modifiedMessage, serverAddress = clientSocket.recvfrom(2048)
-print(modifiedMessage.decode())
-clientSocket.close()
-"""
-
-UDP_SERVER = """
-from socket import *
-serverPort = {port}
-serverSocket = socket(AF_INET, SOCK_DGRAM)
-serverSocket.bind(('', serverPort))
-print("The server is ready to receive")
-while True:
-    message, clientAddress = serverSocket.recvfrom(2048)
-    modifiedMessage = message.decode().upper()
-    serverSocket.sendto(modifiedMessage.encode(), clientAddress)
-"""
-
-TCP_CLIENT = """
-from socket import *
-serverName = '127.0.0.1'
-serverPort = {port}
-clientSocket = socket(AF_INET, SOCK_STREAM)
-clientSocket.connect((serverName,serverPort))
-sentence = input('Input lowercase sentence:')
-clientSocket.send(sentence.encode())
-modifiedSentence = clientSocket.recv(1024)
-print('From Server: ', modifiedSentence.decode())
-clientSocket.close()
-"""
-
-TCP_SERVER_START = """
-from socket import *
-serverPort = {port}
-serverSocket = socket(AF_INET,SOCK_STREAM)
-serverSocket.bind(('',serverPort))
-serverSocket.listen(1)
-print('The server is ready to receive')
-"""
-
-TCP_SERVER = (
-    TCP_SERVER_START
-    + """
-while True:
-    connectionSocket, addr = serverSocket.accept()
-    sentence = connectionSocket.recv(1024).decode()
-    capitalizedSentence = sentence.upper()
-    connectionSocket.send(capitalizedSentence.encode())
-    connectionSocket.close()
-"""
-)
-
-# A variation students write next: the connection stays open for more sentences, and each reply
-# is one send() without a newline.
-TCP_SERVER_KEEPS_CONNECTION = (
-    TCP_SERVER_START
-    + """
-while True:
-    connectionSocket, addr = serverSocket.accept()
-    while True:
-        sentence = connectionSocket.recv(1024)
-        if not sentence:
-            break
-        connectionSocket.send(sentence.decode().strip().upper().encode())
-    connectionSocket.close()
-"""
+from tests.textbook import (
+    TCP_CLIENT,
+    TCP_SERVER,
+    TCP_SERVER_KEEPS_CONNECTION,
+    UDP_CLIENT,
+    UDP_SERVER,
 )
 
 

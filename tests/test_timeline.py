@@ -2,13 +2,12 @@
 
 import subprocess
 import sys
-from types import SimpleNamespace
 
 import pytest
 
 from labsock.logic.sequence import SequenceTracker
 from labsock.show.client_table import ClientTable, port_of, sender_label, sender_name
-from labsock.show.timeline import Timeline, messages_to_points
+from labsock.show.timeline import Timeline
 
 NAMES = {11000: "c1", 13000: "c2"}
 C1, C2 = "127.0.0.1:11000", "127.0.0.1:13000"
@@ -22,6 +21,7 @@ def two_clients(count=120):
     return points
 
 
+@pytest.mark.fast
 def test_text_chart_places_each_client_and_names_them():
     chart = Timeline([(C1, 1, 0.0), (C1, 100, 10.0), (C2, 50, 5.0)], NAMES).text(width=11)
     lines = chart.splitlines()
@@ -33,29 +33,22 @@ def test_text_chart_places_each_client_and_names_them():
     assert "10.0 s" in lines[-2]
 
 
+@pytest.mark.fast
 def test_text_chart_marks_where_clients_meet():
     chart = Timeline([(C1, 5, 0.0), (C2, 6, 0.0), (C1, 7, 1.0)]).text(width=10)
     assert chart.splitlines()[9] == "  10 |*        a"
 
 
+@pytest.mark.fast
 def test_empty_timeline():
     assert str(Timeline([])) == "no numbers yet"
 
 
+@pytest.mark.fast
 def test_series_are_seconds_from_the_first_arrival():
     series = Timeline(two_clients(3)).series()
     assert series[C1] == [(0.0, 1), (1.0, 2), (2.0, 3)]
     assert series[C2][0] == (0.5, 1)
-
-
-def test_messages_to_points_keeps_numbers_only():
-    messages = [
-        SimpleNamespace(kind="message", client=C1, text="1", time=1.0),
-        SimpleNamespace(kind="message", client=C1, text="hello", time=2.0),
-        SimpleNamespace(kind="error", client=C1, text="2", time=3.0),
-        SimpleNamespace(kind="message", client=C2, text="7", time=4.0),
-    ]
-    assert messages_to_points(messages) == [(C1, 1, 1.0), (C2, 7, 4.0)]
 
 
 def test_plot_draws_one_line_per_client():
@@ -85,6 +78,7 @@ def test_importing_the_picture_does_not_import_matplotlib():
     assert out.stdout.strip() == "False"
 
 
+@pytest.mark.fast
 def test_sender_names_by_key_or_port():
     assert port_of(C1) == 11000 and port_of(("::1", 5)) == 5 and port_of(11000) == 11000
     assert port_of("no port") is None
@@ -95,6 +89,7 @@ def test_sender_names_by_key_or_port():
     assert sender_label(C1) == C1
 
 
+@pytest.mark.fast
 def test_client_table_text_and_html():
     tracker = SequenceTracker()
     tracker.feed_many(two_clients(101))
@@ -112,6 +107,7 @@ def test_client_table_text_and_html():
     assert str(ClientTable([])) == "no messages yet"
 
 
+@pytest.mark.fast
 def test_client_table_shows_rate():
     tracker = SequenceTracker()
     tracker.feed_many(two_clients(11))

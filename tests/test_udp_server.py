@@ -33,6 +33,7 @@ def test_port_zero_reports_the_real_port():
                 probe.bind(("127.0.0.1", server.port))
 
 
+@pytest.mark.fast
 def test_default_host_is_loopback():
     assert UDPServer(port=0).host == "127.0.0.1"
 
@@ -106,6 +107,7 @@ def test_largest_datagram_round_trips():
         assert len(server.log.messages()[0].data) == UDP_MAX_PAYLOAD
 
 
+@pytest.mark.fast
 def test_client_refuses_a_message_bigger_than_udp_allows():
     with pytest.raises(LabsockError, match="more than the 65,507"):
         send_udp("x" * (UDP_MAX_PAYLOAD + 1), port=9)

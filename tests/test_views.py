@@ -4,23 +4,22 @@ pytest.importorskip("ipywidgets")
 
 from labsock import UDPServer, message_box, send_udp  # noqa: E402
 from labsock.net.log import MessageLog  # noqa: E402
-from labsock.show.views import LiveView  # noqa: E402
+from labsock.show.views import LiveView, watch  # noqa: E402
 
 
 def test_log_view_shows_messages_and_ends_with_the_server(labsock_threads):
     server = UDPServer(port=0).start()
-    view = server.view()
+    view = watch(server)
     send_udp("shown in the view", port=server.port)
     server.stop()  # the view draws a last picture when the log closes, then its thread ends
-    view._thread.join(5)
-    assert not view._thread.is_alive()
+    assert view.wait(5)
     assert "shown in the view" in view.widget.value and "SHOWN IN THE VIEW" in view.widget.value
     assert labsock_threads() == []
 
 
 def test_view_text_repeats_for_notebook_tests():
     server = UDPServer(port=0).start()
-    bundle = server.view()._repr_mimebundle_()
+    bundle = watch(server)._repr_mimebundle_()
     server.stop()
     assert (
         bundle["text/plain"]
@@ -41,7 +40,7 @@ def test_redraws_are_bounded_whatever_the_message_rate():
     for i in range(5000):
         log.append(float(i), ("127.0.0.1", 1), b"x")
     log.close()
-    view._thread.join(5)
+    assert view.wait(5)
     # 5000 messages in a burst: a view that redrew per message would render thousands of times
     assert view.redraws < 50
     assert view.widget.value == "5000"  # the last picture is complete

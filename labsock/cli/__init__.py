@@ -1,5 +1,5 @@
 """`python -m labsock ...`: the command line, for a laptop without Jupyter."""
 
-from labsock.cli.main import main
+from labsock.cli.commands import main
 
 __all__ = ["main"]

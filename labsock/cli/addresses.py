@@ -3,7 +3,7 @@ what its firewall needs (the same table as find_my_ipv4() in a notebook)."""
 
 from __future__ import annotations
 
-from labsock.cli.main import port_argument
+from labsock.cli.arguments import port
 
 HELP = "list this laptop's IPv4 addresses and say which one to give a partner"
 
@@ -12,7 +12,7 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--proto", choices=["udp", "tcp"], default="udp", help="for the firewall steps"
     )
-    parser.add_argument("--port", type=port_argument, default=12000, help="for the firewall steps")
+    parser.add_argument("--port", type=port, default=12000, help="for the firewall steps")
 
 
 def run(args) -> int:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 
-from labsock.cli.main import port_argument, positive_int
+from labsock.cli.arguments import pause, port, whole_number
+from labsock.cli.commands import stop_on_sigterm
 from labsock.net.counting import CountingClient
 
 HELP = "send 1, 2, ..., 100, 1, 2, ... to a UDP server from a chosen local port"
@@ -13,43 +13,24 @@ HELP = "send 1, 2, ..., 100, 1, 2, ... to a UDP server from a chosen local port"
 
 def add_arguments(parser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="the server's address")
-    parser.add_argument("--port", type=port_argument, default=12000, help="the server's port")
+    parser.add_argument("--port", type=port, default=12000, help="the server's port")
     parser.add_argument(
         "--bind-port",
-        type=port_argument,
+        type=port,
         required=True,
         help="local port to send from, e.g. 11000 for c1 and 13000 for c2 (0: any free port)",
     )
     parser.add_argument(
-        "--delay", type=_delay, default=0.2, help="seconds between messages (default 0.2)"
+        "--delay", type=pause, default=0.2, help="seconds between messages (default 0.2)"
     )
-    parser.add_argument("--count", type=positive_int, help="stop after this many messages")
-
-
-def _delay(text: str) -> float:
-    import argparse
-
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= 3600:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds, e.g. 0.2")
-    return value
-
-
-def _stop_on_sigterm() -> None:
-    def handler(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, handler)
+    parser.add_argument("--count", type=whole_number, help="stop after this many messages")
 
 
 def run(args) -> int:
     client = CountingClient(
         args.bind_port, args.host, args.port, delay=args.delay, count=args.count
     ).start()
-    _stop_on_sigterm()
+    stop_on_sigterm()
     until = f"{args.count} messages" if args.count else "Ctrl+C"
     print(
         f"Counting from local port {client.bind_port} to {client.host}:{client.port} (UDP), "

@@ -3,18 +3,16 @@ TCP connect, each with a short timeout, and what to check for each outcome."""
 
 from __future__ import annotations
 
-from labsock.cli.main import port_argument, positive_number
+from labsock.cli.arguments import port, seconds
 
 HELP = "check whether a partner's server can be reached (UDP probe, TCP connect) and say why not"
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("host", help="the server laptop's IPv4 address")
-    parser.add_argument("--port", type=port_argument, default=12000, help="the server's port")
+    parser.add_argument("--port", type=port, default=12000, help="the server's port")
     parser.add_argument("--proto", choices=["udp", "tcp", "both"], default="both")
-    parser.add_argument(
-        "--timeout", type=positive_number, default=1.0, help="seconds to wait per probe"
-    )
+    parser.add_argument("--timeout", type=seconds, default=1.0, help="seconds to wait per probe")
 
 
 def run(args) -> int:

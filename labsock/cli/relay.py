@@ -3,41 +3,17 @@
 from __future__ import annotations
 
 import json
-import signal
 import time
 
-from labsock.cli.main import port_argument, positive_number
+from labsock.cli.arguments import milliseconds, port, probability, seconds
+from labsock.cli.commands import stop_on_sigterm
 
 HELP = "relay UDP to a server through a misbehaving network (loss, delay, jitter, reordering)"
 
 
-def probability(text: str) -> float:
-    import argparse
-
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a probability from 0 to 1, e.g. 0.1")
-    return value
-
-
-def milliseconds(text: str) -> float:
-    import argparse
-
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0.0 <= value <= 60_000:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a time from 0 to 60000 ms, e.g. 50")
-    return value
-
-
 def add_arguments(parser) -> None:
     parser.add_argument("proto", choices=["udp"], help="only UDP: TCP never loses or reorders")
-    parser.add_argument("--listen", type=port_argument, required=True, help="port clients send to")
+    parser.add_argument("--listen", type=port, required=True, help="port clients send to")
     parser.add_argument("--to", required=True, metavar="HOST:PORT", help="the real server")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--preset", help="good-wifi, crowded-wifi, mobile, satellite, lossy")
@@ -48,7 +24,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--reorder", type=probability, help="probability a datagram is overtaken")
     parser.add_argument("--corrupt", type=probability, help="probability one bit is flipped")
     parser.add_argument("--seed", type=int, help="same seed, same run")
-    parser.add_argument("--seconds", type=positive_number, help="exit after this many seconds")
+    parser.add_argument("--seconds", type=seconds, help="exit after this many seconds")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
 
 
@@ -66,13 +42,10 @@ def run(args) -> int:
     relay = UDPRelay(args.listen, args.to, network=network, seed=args.seed, host=args.host)
     relay.start()
 
-    def stop(signum, frame):
-        raise KeyboardInterrupt
-
     # Everything after start() sits in the try: a SIGTERM at any point still stops the relay and
     # prints its counts (a KeyboardInterrupt escaping before the try would exit with 130).
     try:
-        signal.signal(signal.SIGTERM, stop)
+        stop_on_sigterm()
         _announce(args, relay, network)
         deadline = None if args.seconds is None else time.monotonic() + args.seconds
         while deadline is None or time.monotonic() < deadline:

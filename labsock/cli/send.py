@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from labsock.cli.main import port_argument, positive_number
+from labsock.cli.arguments import port, seconds
 from labsock.logic.framing import FRAMINGS
 from labsock.logic.text import escape_controls
 from labsock.net.clients import send
@@ -14,11 +14,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("proto", choices=["udp", "tcp"], help="the server's protocol")
     parser.add_argument("message", help="the text to send (quote it if it has spaces)")
     parser.add_argument("--host", default="127.0.0.1", help="the server's address")
-    parser.add_argument("--port", type=port_argument, default=12000, help="the server's port")
-    parser.add_argument("--timeout", type=positive_number, default=2.0, help="seconds to wait")
-    parser.add_argument(
-        "--bind-port", type=port_argument, default=None, help="local port to send from"
-    )
+    parser.add_argument("--port", type=port, default=12000, help="the server's port")
+    parser.add_argument("--timeout", type=seconds, default=2.0, help="seconds to wait")
+    parser.add_argument("--bind-port", type=port, default=None, help="local port to send from")
     parser.add_argument(
         "--no-reply", action="store_true", help="do not wait for a reply (a reply='none' server)"
     )

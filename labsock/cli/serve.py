@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 import time
 
-from labsock.cli.main import port_argument, positive_int, positive_number
+from labsock.cli.arguments import port, seconds, whole_number
+from labsock.cli.commands import stop_on_sigterm
 from labsock.logic.framing import FRAMINGS
 from labsock.logic.replies import BUILT_IN
 from labsock.logic.text import escape_controls, json_line
@@ -24,10 +24,10 @@ def add_arguments(parser) -> None:
         help="address to listen on: 127.0.0.1 (this computer only, the default) or 0.0.0.0 "
         "(let other computers connect)",
     )
-    parser.add_argument("--port", type=port_argument, default=12000, help="0 takes a free port")
+    parser.add_argument("--port", type=port, default=12000, help="0 takes a free port")
     parser.add_argument("--reply", choices=list(BUILT_IN), default="upper", help="what to answer")
-    parser.add_argument("--count", type=positive_int, help="exit after this many messages")
-    parser.add_argument("--seconds", type=positive_number, help="exit after this many seconds")
+    parser.add_argument("--count", type=whole_number, help="exit after this many messages")
+    parser.add_argument("--seconds", type=seconds, help="exit after this many seconds")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument("--quiet", action="store_true", help="print only the listening line")
     parser.add_argument(
@@ -38,13 +38,6 @@ def add_arguments(parser) -> None:
         "sends none, like the textbook TCPClient; line: a newline only; length: a 4-byte length "
         "first)",
     )
-
-
-def _stop_on_sigterm() -> None:
-    def handler(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, handler)
 
 
 # Printing wakes this thread, which then competes with the server's for the interpreter: after
@@ -89,7 +82,7 @@ def run(args) -> int:
     kind = UDPServer if args.proto == "udp" else TCPServer
     options = {"framing": args.framing} if args.proto == "tcp" else {}
     server = kind(args.host, args.port, args.reply, **options)
-    _stop_on_sigterm()
+    stop_on_sigterm()
     try:  # from here on, Ctrl+C or SIGTERM at any moment ends in a clean stop and status 0
         server.start()
         _serve(args, server)

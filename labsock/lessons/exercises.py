@@ -1,10 +1,22 @@
-"""Self-check cells for the exercises: the student's function runs in a real server."""
+"""The exercises' two sides: the stub a student starts from, and trying what they wrote.
+
+In the student version of a notebook (python -m labsock.handout) every reference solution is
+replaced by STUB. Running the stub raises NotWrittenYet, which a notebook shows as one sentence:
+a cell after an unsolved exercise stops with that sentence, never with a traceback. A trial runs
+the student's function as a real server's reply and compares the answers with the expected ones.
+"""
 
 from __future__ import annotations
 
-from labsock.logic.errors import LabsockError
+import sys
+
+from labsock.logic.errors import LabsockError, NotWrittenYet
 from labsock.net.clients import send_udp
 from labsock.net.servers import UDPServer
+
+# Self-contained (it imports what it calls) so it runs wherever a solution stood: in a function
+# body, at the top of a cell, or in a program that runs outside the notebook's kernel.
+STUB = "# YOUR CODE HERE\nfrom labsock import your_code_here; your_code_here()"
 
 REVERSE_WORDS_CASES = {
     "the quick brown fox": "fox brown quick the",
@@ -14,18 +26,28 @@ REVERSE_WORDS_CASES = {
 }
 
 
-class CheckReport:
-    """What a self-check found; shows itself as a short text in the notebook."""
+def your_code_here():
+    """What the stub calls: stop with one sentence that names the unwritten function."""
+    caller = sys._getframe(1).f_code.co_name
+    # A cell or a program runs as "<module>"; a function body runs under the function's name.
+    raise NotWrittenYet(None if caller.startswith("<") else caller)
 
-    def __init__(self, title: str, results: list[tuple[str, str, str]]):
+
+class TrialReport:
+    """What a trial found; shows itself as a short text in the notebook."""
+
+    def __init__(self, title: str, results: list[tuple[str, str, str]], not_written: str = ""):
         self.title = title
         self.results = results  # (sent, expected, got)
+        self.not_written = not_written  # the stub's sentence, if the function is still the stub
 
     @property
     def passed(self) -> bool:
-        return all(expected == got for _sent, expected, got in self.results)
+        return not self.not_written and all(expected == got for _s, expected, got in self.results)
 
     def __repr__(self) -> str:
+        if self.not_written:
+            return self.not_written
         if self.passed:
             return f"{self.title}: all {len(self.results)} checks pass. Well done!"
         lines = [f"{self.title}: not yet."]
@@ -35,12 +57,26 @@ class CheckReport:
         return "\n".join(lines)
 
 
-def check_reverse_words(function) -> CheckReport:
+def still_the_stub(function, sample: str) -> str:
+    """The stub's sentence if function is still the stub, else "" (its other errors show later)."""
+    try:
+        function(sample)
+    except NotWrittenYet as stub:
+        return str(stub)
+    except Exception:
+        pass  # a bug of the student's own: the server run reports it, line and all
+    return ""
+
+
+def try_reverse_words(function) -> TrialReport:
     """Run function as a UDP server's reply and compare its answers with the expected ones."""
     if not callable(function):
         raise LabsockError(
-            "Pass your function itself, without brackets: check_reverse_words(reverse_words)."
+            "Pass your function itself, without brackets: try_reverse_words(reverse_words)."
         )
+    not_written = still_the_stub(function, next(iter(REVERSE_WORDS_CASES)))
+    if not_written:
+        return TrialReport("reverse_words", [], not_written)
     results = []
     with UDPServer(port=0, reply=function) as server:
         for sent, expected in REVERSE_WORDS_CASES.items():
@@ -49,4 +85,4 @@ def check_reverse_words(function) -> CheckReport:
             except LabsockError:
                 got = "(no reply: did your function return None?)"
             results.append((sent, expected, got))
-    return CheckReport("reverse_words", results)
+    return TrialReport("reverse_words", results)

@@ -1,7 +1,7 @@
-"""Check a receiver against the relay: did the server's tracker see exactly what the relay did?
+"""Compare a receiver with the relay: did the server's tracker see exactly what the relay did?
 
-    check = compare_with_relay(server, relay, {11000: "c1", 13000: "c2"})
-    check            # a table per client: relay's figures next to the tracker's, and a verdict
+    comparison = compare_with_relay(server, relay, {11000: "c1", 13000: "c2"})
+    comparison       # a table per client: relay's figures next to the tracker's, and a verdict
 
 The relay knows what it did to every datagram (its ground truth); the server only knows what
 arrived. For numbered messages the two must agree exactly: each drop the receiver can notice is
@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from html import escape
+
+from labsock.logic.tables import TableReport
 
 FIGURES = ("received", "missing", "duplicates", "out_of_order")
 
 
 @dataclass
-class ClientCheck:
+class ClientComparison:
     name: str
     relay: dict  # the relay's receiver_view for this client
     tracker: dict  # the tracker's figures for the same client
@@ -28,15 +29,19 @@ class ClientCheck:
         return all(self.relay[k] == self.tracker[k] for k in FIGURES)
 
 
-class GroundTruthCheck:
-    def __init__(self, clients: list[ClientCheck]):
+class RelayComparison(TableReport):
+    """The relay's figures beside the tracker's, per client, and whether they all match."""
+
+    HEAD = ("client", "figure", "relay did", "server's tracker saw")
+
+    def __init__(self, clients: list[ClientComparison]):
         self.clients = clients
 
     @property
     def all_match(self) -> bool:
         return bool(self.clients) and all(c.match for c in self.clients)
 
-    def _rows(self) -> list[list[str]]:
+    def rows(self) -> list[list[str]]:
         rows = []
         for c in self.clients:
             for k in FIGURES:
@@ -44,25 +49,11 @@ class GroundTruthCheck:
             rows.append([c.name, "dropped, unseen", str(c.relay["dropped_unseen"]), "-"])
         return rows
 
-    HEAD = ["client", "figure", "relay did", "server's tracker saw"]
-
-    def __repr__(self) -> str:
-        rows = [self.HEAD, *self._rows()]
-        widths = [max(len(r[i]) for r in rows) for i in range(4)]
-        lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
-        verdict = "all match exactly" if self.all_match else "MISMATCH"
-        return "\n".join([*lines, "", verdict])
-
-    def _repr_html_(self) -> str:
-        head = "".join(f"<th>{escape(h)}</th>" for h in self.HEAD)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{escape(v)}</td>" for v in row) + "</tr>" for row in self._rows()
-        )
-        verdict = "all match exactly" if self.all_match else "MISMATCH"
-        return f"<table><tr>{head}</tr>{body}</table><p><b>{verdict}</b></p>"
+    def conclusion(self) -> str:
+        return "all match exactly" if self.all_match else "MISMATCH"
 
 
-def compare_with_relay(server, relay, names: Mapping[int, str] | None = None) -> GroundTruthCheck:
+def compare_with_relay(server, relay, names: Mapping[int, str] | None = None) -> RelayComparison:
     """Feed the server's log to a sequence tracker and set it beside the relay's ground truth.
 
     names: client port -> name ({11000: "c1"}); without it every client the relay saw is listed.
@@ -77,7 +68,7 @@ def compare_with_relay(server, relay, names: Mapping[int, str] | None = None) ->
     tracker = SequenceTracker()
     for m in log.messages():
         tracker.feed(m.port, parse_number(m.text))
-    checks = []
+    rows = []
     for client_port, name in names.items():
         if client_port not in upstream:
             continue
@@ -87,5 +78,5 @@ def compare_with_relay(server, relay, names: Mapping[int, str] | None = None) ->
             figures = {k: getattr(stats, k) for k in FIGURES}
         else:
             figures = dict.fromkeys(FIGURES, 0)
-        checks.append(ClientCheck(name, relay.receiver_view(client_port), figures))
-    return GroundTruthCheck(checks)
+        rows.append(ClientComparison(name, relay.receiver_view(client_port), figures))
+    return RelayComparison(rows)

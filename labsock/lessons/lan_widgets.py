@@ -1,7 +1,7 @@
 """Task 2 widgets: the server's "let other laptops connect" switch and the client's address form.
 
 Each widget object has methods that do what its buttons do (panel.let_others_connect(True),
-panel.send("hi"), panel.check()), so a notebook also runs headless. Every change here happens in
+panel.send("hi"), panel.preflight()), so a notebook also runs headless. Every change here happens in
 the kernel's main thread (widget callbacks), so no locking is needed; only the server log view,
 which the core provides, is redrawn from a thread.
 """
@@ -12,36 +12,29 @@ from html import escape
 
 from labsock.lessons import partner
 from labsock.logic.errors import LabsockError
-from labsock.show.views import _widgets
+from labsock.show.optional import widgets
+from labsock.show.views import shown_as_text, watch
 
 _COLOURS = {partner.OK: "green", partner.WARNING: "#a60", partner.ERROR: "#b00"}
-
-
-def _keep_text_plain(widget, text: str):
-    bundle = widget._repr_mimebundle_()
-    data = bundle[0] if isinstance(bundle, tuple) else bundle
-    # The default text is the widget's repr with random model ids; this one repeats under nbval.
-    data["text/plain"] = text
-    return bundle
 
 
 class ServerPanel:
     """A server with a 'Let other laptops connect' switch, what to tell the partner, and its log."""
 
     def __init__(self, server=None, proto="udp", port=12000, reply="upper", addresses=None):
-        widgets = _widgets()
+        ui = widgets()
         self.server = server or partner.serve_for_partner(proto, port, reply=reply)
         self._addresses = addresses
-        self.switch = widgets.Checkbox(
+        self.switch = ui.Checkbox(
             value=not self.server.host.startswith("127."),
             description="Let other laptops connect",
             indent=False,
         )
-        self.info = widgets.HTML()
-        self._view = self.server.view()
-        self._log_box = widgets.VBox([self._view.widget])
+        self.info = ui.HTML()
+        self._view = watch(self.server)
+        self._log_box = ui.VBox([self._view.widget])
         self.switch.observe(lambda change: self.let_others_connect(change["new"]), "value")
-        self.widget = widgets.VBox([self.switch, self.info, self._log_box])
+        self.widget = ui.VBox([self.switch, self.info, self._log_box])
         self._show_sharing()
 
     def _show_sharing(self) -> None:
@@ -65,7 +58,7 @@ class ServerPanel:
             self.info.value = f"<p style='color:#b00'>{escape(str(exc))}</p>"
             return old
         self._view.stop()
-        self._view = self.server.view()
+        self._view = watch(self.server)
         self._log_box.children = [self._view.widget]
         self._show_sharing()
         return self.server
@@ -75,7 +68,7 @@ class ServerPanel:
         self.server.stop()
 
     def _repr_mimebundle_(self, **kwargs):
-        return _keep_text_plain(
+        return shown_as_text(
             self.widget,
             f"<server panel: {self.server.protocol.upper()} port {self.server.port}; run this "
             "cell in JupyterLab to use the switch>",
@@ -88,29 +81,29 @@ class ClientPanel:
     def __init__(
         self, host="127.0.0.1", port=12000, proto="udp", message="hello partner", addresses=None
     ):
-        widgets = _widgets()
+        ui = widgets()
         self._addresses = addresses
-        self.host_box = widgets.Text(value=str(host), description="Server IP:")
+        self.host_box = ui.Text(value=str(host), description="Server IP:")
         # Text, not IntText: IntText silently turns '12OOO' back into the old number.
-        self.port_box = widgets.Text(value=str(port), description="Port:")
-        self.proto_box = widgets.ToggleButtons(
+        self.port_box = ui.Text(value=str(port), description="Port:")
+        self.proto_box = ui.ToggleButtons(
             options=["udp", "tcp"], value=proto, style={"button_width": "4em"}
         )
-        self.message_box = widgets.Text(value=message, description="Message:")
-        self.send_button = widgets.Button(description="Send", button_style="primary")
-        self.check_button = widgets.Button(description="Can I reach it?")
-        self.verdict = widgets.HTML()
-        self.result = widgets.HTML()
+        self.message_box = ui.Text(value=message, description="Message:")
+        self.send_button = ui.Button(description="Send", button_style="primary")
+        self.preflight_button = ui.Button(description="Can I reach it?")
+        self.verdict = ui.HTML()
+        self.result = ui.HTML()
         self.history: list[str] = []
         for box in (self.host_box, self.port_box):
             box.observe(lambda _change: self.validate(), "value")
         self.send_button.on_click(lambda _b: self.send(self.message_box.value))
-        self.check_button.on_click(lambda _b: self.check())
-        self.widget = widgets.VBox(
+        self.preflight_button.on_click(lambda _b: self.preflight())
+        self.widget = ui.VBox(
             [
-                widgets.HBox([self.host_box, self.port_box, self.proto_box]),
+                ui.HBox([self.host_box, self.port_box, self.proto_box]),
                 self.verdict,
-                widgets.HBox([self.message_box, self.send_button, self.check_button]),
+                ui.HBox([self.message_box, self.send_button, self.preflight_button]),
                 self.result,
             ]
         )
@@ -124,27 +117,27 @@ class ClientPanel:
             self._addresses = find_my_ipv4()
         return self._addresses
 
-    def validate(self) -> partner.DestinationCheck:
+    def validate(self) -> partner.DestinationVerdict:
         """Check the boxes as typed; Send is off while the address or port cannot work."""
         host = self.host_box.value.strip()
         addresses = None if host.startswith("127.") else self._addresses_now()
-        check = partner.check_destination(self.host_box.value, self.port_box.value, addresses)
+        verdict = partner.assess_destination(self.host_box.value, self.port_box.value, addresses)
         self.verdict.value = (
-            f"<span style='color:{_COLOURS[check.level]}'>{escape(check.text)}</span>"
+            f"<span style='color:{_COLOURS[verdict.level]}'>{escape(verdict.text)}</span>"
         )
-        self.send_button.disabled = self.check_button.disabled = not check.ok
-        return check
+        self.send_button.disabled = self.preflight_button.disabled = not verdict.ok
+        return verdict
 
     def send(self, message: str) -> str:
         """What Send does: returns (and shows) the reply or the reason there is none."""
-        check = self.validate()
-        if not check.ok:
-            return self._show(f"not sent: {check.text}", error=True)
+        verdict = self.validate()
+        if not verdict.ok:
+            return self._show(f"not sent: {verdict.text}", error=True)
         try:
             reply = partner.send_to_partner(
                 message,
-                check.host,
-                check.port,
+                verdict.host,
+                verdict.port,
                 self.proto_box.value,
                 addresses=self._addresses,
             )
@@ -152,15 +145,15 @@ class ClientPanel:
             return self._show(f"error: {exc}", error=True)
         return self._show(f"sent {message!r}, reply {str(reply)!r} ({reply.rtt_ms:.1f} ms)")
 
-    def check(self):
+    def preflight(self):
         """What 'Can I reach it?' does: a preflight of the typed address, shown in the panel."""
         from labsock.net.preflight import preflight
 
-        check = self.validate()
-        if not check.ok:
-            self._show(f"not checked: {check.text}", error=True)
+        verdict = self.validate()
+        if not verdict.ok:
+            self._show(f"not checked: {verdict.text}", error=True)
             return None
-        report = preflight(check.host, check.port, addresses=self._addresses)
+        report = preflight(verdict.host, verdict.port, addresses=self._addresses)
         self.result.value = report._repr_html_()
         self.history.append(str(report))
         return report
@@ -172,7 +165,7 @@ class ClientPanel:
         return text
 
     def _repr_mimebundle_(self, **kwargs):
-        return _keep_text_plain(
+        return shown_as_text(
             self.widget, "<client panel: run this cell in JupyterLab to type and send>"
         )
 

@@ -3,8 +3,8 @@
 - serve_for_partner(): a server on 127.0.0.1 (this laptop only) or, when asked, on 0.0.0.0
   (every network of this laptop), and sharing() to say what the partner types and what the
   firewall will ask;
-- check_destination(): what the client's address box checks as the student types;
-- send_to_partner(): check, then send, with a pointer to preflight() when nothing answers.
+- assess_destination(): the verdict on what is typed in the client's address box;
+- send_to_partner(): assess, then send, with a pointer to preflight() when nothing answers.
 
 The widgets in labsock.lessons.lan_widgets call these, so a notebook runs the same steps
 without a browser.
@@ -16,11 +16,9 @@ import ipaddress
 from dataclasses import dataclass
 
 from labsock.logic import lan_advice
-from labsock.logic.checks import check_host, check_port, is_ipv4
 from labsock.logic.errors import LabsockError
-
-LOOPBACK = "127.0.0.1"
-ANY = "0.0.0.0"
+from labsock.logic.reachability import network_note
+from labsock.logic.validation import ANY_ADDRESS, LOOPBACK, is_ipv4, validate_host, validate_port
 
 OK = "ok"
 WARNING = "warning"
@@ -48,7 +46,7 @@ def serve_for_partner(
     if proto not in ("udp", "tcp"):
         raise LabsockError(f"proto={proto!r}: choose 'udp' or 'tcp'.")
     if host is None:
-        host = ANY if let_others_connect else LOOPBACK
+        host = ANY_ADDRESS if let_others_connect else LOOPBACK
     kind = UDPServer if proto == "udp" else TCPServer
     return kind(host, port, reply).start()
 
@@ -72,7 +70,7 @@ class Sharing:
         """The address the partner should type, or None when nobody else can connect."""
         if not self.open_to_others:
             return None
-        if self.host != ANY:
+        if self.host != ANY_ADDRESS:
             return self.host
         best = self.addresses.suggested
         return best.ip if best else None
@@ -85,7 +83,9 @@ class Sharing:
                 "reach it. For a partner, turn on 'let other laptops connect' (host='0.0.0.0')."
             ]
         where = (
-            "every network of this laptop (0.0.0.0)" if self.host == ANY else f"{self.host} only"
+            "every network of this laptop (0.0.0.0)"
+            if self.host == ANY_ADDRESS
+            else f"{self.host} only"
         )
         ip = self.partner_types()
         texts = [f"The {p} server listens on {where}, port {self.port}."]
@@ -105,7 +105,7 @@ class Sharing:
 
     def __str__(self) -> str:
         text = "\n\n".join(self.paragraphs())
-        if self.open_to_others and self.host == ANY:
+        if self.open_to_others and self.host == ANY_ADDRESS:
             text += "\n\nThis laptop's addresses:\n" + str(self.addresses)
         return text
 
@@ -116,7 +116,7 @@ class Sharing:
         from html import escape
 
         html = "".join(f"<p>{escape(t)}</p>" for t in self.paragraphs())
-        if self.open_to_others and self.host == ANY:
+        if self.open_to_others and self.host == ANY_ADDRESS:
             html += self.addresses._repr_html_()
         return html
 
@@ -143,7 +143,7 @@ def sharing(server=None, *, proto=None, host=None, port=None, addresses=None) ->
 
 
 @dataclass
-class DestinationCheck:
+class DestinationVerdict:
     """The verdict on what is typed in the address and port boxes."""
 
     level: str  # OK, WARNING (can send, but probably wrong) or ERROR (cannot send)
@@ -156,20 +156,20 @@ class DestinationCheck:
         return self.level != ERROR
 
 
-def check_destination(host, port, addresses=None) -> DestinationCheck:
-    """Check an address and port as typed. Never sends anything and never looks a name up.
+def assess_destination(host, port, addresses=None) -> DestinationVerdict:
+    """The verdict on an address and port as typed. Never sends anything and never looks a name up.
 
     addresses: this laptop's addresses (default: read them; only for an IPv4 outside 127/8).
     """
     try:
-        host = check_host(host, purpose="destination")
-        port = check_port(port)
+        host = validate_host(host, purpose="destination")
+        port = validate_port(port)
     except LabsockError as exc:
-        return DestinationCheck(ERROR, str(exc))
+        return DestinationVerdict(ERROR, str(exc))
     if not is_ipv4(host):
         if host.lower() == "localhost":
-            return DestinationCheck(OK, "localhost: this laptop.", host, port)
-        return DestinationCheck(
+            return DestinationVerdict(OK, "localhost: this laptop.", host, port)
+        return DestinationVerdict(
             WARNING,
             f"{host} is a name; it is looked up when you send. A partner's laptop usually has "
             "no name the Wi-Fi knows: its IPv4 address is safer.",
@@ -178,11 +178,11 @@ def check_destination(host, port, addresses=None) -> DestinationCheck:
         )
     ip = ipaddress.IPv4Address(host)
     if ip.is_loopback:
-        return DestinationCheck(
+        return DestinationVerdict(
             OK, f"{host}: this laptop (loopback); the server must run here too.", host, port
         )
     if ip.is_multicast or ip == ipaddress.IPv4Address("255.255.255.255"):
-        return DestinationCheck(
+        return DestinationVerdict(
             ERROR,
             f"{host} is a group (multicast/broadcast) address, not one laptop. Type the "
             "server laptop's own address.",
@@ -192,18 +192,18 @@ def check_destination(host, port, addresses=None) -> DestinationCheck:
 
         addresses = find_my_ipv4()
     if any(a.ip == host for a in addresses):
-        return DestinationCheck(
+        return DestinationVerdict(
             OK, f"{host} is this laptop's own address; the server must run here.", host, port
         )
     mine = addresses.network_of(host)
     if mine is not None and mine.network.broadcast_address == ip and mine.prefix < 31:
-        return DestinationCheck(
+        return DestinationVerdict(
             ERROR,
             f"{host} is the broadcast address of your {mine.name} network (every laptop on it), "
             "not one laptop. Type the server laptop's own address.",
         )
     if ip.is_link_local:
-        return DestinationCheck(
+        return DestinationVerdict(
             WARNING,
             f"{host} is a link-local address (169.254.x.x): the server laptop's adapter got no "
             "address from the network. Ask your partner for the one marked 'give this one to "
@@ -212,10 +212,8 @@ def check_destination(host, port, addresses=None) -> DestinationCheck:
             port,
         )
     if mine is None:
-        from labsock.net.preflight import network_note
-
-        return DestinationCheck(WARNING, network_note(host, addresses), host, port)
-    return DestinationCheck(
+        return DestinationVerdict(WARNING, network_note(host, addresses), host, port)
+    return DestinationVerdict(
         OK, f"{host} is on your {mine.name} network ({mine.network}).", host, port
     )
 
@@ -229,24 +227,24 @@ def send_to_partner(
     timeout: float = 2.0,
     addresses=None,
 ):
-    """Check the address, send one message, return the reply (a str with .rtt_ms).
+    """Assess the address, send one message, return the reply (a str with .rtt_ms).
 
-    The plain twin of the client panel's Send button. A warning from the check is printed and
+    The plain twin of the client panel's Send button. A warning in the verdict is printed and
     the message sent anyway: the student may know better (a routed lab network, say).
     """
     from labsock.net.clients import send
 
-    check = check_destination(host, port, addresses)
-    if not check.ok:
-        raise LabsockError(check.text)
-    if check.level == WARNING:
-        print(f"Note: {check.text}")
+    verdict = assess_destination(host, port, addresses)
+    if not verdict.ok:
+        raise LabsockError(verdict.text)
+    if verdict.level == WARNING:
+        print(f"Note: {verdict.text}")
     try:
-        return send(proto, message, check.host, check.port, timeout=timeout)
+        return send(proto, message, verdict.host, verdict.port, timeout=timeout)
     except LabsockError as exc:
-        if check.host.startswith("127.") or check.host == "localhost":
+        if verdict.host.startswith("127.") or verdict.host == "localhost":
             raise
         raise LabsockError(
-            f"{exc} To find out which, run preflight({check.host!r}, {check.port}) "
-            f"(or `python -m labsock preflight {check.host} --port {check.port}`)."
+            f"{exc} To find out which, run preflight({verdict.host!r}, {verdict.port}) "
+            f"(or `python -m labsock preflight {verdict.host} --port {verdict.port}`)."
         ) from None

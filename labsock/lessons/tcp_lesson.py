@@ -1,8 +1,8 @@
 """The TCP framing lesson, one call each, so a notebook cell never holds socket code.
 
-    stream = labsock.lessons.tcp_lesson.through_slicer(["hello", "how are you?"], framing="line")
+    stream = labsock.through_slicer(["hello", "how are you?"], framing="line")
     stream            # what each recv() returned, and what the framing made of it
-    side = labsock.lessons.tcp_lesson.udp_vs_tcp(["1", "2", ...], network="crowded wifi", seed=4)
+    side = labsock.udp_vs_tcp(["1", "2", ...], network="crowded wifi", seed=4)
     side              # the same messages over an impaired UDP relay and a TCP slicer
 
 Everything runs on 127.0.0.1 with free ports (port 0) and stops before the call returns.
@@ -13,7 +13,6 @@ from __future__ import annotations
 import socket
 import time
 from dataclasses import dataclass, field
-from html import escape
 
 from labsock.logic.errors import LabsockError
 from labsock.logic.framing import (
@@ -22,6 +21,7 @@ from labsock.logic.framing import (
     frame_length_prefixed,
     frame_line,
 )
+from labsock.logic.tables import TableReport
 from labsock.net.sockets import tcp_listener, tcp_tune
 from labsock.net.tcp_slicer import TCPSlicer
 
@@ -34,14 +34,15 @@ def _show(data: bytes) -> str:
     return repr(data.decode("utf-8", "backslashreplace"))
 
 
-@dataclass
-class StreamResult:
+@dataclass(repr=False)
+class StreamResult(TableReport):
     """What went in, what each recv() returned, and the messages the framing recovered."""
 
     framing: str
     sent: list[str]
     pieces: list[bytes]
     messages: list[str] = field(default_factory=list)
+    code_cells = True
 
     @property
     def naive(self) -> list[str]:
@@ -56,8 +57,9 @@ class StreamResult:
     def framed_ok(self) -> bool:
         return self.messages == self.sent
 
-    def check(self) -> str:
-        """A summary that does not depend on timing (for a notebook's check cell)."""
+    def conclusion(self) -> str:
+        """What the run shows, in words that do not depend on timing (for a notebook's check
+        cell)."""
         naive = "right" if self.naive_ok else "wrong"
         if self.framing == "none":
             return (
@@ -70,7 +72,10 @@ class StreamResult:
             f"{naive}; framed receive: {framed}."
         )
 
-    def _rows(self) -> list[tuple[str, str, str]]:
+    def head(self) -> tuple:
+        return ("sent", "each recv() returned", f"framed receive ({self.framing})")
+
+    def rows(self) -> list[tuple[str, str, str]]:
         n = max(len(self.sent), len(self.pieces), len(self.messages))
 
         def cell(items, i, show=repr):
@@ -80,24 +85,6 @@ class StreamResult:
             (cell(self.sent, i), cell(self.pieces, i, _show), cell(self.messages, i))
             for i in range(n)
         ]
-
-    def __repr__(self) -> str:
-        head = ("sent", "each recv() returned", f"framed receive ({self.framing})")
-        rows = [head, *self._rows()]
-        widths = [max(len(r[c]) for r in rows) for c in range(3)]
-        lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
-        return "\n".join([*lines, "", self.check()])
-
-    def _repr_html_(self) -> str:
-        head = "".join(
-            f"<th>{escape(h)}</th>"
-            for h in ("sent", "each recv() returned", f"framed receive ({self.framing})")
-        )
-        body = "".join(
-            "<tr>" + "".join(f"<td><code>{escape(v)}</code></td>" for v in row) + "</tr>"
-            for row in self._rows()
-        )
-        return f"<table><tr>{head}</tr>{body}</table><p>{escape(self.check())}</p>"
 
 
 def _frame(message: str, framing: str) -> bytes:
@@ -166,9 +153,12 @@ def through_slicer(
     return StreamResult(framing, messages, pieces, _unframe(pieces, framing))
 
 
-@dataclass
-class SideBySide:
+@dataclass(repr=False)
+class SideBySide(TableReport):
     """The same messages over UDP through an impaired relay and over TCP through a slicer."""
+
+    HEAD = ("sent", "UDP server got", "TCP recv() pieces", "TCP server got (framed)")
+    code_cells = True
 
     sent: list[str]
     udp_received: list[str]
@@ -177,7 +167,8 @@ class SideBySide:
     network: str
     udp_counts: dict
 
-    def check(self) -> str:
+    def conclusion(self) -> str:
+        """What the run shows, in words that do not depend on timing."""
         udp = (
             "all, in order, once" if self.udp_received == self.sent else "not all, or not in order"
         )
@@ -189,7 +180,7 @@ class SideBySide:
             "than they were sent in."
         )
 
-    def _rows(self):
+    def rows(self):
         cols = [
             self.sent,
             self.udp_received,
@@ -198,22 +189,6 @@ class SideBySide:
         ]
         n = max(map(len, cols))
         return [[c[i] if i < len(c) else "" for c in cols] for i in range(n)]
-
-    HEAD = ("sent", "UDP server got", "TCP recv() pieces", "TCP server got (framed)")
-
-    def __repr__(self) -> str:
-        rows = [list(self.HEAD), *self._rows()]
-        widths = [max(len(r[c]) for r in rows) for c in range(4)]
-        lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
-        return "\n".join([*lines, "", self.check()])
-
-    def _repr_html_(self) -> str:
-        head = "".join(f"<th>{escape(h)}</th>" for h in self.HEAD)
-        body = "".join(
-            "<tr>" + "".join(f"<td><code>{escape(v)}</code></td>" for v in row) + "</tr>"
-            for row in self._rows()
-        )
-        return f"<table><tr>{head}</tr>{body}</table><p>{escape(self.check())}</p>"
 
 
 def udp_vs_tcp(

@@ -53,13 +53,6 @@ class Impairment:
                     f"{name} is a time in milliseconds from 0 to 60000, not {value!r}."
                 )
 
-    @property
-    def is_perfect(self) -> bool:
-        return (
-            not (self.loss or self.delay_ms or self.jitter_ms or self.duplicate or self.reorder)
-            and not self.corrupt
-        )
-
     def with_changes(self, **changes) -> Impairment:
         return replace(self, **changes)
 
@@ -110,15 +103,15 @@ def preset(name: str | Impairment | None) -> Impairment:
 
 @dataclass
 class Counts:
-    """What a link did. `received` = datagrams in; `sent` = datagrams out (copies included)."""
+    """What a link did, datagram by datagram (the ground truth a receiver is checked against)."""
 
-    received: int = 0
-    sent: int = 0
-    dropped: int = 0
-    duplicated: int = 0
-    delayed: int = 0
-    reordered: int = 0
-    corrupted: int = 0
+    received: int = 0  # datagrams in
+    sent: int = 0  # datagrams out, copies included
+    dropped: int = 0  # lost on purpose, or because the queue was full
+    duplicated: int = 0  # second copies sent
+    delayed: int = 0  # held back before going on
+    reordered: int = 0  # overtaken by a later datagram
+    corrupted: int = 0  # sent with one bit flipped
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -283,18 +276,6 @@ class Link:
         self._heap.clear()
         self._held = None
         self.waiting_bytes = 0
-
-    def flush(self, now: float) -> list[bytes]:
-        """Everything still waiting, in the order it would have gone (used when stopping)."""
-        if self._held is not None:
-            self._held_until = now
-        out = self.due(now)
-        while self._heap:
-            _, _, index, data, event = heapq.heappop(self._heap)
-            out.append(data)
-            self.waiting_bytes -= len(data)
-            self._record_send(index, event, now)
-        return out
 
     def _record_send(self, index: int, event: Event, now: float) -> None:
         first_copy = not event.sent_at

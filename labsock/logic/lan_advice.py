@@ -1,10 +1,10 @@
-"""What to do when another laptop can't be reached: advice per system, and error numbers in words.
+"""What to do when another laptop can't be reached: the firewall advice for each system.
 
 Pure text, no sockets: every function takes the system name ("windows", "macos", "linux") and the
 program path as arguments, so each system's advice is tested on any machine. labsock.logic.errors
-explains an exception in general; this module adds what differs between Windows, macOS and Linux
-once a second laptop is involved (firewalls ask about programs on Windows and macOS, about ports on
-Linux; Windows numbers its errors 100xx).
+explains an exception, and an error number, on every system; this module adds what differs
+between Windows, macOS and Linux once a second laptop is involved (firewalls ask about programs on
+Windows and macOS, about ports on Linux).
 """
 
 from __future__ import annotations
@@ -114,91 +114,4 @@ def firewall_one_liners(proto: str, port: int) -> str:
         "Private networks; macOS, System Settings > Network > Firewall > Options, allow Python; "
         f"Linux, `sudo ufw allow {port_rule}`. `python -m labsock addresses` on that laptop "
         "prints the exact steps for its system and the Python program to allow."
-    )
-
-
-# -- error numbers in words -------------------------------------------------------------------
-
-# Windows' own numbers (WSAE...), which Python shows as "[WinError 10054]".
-WINDOWS_ERRORS = {
-    10048: (
-        "WSAEADDRINUSE, address already in use: another program, or a server started earlier "
-        "from another notebook or terminal, already listens on this port. Stop that one "
-        "(restart the other kernel, Ctrl+C in the terminal) or choose another port."
-    ),
-    10049: (
-        "WSAEADDRNOTAVAIL, address not available: a server can listen only on an address of this "
-        "laptop. Use 127.0.0.1 (this laptop only) or 0.0.0.0 (let other laptops connect)."
-    ),
-    10054: (
-        "WSAECONNRESET, connection reset. With TCP the other side closed the connection abruptly. "
-        "With UDP Windows reports it on the next receive when the previous datagram reached a "
-        "computer where nothing listens on that port (an ICMP 'port unreachable'): check that the "
-        "server runs, and the port."
-    ),
-    10060: (
-        "WSAETIMEDOUT, timed out: nothing answered, not even a refusal. Wrong address, a firewall "
-        "that drops the messages, or a Wi-Fi that keeps laptops apart (client isolation)."
-    ),
-    10061: (
-        "WSAECONNREFUSED, connection refused: the other computer answered that nothing listens "
-        "on that port. The server is not running, the port is wrong, the server speaks the other "
-        "protocol, or it listens on 127.0.0.1 only (for its own laptop)."
-    ),
-    10013: (
-        "WSAEACCES, permission denied. Binding: the port sits in a range Windows reserves (for "
-        "Hyper-V, WSL or Docker) or another program holds it exclusively; `netsh interface ipv4 "
-        "show excludedportrange protocol=tcp` (and protocol=udp) lists the reserved ranges, so "
-        "choose a port outside them, such as 12000 or 50123. Sending: a firewall or antivirus "
-        "blocked it, or the address is a broadcast address."
-    ),
-    10051: (
-        "WSAENETUNREACH, network unreachable: this laptop has no network leading to that "
-        "address. Check the Wi-Fi is connected and the address is the partner's."
-    ),
-    10065: (
-        "WSAEHOSTUNREACH, host unreachable: no computer answered on that network. Check the "
-        "address, and that both laptops are on the same Wi-Fi."
-    ),
-}
-
-# The same failures on macOS and Linux, by errno number: (macOS, Linux, meaning).
-_POSIX_ERRORS = [
-    (48, 98, "EADDRINUSE, address already in use", 10048),
-    (49, 99, "EADDRNOTAVAIL, address not available", 10049),
-    (54, 104, "ECONNRESET, connection reset", 10054),
-    (60, 110, "ETIMEDOUT, timed out", 10060),
-    (61, 111, "ECONNREFUSED, connection refused", 10061),
-    (13, 13, "EACCES, permission denied", None),
-    (1, 1, "EPERM, operation not permitted", None),
-    (51, 101, "ENETUNREACH, network unreachable", 10051),
-    (65, 113, "EHOSTUNREACH, host unreachable", 10065),
-]
-_POSIX_EACCES = (
-    "EACCES, permission denied: ports below 1024 need administrator rights; use a port from "
-    "1024 to 65535, such as 12000. When sending: a broadcast address, or a firewall rule."
-)
-_POSIX_EPERM = (
-    "EPERM, operation not permitted: a firewall rule on this laptop blocks the message "
-    "(for example an nftables/iptables/pf rule on outgoing traffic)."
-)
-
-
-def what_error_means(number: int, system: str | None = None) -> str:
-    """An error number (as in '[WinError 10054]' or '[Errno 111]') in words, for that system."""
-    system = this_system() if system is None else system
-    if number in WINDOWS_ERRORS:
-        return f"Error {number}: " + WINDOWS_ERRORS[number]
-    column = 0 if system == MACOS else 1
-    for row in _POSIX_ERRORS:
-        if row[column] == number and system != WINDOWS:
-            name, windows_twin = row[2], row[3]
-            if windows_twin is not None:
-                # The meaning after the comma is the same as on Windows; keep the POSIX name.
-                meaning = WINDOWS_ERRORS[windows_twin].split(": ", 1)[1]
-                return f"Error {number}: {name}: {meaning}"
-            return f"Error {number}: " + (_POSIX_EACCES if number == 13 else _POSIX_EPERM)
-    return (
-        f"Error {number} is not one labsock knows. Search for 'errno {number}' (macOS, Linux) "
-        f"or 'WinError {number}' (Windows) together with the action you tried."
     )

@@ -7,9 +7,10 @@ import socket
 import sys
 import time
 
-from labsock.logic.errors import CONNECTION_RESET, LabsockError, explain
+from labsock.logic.errors import LabsockError, explain, is_refusal
+from labsock.logic.validation import validate_size, validate_timeout
 from labsock.net.log import readable
-from labsock.net.sockets import UDP_MAX_PAYLOAD, bind_port_of, check_size, destination, tcp_tune
+from labsock.net.sockets import UDP_MAX_PAYLOAD, bind_port_of, destination, tcp_tune
 
 
 class Reply(str):
@@ -23,25 +24,6 @@ class Reply(str):
         reply.rtt_ms = rtt_ms
         reply.server = server
         return reply
-
-
-# Longer than any lab needs; infinity (or 1e300, which overflows the system's clock) would be
-# no timeout at all.
-MAX_TIMEOUT = 3600.0
-
-
-def check_timeout(timeout) -> float:
-    if (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, (int, float))
-        or not 0 < timeout <= MAX_TIMEOUT
-    ):
-        raise LabsockError(
-            f"timeout={timeout!r} is not a number of seconds. Use a positive number such as 2, "
-            f"at most {MAX_TIMEOUT:.0f} (every receive waits at most that long, so a cell never "
-            "hangs)."
-        )
-    return float(timeout)
 
 
 def as_bytes(message) -> bytes:
@@ -64,8 +46,12 @@ def as_bytes(message) -> bytes:
     )
 
 
-def _client_socket(kind, bind_port: int | None) -> socket.socket:
+def _client_socket(kind, bind_port, timeout) -> socket.socket:
+    """A client socket, bound to bind_port when one is given, every wait at most timeout."""
+    timeout = validate_timeout(timeout)
+    bind_port = bind_port_of(bind_port)
     sock = socket.socket(socket.AF_INET, kind)
+    sock.settimeout(timeout)
     if bind_port is not None:
         if kind == socket.SOCK_STREAM and sys.platform != "win32":
             # A TCP client port stays in TIME_WAIT after use; this lets the next run bind it again.
@@ -94,10 +80,8 @@ def send_udp(
     """
     host, port = destination(host, port, "udp")
     data = as_bytes(message)
-    check_size(data, UDP_MAX_PAYLOAD, "udp")
-    timeout = check_timeout(timeout)
-    with _client_socket(socket.SOCK_DGRAM, bind_port_of(bind_port)) as sock:
-        sock.settimeout(timeout)
+    validate_size(data, UDP_MAX_PAYLOAD, "udp")
+    with _client_socket(socket.SOCK_DGRAM, bind_port, timeout) as sock:
         action = "send"
         try:
             # Connected, so that "nothing listens there" comes back as an error instead of silence.
@@ -109,8 +93,7 @@ def send_udp(
             action = "receive"
             reply, server = sock.recvfrom(65535)
         except OSError as exc:
-            code = getattr(exc, "winerror", None) or getattr(exc, "errno", None)
-            if code in CONNECTION_RESET:  # Windows' way of saying the port is closed
+            if is_refusal(exc):  # a reset included: Windows' way of saying the port is closed
                 exc = ConnectionRefusedError(errno.ECONNREFUSED, "refused")
             raise explain(exc, action=action, proto="udp", host=host, port=port) from None
         rtt = (time.perf_counter() - start) * 1000
@@ -122,12 +105,12 @@ MAX_REPLY = 1024 * 1024
 
 
 def send_tcp(
-    message,
+    message,  # one line: the newline at its end is added here
     host: str = "127.0.0.1",
     port: int = 12000,
     *,
     timeout: float = 2.0,
-    bind_port: int | None = None,
+    bind_port: int | None = None,  # a fixed local port: then the server closes first
     expect_reply: bool = True,
     framing: str = "auto",
     pause: float | None = None,
@@ -161,10 +144,9 @@ def send_tcp(
             "would see two messages. Send the lines one at a time, or use framing='length'."
         )
     if framing == "length":
-        check_size(data, MAX_REPLY, "tcp")
-    timeout = check_timeout(timeout)
-    with _client_socket(socket.SOCK_STREAM, bind_port_of(bind_port)) as sock:
-        sock.settimeout(timeout)
+        validate_size(data, MAX_REPLY, "tcp")
+    timeout = validate_timeout(timeout)  # the reply's reader waits with it too
+    with _client_socket(socket.SOCK_STREAM, bind_port, timeout) as sock:
         action = "connect"
         try:
             sock.connect((host, port))

@@ -10,19 +10,19 @@ the old one first, so re-running a cell never leaves an orphan sending in the ba
 
 from __future__ import annotations
 
-import errno
 import select
 import socket
 import threading
 import time
 
-from labsock.logic.errors import CONNECTION_REFUSED, CONNECTION_RESET, LabsockError, explain
-from labsock.net.lifecycle import ANY, LifeCycle, running, stop_all
+from labsock.logic.errors import explain, failure_name, is_refusal
+from labsock.logic.sequence import LAP
+from labsock.logic.validation import ANY_ADDRESS, validate_count, validate_delay
+from labsock.net.lifecycle import LifeCycle, running, stop_all
 from labsock.net.progress import Progress
 from labsock.net.sockets import bind_port_of, destination
 
-LAP = 100  # numbers go 1..LAP, then back to 1 (as in labsock.logic.sequence)
-NO_BUFFER_SPACE = {errno.ENOBUFS, 55, 105, 10055}  # macOS, Linux, Windows
+UNTIL_STOPPED = "such as 130 (past the wrap from 100 to 1), or None to count until stopped"
 
 
 def running_counters() -> list[CountingClient]:
@@ -33,26 +33,6 @@ def running_counters() -> list[CountingClient]:
 def stop_counting() -> None:
     """Stop every counting client labsock runs in this process."""
     stop_all(CountingClient)
-
-
-def _check_delay(delay) -> float:
-    if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0 <= delay <= 3600:
-        raise LabsockError(
-            f"delay={delay!r} is not a number of seconds between messages. Use a number such "
-            "as 0.2 (five messages a second), or 0 to send as fast as possible."
-        )
-    return float(delay)
-
-
-def _check_count(count) -> int | None:
-    if count is None:
-        return None
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise LabsockError(
-            f"count={count!r} is not a number of messages. Use a whole number of at least 1, "
-            "such as 130 (past the wrap from 100 to 1), or None to count until stopped."
-        )
-    return count
 
 
 class CountingClient(LifeCycle):
@@ -78,8 +58,8 @@ class CountingClient(LifeCycle):
         # None, like 0, lets the system pick the port.
         self.bind_port = bind_port_of(bind_port) or 0
         self._requested_bind_port = self.bind_port
-        self.delay = _check_delay(delay)
-        self.count = _check_count(count)
+        self.delay = validate_delay(delay)
+        self.count = None if count is None else validate_count(count, example=UNTIL_STOPPED)
         self.name = name
         self.lap = lap
         self.sent = 0  # messages handed to the system
@@ -100,7 +80,7 @@ class CountingClient(LifeCycle):
 
     def claims(self) -> set[tuple]:
         port = self.bind_port if self.running else self._requested_bind_port
-        return {("udp", ANY, port)} if port else set()
+        return {("udp", ANY_ADDRESS, port)} if port else set()
 
     def _begin(self) -> None:
         """Bind, then count in a background thread.
@@ -235,11 +215,11 @@ class CountingClient(LifeCycle):
             select.select([], [sock], [], 0.1)
             return False
         except OSError as exc:
-            if _code(exc) in NO_BUFFER_SPACE:
+            if failure_name(exc) == "ENOBUFS":
                 # macOS says "no buffer space" where Linux would block: a pause, not a failure.
                 self._stop.wait(0.001)
                 return False
-            if _is_refusal(exc):
+            if is_refusal(exc):
                 self._note_refusal()
                 return False
             self.error = str(
@@ -255,7 +235,7 @@ class CountingClient(LifeCycle):
             except BlockingIOError:
                 return
             except OSError as exc:
-                if _is_refusal(exc):
+                if is_refusal(exc):
                     self._note_refusal()
                     continue
                 return
@@ -289,28 +269,14 @@ class CountingClient(LifeCycle):
     def __repr__(self) -> str:
         return f"<{self.describe()}>"
 
-    def controls(self):
-        """Start and Stop buttons with a status line (needs ipywidgets)."""
-        from labsock.show.counting_view import ClientControls
-
-        return ClientControls(self)
-
-
-def _code(exc: OSError) -> int | None:
-    return getattr(exc, "winerror", None) or getattr(exc, "errno", None)
-
-
-def _is_refusal(exc: OSError) -> bool:
-    return _code(exc) in CONNECTION_REFUSED or _code(exc) in CONNECTION_RESET
-
 
 def start_counting(
-    bind_port: int = 11000,
+    bind_port: int = 11000,  # c1 sends from 11000, c2 from 13000: the server tells them apart
     host: str = "127.0.0.1",
     port: int = 12000,
     *,
-    delay: float = 0.2,
-    count: int | None = None,
+    delay: float = 0.2,  # seconds between two numbers: 0.2 is five a second
+    count: int | None = None,  # stop by itself after this many (None: when told to)
     name: str | None = None,
 ) -> CountingClient:
     """Make a counting client and start it; returns the running client."""

@@ -13,10 +13,11 @@ promises, the same for every kind:
 The registry lives here, in the package, not in notebook variables: a re-run cell rebinds its
 variable and loses the old object, which still holds the port.
 
-What a new kind implements (the whole interface):
+What a kind implements (the whole interface; a student's program, labsock.net.programs.job.Job,
+is the kind that is no thread of ours):
 
     class Job(LifeCycle):
-        what = "the program"                # words for messages ("stopped the program ...")
+        what = "your program 'c1'"          # words for messages ("stopped your program 'c1' ...")
         def claims(self) -> set[tuple]:     # what it holds, or will hold once started:
             return {("program", self.name), *self.ports_held}    # e.g. ("udp", host, port)
         def _begin(self) -> None:           # acquire and start; return once ready. On failure
@@ -39,7 +40,7 @@ from __future__ import annotations
 
 import threading
 
-ANY = "0.0.0.0"
+from labsock.logic.validation import ANY_ADDRESS
 
 _registry: list[LifeCycle] = []
 _registry_lock = threading.Lock()
@@ -52,7 +53,7 @@ def clash(a: tuple, b: tuple) -> bool:
     """Do two claims hold the same thing? Ports claimed on 0.0.0.0 cover every address."""
     if a == b:
         return True
-    return len(a) == len(b) == 3 and a[0] == b[0] and a[2] == b[2] and ANY in (a[1], b[1])
+    return len(a) == len(b) == 3 and a[0] == b[0] and a[2] == b[2] and ANY_ADDRESS in (a[1], b[1])
 
 
 def running(kind: type | None = None) -> list[LifeCycle]:

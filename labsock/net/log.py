@@ -1,7 +1,8 @@
 """The server's log: every message a server receives, for views and tests to read.
 
 Server threads never print (in Jupyter a thread's print lands in whatever cell runs at that moment,
-or nowhere). They append here; the notebook views, the command line and the tests read from here.
+or nowhere). They append here; the notebook views (labsock.show), the command line and the tests
+read from here.
 The append is the hot path of every server, so entries are stored as plain tuples and turned into
 Message objects only when someone reads them.
 """
@@ -313,7 +314,7 @@ class MessageLog:
     def __len__(self) -> int:
         return len(self._entries)
 
-    # -- showing ------------------------------------------------------------------------------
+    # -- as text (its HTML, for Jupyter, is labsock.show.as_html.log_html) ------------------------
 
     def tail(self, rows: int = 20) -> list[Message]:
         """The newest entries, at most rows of them: the cost is the rows, not the log's size."""
@@ -326,33 +327,6 @@ class MessageLog:
         if dropped > 0:
             head += f" ({dropped} oldest entries no longer kept)"
         return "\n".join([head, *lines])
-
-    def tail_html(self, rows: int = 20) -> str:
-        from html import escape  # here, not at the top: html.entities costs 1-2 ms of import
-
-        entries = self.tail(rows)
-        body = "".join(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>".format(
-                m.clock(),
-                escape(m.sender),
-                escape(m.text if m.kind in (MESSAGE,) else m.kind)
-                + (f" <b style='color:#b00'>error: {escape(m.error)}</b>" if m.error else ""),
-                "" if m.reply is None else escape(m.reply),
-            )
-            for m in entries
-        )
-        shown = f", last {len(entries)} shown" if self.message_count > len(entries) else ""
-        if self.dropped:
-            shown += f" ({self.dropped} oldest entries no longer kept)"
-        return (
-            f"<div><b>{self.message_count} message(s) received</b>{shown}"
-            "<table style='border-spacing: 14px 2px; text-align: left'>"
-            "<tr><th>time</th><th>from</th><th>message</th><th>reply</th></tr>"
-            f"{body}</table></div>"
-        )
-
-    def _repr_html_(self) -> str:
-        return self.tail_html()
 
     def __repr__(self) -> str:
         return self.tail_text()

@@ -3,8 +3,9 @@
     result = ping(port=12000, count=10)     # against serve_udp(port=12000, reply="echo")
     result                                  # one line per ping, then min/avg/max/stdev and loss
 
-The bookkeeping and the statistics live in labsock.logic.rtt (no sockets, tested with plain data);
-this module only sends, waits and reads the clock.
+labsock.plot_pings(result) and labsock.ping_flow(result) draw it. The bookkeeping and the
+statistics live in labsock.logic.rtt (no sockets, tested with plain data); this module only
+sends, waits and reads the clock.
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from html import escape
 
-from labsock.logic.errors import CONNECTION_REFUSED, CONNECTION_RESET, LabsockError, explain
-from labsock.logic.rtt import PingBook, PingStats, parse_ping, ping_message
-from labsock.net.clients import MAX_TIMEOUT, check_timeout
+from labsock.logic.errors import explain, is_refusal
+from labsock.logic.rtt import PingBook, PingStats, ping_message
+from labsock.logic.validation import validate_count, validate_interval, validate_timeout
 from labsock.net.sockets import destination
 
 
@@ -44,55 +44,6 @@ class PingResult:
 
     def __repr__(self) -> str:
         return "\n".join([*self.lines, "", self.summary()])
-
-    def _repr_html_(self) -> str:
-        return f"<pre>{escape(repr(self))}</pre>"
-
-    def plot(self, ax=None):
-        """RTT of each ping; lost ones as red crosses at the bottom. Returns the Axes."""
-        import matplotlib.pyplot as plt  # only here: it costs about half a second to import
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 3))
-        pings = sorted(self.book.pings.values(), key=lambda p: p.number)
-        got = [(p.number, p.rtt_ms) for p in pings if p.rtt_ms is not None]
-        lost = [p.number for p in pings if p.rtt_ms is None]
-        if got:
-            ax.plot(*zip(*got, strict=True), "o-", color="tab:blue", ms=4, label="round trip")
-        if lost:
-            ax.plot(lost, [0] * len(lost), "x", color="tab:red", ms=8, mew=2, label="lost")
-        from matplotlib.ticker import MaxNLocator
-
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("ping number")
-        ax.set_ylabel("RTT (ms)")
-        ax.set_ylim(bottom=0)
-        ax.set_title(self.stats.summary(self.target).splitlines()[1])
-        ax.legend(loc="upper right", fontsize=8)
-        return ax
-
-    def flow(self, server_log=None):
-        """A flow diagram: request and reply arrows; the server's log gives its side's times."""
-        from labsock.show.flow import Arrow, FlowDiagram
-
-        arrived = {}
-        if server_log is not None:
-            for m in server_log.messages():
-                parsed = parse_ping(m.text)
-                if parsed is not None:
-                    arrived.setdefault(parsed[0], m.time)
-        arrows = []
-        for p in self.book.pings.values():
-            label = f"ping {p.number}"
-            answered = p.rtt_ms if p.rtt_ms is not None else p.late_rtt_ms
-            back = None if answered is None else p.sent_at + answered / 1000
-            at_server = arrived.get(p.number)
-            if at_server is None and back is not None:
-                at_server = (p.sent_at + back) / 2  # no server log: draw it half way
-            arrows.append(Arrow("client", "server", p.sent_at, at_server, label))
-            if at_server is not None:
-                arrows.append(Arrow("server", "client", at_server, back, f"reply {p.number}"))
-        return FlowDiagram(arrows, ("client", "server"))
 
 
 class _Clock:
@@ -124,10 +75,9 @@ def ping(
     on_event(event, line) is called for each ping's outcome (the command line prints them).
     """
     host, port = destination(host, port, "udp")
-    timeout = check_timeout(timeout)
-    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 10_000:
-        raise LabsockError(f"count={count!r}: give a whole number of pings from 1 to 10000.")
-    interval = check_interval(interval)
+    timeout = validate_timeout(timeout)
+    count = validate_count(count, most=10_000, example="such as 10")
+    interval = validate_interval(interval)
     target = f"{host}:{port}"
     book = PingBook()
     result = PingResult(target, book)
@@ -150,20 +100,6 @@ def ping(
                 if p.rtt_ms is None:
                     book.timed_out(p.number)
     return result
-
-
-def check_interval(interval) -> float:
-    """Seconds from one ping to the next: a number from 0 to an hour."""
-    if (
-        isinstance(interval, bool)
-        or not isinstance(interval, (int, float))
-        or not 0 <= interval <= MAX_TIMEOUT
-    ):
-        raise LabsockError(
-            f"interval={interval!r} is not a number of seconds between pings. Use a number "
-            f"from 0 to {MAX_TIMEOUT:.0f}, such as 1 (one ping a second)."
-        )
-    return float(interval)
 
 
 def _run(sock, book, count, timeout, interval, clock, report, target, host, port) -> None:
@@ -202,8 +138,7 @@ def _wait_for_reply(sock, book, number, deadline, clock, report, target) -> bool
         except TimeoutError:
             return False
         except OSError as exc:
-            code = getattr(exc, "winerror", None) or getattr(exc, "errno", None)
-            if code in CONNECTION_REFUSED or code in CONNECTION_RESET:
+            if is_refusal(exc):
                 # The port is closed: the ping is lost, as far as the statistics go.
                 report(
                     {"event": "refused", "seq": number},

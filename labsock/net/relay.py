@@ -7,7 +7,7 @@ Each client gets its own socket towards the server (so the server still tells cl
 source port) and its own pair of impairment links, seeded from the relay's seed and the client's
 port (or, for a port the system picked, its turn), so a run with the same seed repeats
 exactly. The links count what they did: the ground truth a receiver's own figures are checked
-against (`relay.ground_truth(11000)`, `labsock.lessons.ground_truth.compare_with_relay`).
+against (`relay.ground_truth(11000)`, `labsock.compare_with_relay`).
 
 No root, no admin: this is ordinary user-space UDP, which is why it works on every laptop.
 """
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from labsock.logic.errors import LabsockError
 from labsock.logic.impairment import Counts, Impairment, Link, preset
-from labsock.net.lifecycle import ThreadOnPort
+from labsock.net.lifecycle import ThreadOnPort, running
 from labsock.net.progress import Progress
 from labsock.net.sockets import destination, server_address, udp_socket
 
@@ -31,6 +31,11 @@ MAX_DATAGRAM = 65535
 # together, and the story of at most this many datagrams (each keeps its first 256 bytes).
 MAX_WAITING_BYTES = 32 * 1024 * 1024
 MAX_EVENTS = 100_000
+
+
+def running_relays() -> list[RelayBase]:
+    """The relays and TCP slicers labsock runs in this process."""
+    return running(RelayBase)
 
 
 class RelayBase(ThreadOnPort):
@@ -181,12 +186,6 @@ class UDPRelay(RelayBase):
             text += f"\n{len(self.problems)} problem(s), the last: {self.problems[-1]}"
         return text
 
-    def _repr_html_(self) -> str:
-        from html import escape
-
-        table = f"<pre>{escape(self.table())}</pre>" if self._sessions else ""
-        return f"<pre>{escape(repr(self))}</pre>{table}"
-
     # -- what students and tests read -----------------------------------------------------------
     def counts(self, direction: str = "forward") -> Counts:
         """What the relay did in one direction, all clients together."""
@@ -212,37 +211,8 @@ class UDPRelay(RelayBase):
                     return getattr(s, direction).receiver_view()
         return {}
 
-    def flow(self, client_port: int, server, first: int = 30, name: str | None = None):
-        """A flow diagram of one client's first datagrams: relay to server, lost ones marked.
-
-        The relay's own record says when each datagram came in, whether it was dropped and when
-        each copy went on; the server's log says when it arrived (the entry with the same text
-        nearest that moment, since numbers repeat every lap).
-        """
-        from labsock.show.flow import Arrow, FlowDiagram
-
-        upstream = self.upstream_ports().get(client_port)
-        log = getattr(server, "log", server)
-        arrivals: dict[str, list[float]] = {}
-        for m in log.messages():
-            if m.port == upstream:
-                arrivals.setdefault(m.text, []).append(m.time)
-        if name is None:
-            name = (getattr(server, "names", None) or {}).get(upstream) or f"port {client_port}"
-        arrows = []
-        for e in self.events(client_port)[:first]:
-            text = e.data.decode("utf-8", "replace")
-            if not e.sent_at:
-                arrows.append(Arrow(name, "server", self._epoch(e.arrived), None, text))
-            for copy, sent in enumerate(e.sent_at):
-                out = self._epoch(sent)
-                near = min(arrivals.get(text, []), key=lambda t: abs(t - out), default=None)
-                arrived = near if near is not None and abs(near - out) < 0.5 else out
-                label = text + (" (copy)" if copy else "") + (" (late)" if e.reordered else "")
-                arrows.append(Arrow(name, "server", self._epoch(e.arrived), arrived, label))
-        return FlowDiagram(arrows, (name, "server"))
-
-    def _epoch(self, t: float) -> float:
+    def epoch_time(self, t: float) -> float:
+        """A time of the relay's own record (perf_counter) as epoch time, as logs keep it."""
         return t + self._epoch_offset
 
     def events(self, client_port: int, direction: str = "forward"):

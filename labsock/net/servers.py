@@ -6,7 +6,8 @@ the port is bound (so a client in the next cell finds it); stop() returns once t
 ended and the port is free again, whatever a reply function is doing.
 
 What makes them safe to use from a notebook:
-- the threads never print: every message goes into server.log, and views read the log;
+- the threads never print: every message goes into server.log, and views (labsock.show) read
+  the log;
 - starting a server where labsock already holds the port (an earlier run of the cell) stops the
   old one first, so re-running a cell never gives "Address already in use";
 - stop() wakes the thread at once (no polling timeout), because a socket closed from another
@@ -21,7 +22,7 @@ import socket
 import threading
 import time
 
-from labsock.logic.errors import MESSAGE_TOO_LONG
+from labsock.logic.errors import failure_name
 from labsock.logic.replies import (
     BUILT_IN,
     as_reply_bytes,
@@ -31,7 +32,8 @@ from labsock.logic.replies import (
     none,
     reply_function,
 )
-from labsock.net.lifecycle import ANY, ThreadOnPort, running
+from labsock.logic.validation import ANY_ADDRESS, LOOPBACK
+from labsock.net.lifecycle import ThreadOnPort, running
 from labsock.net.log import (
     BIG_ENTRY,
     ERROR,
@@ -180,13 +182,7 @@ class Server(ThreadOnPort):
         """A reply worker's result (None: never answered, the server stopped first)."""
         raise NotImplementedError
 
-    # -- showing --------------------------------------------------------------------------------
-
-    def view(self, rows: int = 20):
-        """A live view of the log, redrawn about ten times a second at most."""
-        from labsock.show.views import log_view
-
-        return log_view(self, rows=rows)
+    # -- describing (labsock.watch(server) shows the log live) -----------------------------------
 
     def describe(self) -> str:
         state = "running" if self.running else "stopped"
@@ -325,8 +321,7 @@ class UDPServer(Server):
             self._not_sent(exc, out, client)
 
     def _not_sent(self, exc: OSError, out: bytes, client) -> None:
-        code = getattr(exc, "winerror", None) or getattr(exc, "errno", None)
-        if code in MESSAGE_TOO_LONG:
+        if failure_name(exc) == "EMSGSIZE":
             # Say so to the client too: silence would read as "is the server running?".
             why = (
                 f"the reply is {len(out):,} bytes, more than one UDP datagram can carry "
@@ -341,7 +336,7 @@ class UDPServer(Server):
         self.log.add_event(time.time(), client, ERROR, f"reply not sent: {exc}")
 
     def _wake(self) -> None:
-        target = "127.0.0.1" if self.host == ANY else self.host
+        target = LOOPBACK if self.host == ANY_ADDRESS else self.host
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as poke:
             try:
                 poke.sendto(b"", (target, self.port))

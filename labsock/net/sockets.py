@@ -5,8 +5,13 @@ from __future__ import annotations
 import socket
 import sys
 
-from labsock.logic.checks import ANY_ADDRESS, check_host, check_port, is_ipv4
-from labsock.logic.errors import LabsockError, explain
+from labsock.logic.errors import explain
+from labsock.logic.validation import (
+    ANY_ADDRESS,
+    is_ipv4,
+    validate_host,
+    validate_port,
+)
 
 # A UDP payload over IPv4 can be at most 65,535 - 8 (UDP header) - 20 (IP header) bytes.
 UDP_MAX_PAYLOAD = 65_507
@@ -17,7 +22,7 @@ TCP_BACKLOG = 128
 
 def resolve(host: str, *, purpose: str = "destination", proto: str = "udp", port=None) -> str:
     """Return host as an IPv4 address, looking a name up only when it is not one already."""
-    host = check_host(host, purpose=purpose)
+    host = validate_host(host, purpose=purpose)
     if is_ipv4(host):
         return host
     try:
@@ -71,24 +76,15 @@ def tcp_tune(sock: socket.socket) -> None:
 
 def server_address(host, port) -> tuple[str, int]:
     """Check and resolve where a server should listen."""
-    port = check_port(port, allow_zero=True)
+    port = validate_port(port, allow_zero=True)
     return resolve(host, purpose="server", proto=None, port=port), port
 
 
 def destination(host, port, proto: str) -> tuple[str, int]:
     """Check and resolve where a client should send."""
-    port = check_port(port)
+    port = validate_port(port)
     return resolve(host, purpose="destination", proto=proto, port=port), port
 
 
 def bind_port_of(value) -> int | None:
-    return None if value is None else check_port(value, allow_zero=True, what="bind port")
-
-
-def check_size(data: bytes, limit: int, proto: str) -> None:
-    if len(data) > limit:
-        raise LabsockError(
-            f"The message is {len(data):,} bytes, more than the {limit:,} that one "
-            f"{proto.upper()} message may carry here. Send a shorter message"
-            + (", or use TCP, which splits long data for you." if proto == "udp" else ".")
-        )
+    return None if value is None else validate_port(value, allow_zero=True, what="bind port")

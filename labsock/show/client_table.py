@@ -9,6 +9,7 @@ import html
 from collections.abc import Hashable, Iterable, Mapping
 
 from labsock.logic.sequence import SenderStats
+from labsock.logic.tables import text_table
 
 COLUMNS = [
     # (heading, tooltip): the tooltip repeats the definition from labsock.logic.sequence
@@ -107,19 +108,12 @@ class ClientTable:
         return COLUMNS if self.rates else COLUMNS[:-1]
 
     def __str__(self) -> str:
-        headings = [h for h, _ in self.headings()]
         rows = self.rows()
         if not rows:
             return "no messages yet"
-        widths = [max(len(r[i]) for r in [headings, *rows]) for i in range(len(headings))]
-
-        def line(cells):
-            first = cells[0].ljust(widths[0])
-            rest = [c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True)]
-            return "  ".join([first, *rest]).rstrip()
-
-        note = [self.note] if self.note else []
-        return "\n".join([line(headings), *(line(r) for r in rows), *note])
+        # The client's name reads from the left; the numbers line up on the right.
+        lines = text_table([[h for h, _ in self.headings()], *rows], align="l" + "r" * 7)
+        return "\n".join([*lines, *([self.note] if self.note else [])])
 
     def __repr__(self) -> str:
         return str(self)

@@ -1,6 +1,7 @@
 """Task 3 on the server side: who sent what, in which order, and was anything lost.
 
-- `counting_report(server)`: a snapshot of the log, as a per-client table, a picture and a check
+- `counting_report(server)`: a snapshot of the log, as a per-client table, a picture and a
+  conclusion
   (plain objects: they print in a terminal and show themselves in Jupyter).
 - `counting_view(server)`: the live view: the latest messages with their senders' names, and the
   per-client table, redrawn at most ten times a second whatever the message rate.
@@ -20,10 +21,11 @@ from html import escape
 from labsock.logic.errors import LabsockError
 from labsock.logic.sequence import LAP, SequenceTracker, describe_runs, parse_number
 from labsock.logic.text import escape_controls
+from labsock.net.log import MESSAGE
 from labsock.show.client_table import ClientTable, port_of, sender_label
+from labsock.show.optional import widgets
 from labsock.show.timeline import Timeline
-
-MESSAGE = "message"
+from labsock.show.views import LiveView, live_text, shown_as_text
 
 
 def _log_and_names(source, names: Mapping | None):
@@ -38,7 +40,7 @@ def _log_and_names(source, names: Mapping | None):
 
 
 class CountingReport:
-    """What a counting server received, per client: counts, the picture, a check."""
+    """What a counting server received, per client: counts, the picture, a conclusion."""
 
     def __init__(self, messages: Iterable, names: Mapping | None = None, lap: int = LAP):
         self.names = dict(names or {})
@@ -82,7 +84,7 @@ class CountingReport:
     def plot(self, ax=None):
         return self.timeline().plot(ax)
 
-    def check(self, ports: Iterable[int] = ()) -> str:
+    def conclusion(self, ports: Iterable[int] = ()) -> str:
         """A few lines that repeat exactly when all went well (for a notebook's last cell).
 
         For each client, by port: the numbers as runs (``1..100, 1..30`` is a clean stream past
@@ -158,25 +160,23 @@ class CountingView:
         self.recent: deque = deque(maxlen=rows)
         self.max_clients = max_clients  # table rows; a class of 2,000 clients gets a summary
         self.skipped = 0  # log entries dropped by the log's bound before the view read them
-        self.redraws = 0
         self._cursor = 0
         self._lock = threading.Lock()
-        self._interval = 1.0 / max_rate
-        self._stopped = threading.Event()
-        self._thread = None
+        self.live: LiveView | None = None
         self.widget = None
         self.update()
         if widget:
-            from labsock.show.views import _widgets
-
-            widgets = _widgets()
-            self._html = widgets.HTML(self.html())
-            parts = [ClientControls(c).widget for c in clients]
-            self.widget = widgets.VBox([*parts, self._html])
-            self._thread = threading.Thread(
-                target=self._follow, name="labsock-counting-view", daemon=True
+            # Redrawn once a second also while nothing arrives, so the rates fall towards 0.
+            self.live = LiveView(
+                self.log,
+                self._redraw,
+                max_rate=max_rate,
+                label="counting view",
+                when_quiet=True,
+                thread_name="labsock-counting-view",
             )
-            self._thread.start()
+            controls = [ClientControls(c).widget for c in clients]
+            self.widget = widgets().VBox([*controls, self.live.widget])
 
     def update(self) -> int:
         """Count what arrived since the last update; returns how many entries were new."""
@@ -191,22 +191,22 @@ class CountingView:
                 self.recent.append(m)
             return len(entries)
 
-    def _follow(self) -> None:
-        while not self._stopped.is_set():
-            # The timeout redraws a quiet view once a second, so its rates fall towards 0.
-            self.log.wait(self._cursor, 1.0)
-            self.update()
-            self._html.value = self.html()
-            self.redraws += 1
-            if self.log.closed:
-                return  # the server stopped: this was the last picture
-            self._stopped.wait(self._interval)
+    def _redraw(self) -> str:
+        self.update()
+        return self.html()
+
+    @property
+    def redraws(self) -> int:
+        return 0 if self.live is None else self.live.redraws
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the view has stopped following the log (its server stopped)."""
+        return True if self.live is None else self.live.wait(timeout)
 
     def stop(self) -> None:
         """Stop following the log (the widget keeps its last picture)."""
-        self._stopped.set()
-        if self._thread is not None:
-            self._thread.join()
+        if self.live is not None:
+            self.live.stop()
 
     # -- drawing ------------------------------------------------------------------------------
 
@@ -264,11 +264,7 @@ class CountingView:
     def _repr_mimebundle_(self, **kwargs):
         if self.widget is None:
             return {"text/plain": self.text()}
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        data = bundle[0] if isinstance(bundle, tuple) else bundle
-        # The widget's own text changes every run; this one repeats, so nbval can compare it.
-        data["text/plain"] = "<counting view: run this cell in JupyterLab to see it live>"
-        return bundle
+        return shown_as_text(self.widget, live_text("counting view"))
 
 
 def counting_view(source, names: Mapping | None = None, *, clients: Iterable = (), **options):
@@ -291,18 +287,17 @@ class ClientControls:
     refresh_interval = 0.5  # the status line is redrawn twice a second while the client runs
 
     def __init__(self, client):
-        from labsock.show.views import _widgets
-
-        widgets = _widgets()
+        ui = widgets()
         self.client = client
         label = client.name or f"port {client.bind_port}"
-        self.start_button = widgets.Button(description=f"Start {label}", button_style="success")
-        self.stop_button = widgets.Button(description=f"Stop {label}", button_style="warning")
-        self.status = widgets.HTML(escape(client.describe()))
+        self.start_button = ui.Button(description=f"Start {label}", button_style="success")
+        self.stop_button = ui.Button(description=f"Stop {label}", button_style="warning")
+        self.status = ui.HTML(escape(client.describe()))
         self.start_button.on_click(lambda _button: self.start())
         self.stop_button.on_click(lambda _button: self.stop())
-        self.widget = widgets.HBox([self.start_button, self.stop_button, self.status])
+        self.widget = ui.HBox([self.start_button, self.stop_button, self.status])
         self._refresher: threading.Thread | None = None
+        self._stopped = threading.Event()
         if client.running:
             self._follow_client()
 
@@ -317,6 +312,7 @@ class ClientControls:
 
     def stop(self) -> str:
         self.client.stop()
+        self._stopped.set()  # the status line need not wait for its next refresh
         return self._show()
 
     def _show(self) -> str:
@@ -330,19 +326,16 @@ class ClientControls:
     def _follow_client(self) -> None:
         if self._refresher is not None and self._refresher.is_alive():
             return
+        self._stopped.clear()
         self._refresher = threading.Thread(target=self._refresh, daemon=True)
         self._refresher.start()
 
     def _refresh(self) -> None:
         while self.client.running:
             self._show()
-            thread = self.client._thread
-            if thread is not None:
-                thread.join(self.refresh_interval)  # returns at once when the client stops
+            self._stopped.wait(self.refresh_interval)  # wakes at once when Stop is pressed
         self._show()
 
     def _repr_mimebundle_(self, **kwargs):
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        data = bundle[0] if isinstance(bundle, tuple) else bundle
-        data["text/plain"] = f"<Start/Stop buttons for the {self.client.describe().split(',')[0]}>"
-        return bundle
+        what = self.client.describe().split(",")[0]
+        return shown_as_text(self.widget, f"<Start/Stop buttons for the {what}>")

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from dataclasses import dataclass
 
+from labsock.logic.rtt import parse_ping
 from labsock.logic.text import escape_controls, plot_label
+from labsock.show.optional import pyplot
 
 
 @dataclass(frozen=True)
@@ -66,11 +68,9 @@ class FlowDiagram:
 
     def plot(self, ax=None, limit: int = 40):
         """Draw the lanes and arrows; returns the matplotlib Axes."""
-        import matplotlib.pyplot as plt  # only here: it costs about half a second to import
-
         arrows = self.arrows[:limit]
         if ax is None:
-            _, ax = plt.subplots(figsize=(5, max(3.0, min(9.0, 0.2 * len(arrows) + 1))))
+            _, ax = pyplot().subplots(figsize=(5, max(3.0, min(9.0, 0.2 * len(arrows) + 1))))
         left, right = self.lanes
         x = {left: 0.0, right: 1.0}
         start = arrows[0].sent_at if arrows else 0.0
@@ -156,3 +156,56 @@ def flow_from_logs(sent, received, lanes: tuple[str, str] = ("client", "server")
 
 def _pairs(items) -> list[tuple[float, str]]:
     return [(i.time, i.text) if hasattr(i, "time") else (float(i[0]), str(i[1])) for i in items]
+
+
+def ping_flow(result, server_log=None) -> FlowDiagram:
+    """A ping run (ping()'s result) as request and reply arrows; the server's log, if given,
+    says when each ping reached the server (else it is drawn half way)."""
+    arrived = {}
+    if server_log is not None:
+        for m in server_log.messages():
+            parsed = parse_ping(m.text)  # anything the server received: it may not be a ping
+            if parsed is not None:
+                arrived.setdefault(parsed[0], m.time)
+    arrows = []
+    for p in result.book.pings.values():
+        label = f"ping {p.number}"
+        answered = p.rtt_ms if p.rtt_ms is not None else p.late_rtt_ms
+        back = None if answered is None else p.sent_at + answered / 1000
+        at_server = arrived.get(p.number)
+        if at_server is None and back is not None:
+            at_server = (p.sent_at + back) / 2
+        arrows.append(Arrow("client", "server", p.sent_at, at_server, label))
+        if at_server is not None:
+            arrows.append(Arrow("server", "client", at_server, back, f"reply {p.number}"))
+    return FlowDiagram(arrows, ("client", "server"))
+
+
+def relay_flow(relay, client_port: int, server, first: int = 30, name: str | None = None):
+    """One client's first datagrams through a relay, to the server: lost ones marked.
+
+    The relay's own record says when each datagram came in, whether it was dropped and when
+    each copy went on; the server's log says when it arrived (the entry with the same text
+    nearest that moment, since numbers repeat every lap).
+    """
+    upstream = relay.upstream_ports().get(client_port)
+    log = getattr(server, "log", server)
+    arrivals: dict[str, list[float]] = {}
+    for m in log.messages():
+        if m.port == upstream:
+            arrivals.setdefault(m.text, []).append(m.time)
+    if name is None:
+        name = (getattr(server, "names", None) or {}).get(upstream) or f"port {client_port}"
+    arrows = []
+    for e in relay.events(client_port)[:first]:
+        text = e.data.decode("utf-8", "replace")
+        came_in = relay.epoch_time(e.arrived)
+        if not e.sent_at:
+            arrows.append(Arrow(name, "server", came_in, None, text))
+        for copy, sent in enumerate(e.sent_at):
+            out = relay.epoch_time(sent)
+            near = min(arrivals.get(text, []), key=lambda t: abs(t - out), default=None)
+            arrived = near if near is not None and abs(near - out) < 0.5 else out
+            label = text + (" (copy)" if copy else "") + (" (late)" if e.reordered else "")
+            arrows.append(Arrow(name, "server", came_in, arrived, label))
+    return FlowDiagram(arrows, (name, "server"))

@@ -8,25 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
 
-from labsock.logic.sequence import LAP, parse_number
+from labsock.logic.sequence import LAP
 from labsock.show.client_table import sender_label
+from labsock.show.optional import pyplot
 
 MARKS = "abcdefghijklmnopqrstuvwxyz"
-
-
-def messages_to_points(messages: Iterable) -> list[tuple[Hashable, int, float]]:
-    """``(client, number, time)`` for each received message that carries a number.
-
-    Works on labsock log messages, or on anything with ``.client``, ``.time`` and ``.text``.
-    """
-    points = []
-    for m in messages:
-        if getattr(m, "kind", "message") != "message":
-            continue
-        number = parse_number(m.text)
-        if number is not None:
-            points.append((m.client, number, m.time))
-    return points
 
 
 class Timeline:
@@ -41,10 +27,6 @@ class Timeline:
         self.points = list(points)
         self.names = dict(names or {})
         self.lap = lap
-
-    @classmethod
-    def from_messages(cls, messages: Iterable, names: Mapping | None = None) -> Timeline:
-        return cls(messages_to_points(messages), names)
 
     def senders(self) -> list:
         """Senders in the order they first appear."""
@@ -62,19 +44,8 @@ class Timeline:
 
     def plot(self, ax=None, title: str | None = "Numbers as they arrived"):
         """Draw number against arrival time, one colour a client; returns the matplotlib Axes."""
-        try:
-            import matplotlib.pyplot as plt  # here, not at import: it takes about half a second
-        except ImportError:
-            from labsock.logic.errors import LabsockError
-
-            raise LabsockError(
-                "Drawing needs the matplotlib package: run `pip install -r requirements.txt` (or "
-                "`pip install matplotlib`), then restart the kernel. Meanwhile, print(timeline) "
-                "draws the same picture as text."
-            ) from None
-
         if ax is None:
-            _, ax = plt.subplots(figsize=(9, 4))
+            _, ax = pyplot().subplots(figsize=(9, 4))
         for sender, pairs in self.series().items():
             times = [t for t, _ in pairs]
             numbers = [n for _, n in pairs]

@@ -12,63 +12,99 @@ import threading
 from html import escape
 
 from labsock.logic.errors import LabsockError
+from labsock.show.as_html import log_html
+from labsock.show.optional import widgets
 
 
-def _widgets():
-    try:
-        import ipywidgets
-    except ImportError:
-        raise LabsockError(
-            "Widgets need the ipywidgets package: run `pip install -r requirements.txt` (or "
-            "`pip install ipywidgets`), then restart the kernel."
-        ) from None
-    return ipywidgets
+def shown_as_text(widget, text: str):
+    """A widget's display bundle with text in place of its text/plain.
+
+    The default text is the widget's repr, with random model ids and its changing contents;
+    this text repeats from run to run, so a notebook test (nbval) can compare it.
+    """
+    bundle = widget._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    data["text/plain"] = text
+    return bundle
+
+
+def live_text(label: str) -> str:
+    """What a live view says in place of itself where it cannot be drawn live."""
+    return f"<{label}: run this cell in JupyterLab to see it live>"
 
 
 class LiveView:
-    """An HTML widget kept in step with a log: redrawn when the log changes, max_rate a second."""
+    """An HTML widget kept in step with a log: redrawn when the log changes, max_rate a second.
 
-    def __init__(self, log, render, *, max_rate: float = 10.0, label: str = "live view"):
-        self.widget = _widgets().HTML(render())
+    render() returns the HTML to show. when_quiet: also redraw once a second while nothing
+    arrives (a view with rates, which must fall when the senders stop). The view ends by itself
+    when the log closes (its server stopped), after drawing the last picture.
+    """
+
+    def __init__(
+        self,
+        log,
+        render,
+        *,
+        max_rate: float = 10.0,
+        label: str = "live view",
+        when_quiet: bool = False,
+        thread_name: str = "labsock-view",
+    ):
+        self.picture = widgets().HTML(render())
+        self.widget = self.picture
         self.label = label
         self.redraws = 0
         self._log = log
         self._render = render
         self._interval = 1.0 / max_rate
+        self._when_quiet = when_quiet
         self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._follow, name="labsock-view", daemon=True)
+        self._thread = threading.Thread(target=self._follow, name=thread_name, daemon=True)
         self._thread.start()
 
     def _follow(self) -> None:
-        cursor = self._log.total
+        log = self._log
+        cursor = log.total
         while not self._stopped.is_set():
-            # The timeout only lets stop() be noticed while the log is quiet.
-            self._log.wait(cursor, 1.0)
-            if self._log.total == cursor and not self._log.closed:
+            # The timeout lets stop() be noticed, and a quiet view redraw, while the log is quiet.
+            log.wait(cursor, 1.0)
+            if log.total == cursor and not log.closed and not self._when_quiet:
                 continue
-            cursor = self._log.total
-            self.widget.value = self._render()
+            cursor = log.total
+            self.picture.value = self._render()
             self.redraws += 1
-            if self._log.closed:
+            if log.closed:
                 return  # the server stopped: this was the last picture
             self._stopped.wait(self._interval)
 
+    @property
+    def following(self) -> bool:
+        """True while the view still follows its log."""
+        return self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the view has stopped following its log; True once it has."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
     def stop(self) -> None:
+        """Stop following the log (the widget keeps its last picture)."""
         self._stopped.set()
         self._thread.join()
 
     def _repr_mimebundle_(self, **kwargs):
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        data = bundle[0] if isinstance(bundle, tuple) else bundle
-        # The default text is the widget's repr with its changing HTML; this one repeats, so a
-        # notebook test can compare it.
-        data["text/plain"] = f"<{self.label}: run this cell in JupyterLab to see it live>"
-        return bundle
+        return shown_as_text(
+            self.widget, f"<{self.label}: run this cell in JupyterLab to see it live>"
+        )
 
 
-def log_view(server, rows: int = 20) -> LiveView:
+def watch(server, rows: int = 20) -> LiveView:
+    """A live view of a server's log: the latest rows messages, redrawn at most ten times a
+    second, until the server stops."""
+
     def render() -> str:
-        return f"<div><i>{escape(server.describe())}</i></div>" + server.log.tail_html(rows)
+        return f"<div><i>{escape(server.describe())}</i></div>" + log_html(server.log, rows)
 
     return LiveView(server.log, render, label=f"live view of the {server.protocol.upper()} log")
 
@@ -82,17 +118,17 @@ class MessageBox:
     def __init__(self, proto="udp", host="127.0.0.1", port=12000, *, expect_reply=True, **options):
         from labsock.net.clients import send
 
-        widgets = _widgets()
+        ui = widgets()
         self._send = send
         self.proto, self.host, self.port = proto, host, port
         self.expect_reply = expect_reply
         self.options = options
         self.history: list[tuple[str, str]] = []
-        self.text = widgets.Text(placeholder="Type a message", description="Message:")
-        self.button = widgets.Button(description="Send", button_style="primary")
-        self.status = widgets.HTML("")
+        self.text = ui.Text(placeholder="Type a message", description="Message:")
+        self.button = ui.Button(description="Send", button_style="primary")
+        self.status = ui.HTML("")
         self.button.on_click(lambda _button: self.send(self.text.value))
-        self.widget = widgets.VBox([widgets.HBox([self.text, self.button]), self.status])
+        self.widget = ui.VBox([ui.HBox([self.text, self.button]), self.status])
 
     def send(self, message: str) -> str:
         """Send message as the button would; returns (and shows) what happened."""
@@ -119,11 +155,10 @@ class MessageBox:
         return outcome
 
     def _repr_mimebundle_(self, **kwargs):
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        data = bundle[0] if isinstance(bundle, tuple) else bundle
-        data["text/plain"] = f"<message box: sends to {self.host}:{self.port} over {self.proto}>"
-        return bundle
+        text = f"<message box: sends to {self.host}:{self.port} over {self.proto}>"
+        return shown_as_text(self.widget, text)
 
 
 def message_box(proto="udp", host="127.0.0.1", port=12000, **options) -> MessageBox:
+    """A Text box and a Send button that send to a server (widget twin of send_udp/send_tcp)."""
     return MessageBox(proto, host, port, **options)

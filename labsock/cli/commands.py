@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 
-from labsock.logic.checks import check_port
 from labsock.logic.errors import LabsockError
 
 # name -> module in labsock/cli with HELP, add_arguments(parser) and run(args) -> int
@@ -22,28 +22,14 @@ COMMANDS = {
 }
 
 
-def port_argument(text: str) -> int:
-    """argparse type for a port: a bad one becomes a usage message and status 2."""
-    try:
-        return check_port(text, allow_zero=True)
-    except LabsockError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+def stop_on_sigterm() -> None:
+    """From now on SIGTERM (a service manager, a test, `kill`) stops like Ctrl+C: the command's
+    own KeyboardInterrupt handling stops cleanly and exits with status 0."""
 
+    def handler(signum, frame):
+        raise KeyboardInterrupt
 
-def positive_number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 < value <= 3600:  # inf would overflow the system's clock: never a real wait
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds, e.g. 2")
-    return value
-
-
-def positive_int(text: str) -> int:
-    if not text.strip().isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1, e.g. 5")
-    return int(text)
+    signal.signal(signal.SIGTERM, handler)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,8 @@
-"""Checks on what a student types: hosts and ports, with messages that name the fix."""
+"""What a student types, validated: hosts, ports, times and counts, with messages that name the fix.
+
+Each validate_*() returns the value cleaned up (a port typed as text becomes an int) or raises a
+LabsockError in one paragraph. Pure: no sockets, no name look-ups.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,9 @@ import re
 
 from labsock.logic.errors import LabsockError
 
+# Where a server listens: every network of this laptop, or this laptop only (the lab's default).
 ANY_ADDRESS = "0.0.0.0"
+LOOPBACK = "127.0.0.1"
 # A host name as RFC 1123 allows it: labels of letters, digits and hyphens, dots between.
 # Patterns as strings, compiled (and cached by re) on first use: compiling at import time would
 # add about half a millisecond to every `import labsock`.
@@ -15,7 +21,7 @@ _NAME = rf"^(?=.{{1,253}}$)({_LABEL})(\.{_LABEL})*\.?$"
 _DOTTED = r"^[0-9.]+$"
 
 
-def check_port(port, *, allow_zero: bool = False, what: str = "port") -> int:
+def validate_port(port, *, allow_zero: bool = False, what: str = "port") -> int:
     """Return port as an int, or raise a LabsockError that says what a port must look like.
 
     allow_zero: a server may ask for port 0 ("any free port"); a destination may not.
@@ -44,7 +50,7 @@ def is_ipv4(text: str) -> bool:
     )
 
 
-def check_host(host, *, purpose: str = "destination") -> str:
+def validate_host(host, *, purpose: str = "destination") -> str:
     """Return host stripped of spaces, or raise a LabsockError naming the fix.
 
     purpose "server": the address a server listens on (0.0.0.0 allowed: every network).
@@ -83,3 +89,66 @@ def check_host(host, *, purpose: str = "destination") -> str:
             "the server laptop."
         )
     return text
+
+
+# Longer than any lab needs; infinity (or 1e300, which overflows the system's clock) would be
+# no timeout at all.
+MAX_TIMEOUT = 3600.0
+
+
+def _is_number(value, low: float, high: float) -> bool:
+    # True is an int to Python, but never a number a student meant
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and low <= value <= high
+
+
+def validate_timeout(timeout) -> float:
+    """Seconds a receive may wait: positive, at most MAX_TIMEOUT."""
+    if not _is_number(timeout, 0, MAX_TIMEOUT) or timeout == 0:
+        raise LabsockError(
+            f"timeout={timeout!r} is not a number of seconds. Use a positive number such as 2, "
+            f"at most {MAX_TIMEOUT:.0f} (every receive waits at most that long, so a cell never "
+            "hangs)."
+        )
+    return float(timeout)
+
+
+def validate_delay(delay) -> float:
+    """Seconds between two messages of a counting client: 0 (as fast as possible) to an hour."""
+    if not _is_number(delay, 0, 3600):
+        raise LabsockError(
+            f"delay={delay!r} is not a number of seconds between messages. Use a number such "
+            "as 0.2 (five messages a second), or 0 to send as fast as possible."
+        )
+    return float(delay)
+
+
+def validate_interval(interval) -> float:
+    """Seconds from one ping to the next: 0 (at once) to an hour."""
+    if not _is_number(interval, 0, MAX_TIMEOUT):
+        raise LabsockError(
+            f"interval={interval!r} is not a number of seconds between pings. Use a number "
+            f"from 0 to {MAX_TIMEOUT:.0f}, such as 1 (one ping a second)."
+        )
+    return float(interval)
+
+
+def validate_count(count, *, most: int | None = None, example: str = "such as 130") -> int:
+    """How many messages: a whole number from 1 (up to most, when given)."""
+    if not isinstance(count, int) or not _is_number(count, 1, most or float("inf")):
+        upto = f" and at most {most:,}" if most else ""
+        raise LabsockError(
+            f"count={count!r} is not a number of messages. Use a whole number of at least "
+            f"1{upto}, {example}."
+        )
+    return count
+
+
+def validate_size(data: bytes, limit: int, proto: str) -> bytes:
+    """data, if one message may carry that many bytes."""
+    if len(data) > limit:
+        raise LabsockError(
+            f"The message is {len(data):,} bytes, more than the {limit:,} that one "
+            f"{proto.upper()} message may carry here. Send a shorter message"
+            + (", or use TCP, which splits long data for you." if proto == "udp" else ".")
+        )
+    return data

@@ -1,0 +1,1 @@
+"""Students' own programs, each run as its own process and watched (see job.py)."""

@@ -1,0 +1,166 @@
+"""A student's own server and client, run from cells in JupyterLab (headless Chromium).
+
+Run All; the server cell shows its program's output and status, the client cell its reply; Stop
+in the server cell stops it; running the cell again starts it again; what the server prints for
+each client lands in the server's cell, never in the client's; after a kernel restart the old
+server cell stops claiming "running".
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from pathlib import Path
+
+import pytest
+from browser_helpers import (
+    CHROMIUM_ARGS,
+    JupyterLab,
+    cell_output_text,
+    find_chromium,
+    run_all_cells,
+    wait_for_kernel_idle,
+)
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = Path(os.environ.get("LABSOCK_ARTIFACTS", REPO / "artifacts")) / "browser"
+
+SERVER = """\
+%%background udp_server
+from socket import *
+serverPort = {port}
+serverSocket = socket(AF_INET, SOCK_DGRAM)
+serverSocket.bind(('127.0.0.1', serverPort))
+print("The server is ready to receive")
+while True:
+    message, clientAddress = serverSocket.recvfrom(2048)
+    print("got", message.decode(), "from port", clientAddress[1])
+    serverSocket.sendto(message.decode().upper().encode(), clientAddress)
+"""
+
+CLIENT = """\
+%%client udp_client --type "{message}"
+from socket import *
+clientSocket = socket(AF_INET, SOCK_DGRAM)
+message = input('Input lowercase sentence:')
+clientSocket.sendto(message.encode(), ('127.0.0.1', {port}))
+modifiedMessage, serverAddress = clientSocket.recvfrom(2048)
+print(modifiedMessage.decode())
+clientSocket.close()
+"""
+
+
+def _missing(reason: str):
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason}; CI=true, so the browser tests must run (see .ci/run)")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def run_cell(page, index: int) -> None:
+    """Select a cell and run it, as Shift+Enter would; wait until the kernel is idle again."""
+    page.evaluate(
+        """(index) => {
+             const w = window.jupyterapp.shell.currentWidget;
+             w.content.activeCellIndex = index;
+             window.jupyterapp.commands.execute('notebook:run-cell');
+           }""",
+        index,
+    )
+    page.wait_for_function(
+        """(index) => {
+             const w = window.jupyterapp.shell.currentWidget;
+             const cell = w.content.model.toJSON().cells[index];
+             const kernel = w.sessionContext.session.kernel;
+             return kernel.status === 'idle' && cell.execution_count !== null;
+           }""",
+        arg=index,
+        timeout=30_000,
+    )
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("playwright is not installed")
+    executable = find_chromium()
+    if executable is None:
+        _missing("Chromium not found (Debian/Ubuntu: apt-get install chromium)")
+    import nbformat
+
+    port = free_port()
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell("import labsock"),
+        nbformat.v4.new_code_cell(SERVER.format(port=port)),
+        nbformat.v4.new_code_cell(CLIENT.format(port=port, message="first message")),
+        nbformat.v4.new_code_cell(CLIENT.format(port=port, message="second message")),
+    ]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)"}
+    root = tmp_path_factory.mktemp("programs-lab")
+    nbformat.write(notebook, root / "programs.ipynb")
+    lab = JupyterLab(root, tmp_path_factory.mktemp("programs-home")).start()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.goto(lab.notebook_url("programs.ipynb"))
+        wait_for_kernel_idle(page)
+        try:
+            yield page
+        finally:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "programs.png"))
+            context.close()
+            browser.close()
+            lab.shutdown_kernels()
+            assert lab.kernel_processes() == []
+            lab.stop()
+    assert (root / "programs" / "udp_server.py").exists(), "the program was saved as a file"
+
+
+def test_server_and_client_cells_stop_and_rerun(page):
+    state = run_all_cells(page)
+    errors = [o for c in state["cells"] for o in c["outputs"] if o["output_type"] == "error"]
+    assert not errors
+    server = cell_output_text(page, 1, re.compile(r"got second message from port \d+"))
+    assert "udp_server: running, waiting in recvfrom; holds UDP 127.0.0.1:" in server
+    assert "The server is ready to receive" in server
+    assert re.search(r"got first message from port \d+\s+got second message", server)
+    first = cell_output_text(page, 2, re.compile("FIRST MESSAGE"))
+    assert first.strip().endswith("FIRST MESSAGE")
+    assert "got" not in first, "the server's output stays in the server's cell"
+
+    # Stop, in the server's cell
+    stop = page.locator(".jp-Notebook .jp-Cell").nth(1).locator("button:has-text('Stop')")
+    stop.click()
+    stopped = cell_output_text(page, 1, re.compile("udp_server: stopped"))
+    assert "udp_server: stopped" in stopped
+    assert stop.is_disabled()
+
+    # Running the cell again starts it again; the client reaches the new run
+    run_cell(page, 1)
+    again = cell_output_text(page, 1, re.compile("udp_server: running"))
+    assert "udp_server: running" in again
+    assert "got first message" not in again, "a new run starts with new output"
+    run_cell(page, 3)
+    assert "SECOND MESSAGE" in cell_output_text(page, 3, re.compile("SECOND MESSAGE"))
+    assert "got second message" in cell_output_text(page, 1, re.compile("got second message"))
+
+
+def test_after_a_kernel_restart_the_view_stops_claiming_running(page):
+    page.evaluate(
+        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.restart()"
+    )
+    text = cell_output_text(page, 1, re.compile("no news from the kernel"), timeout_ms=15_000)
+    assert "no news from the kernel" in text

@@ -1,0 +1,200 @@
+"""Self-checks against students' programs: the textbook's pass every point; each usual mistake
+fails the point that names it, with a hint."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+import labsock
+from labsock.logic.impairment import Impairment
+from labsock.net.relay import relay_udp
+from tests import textbook
+
+
+def free_port(kind=socket.SOCK_DGRAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def start(tmp_path):
+    started = []
+
+    def start_program(code: str, name: str):
+        job = labsock.background(code, name=name, folder=tmp_path)
+        started.append(job)
+        return job
+
+    yield start_program
+    for job in started:
+        job.stop()
+
+
+def marks(checklist) -> list[str]:
+    return [point.mark for point in checklist.points]
+
+
+def test_the_textbook_udp_server_passes_every_point(start):
+    port = free_port()
+    start(textbook.UDP_SERVER.format(port=port), "udp_server")
+    result = labsock.check_udp_server(port)
+    assert result.passed, str(result)
+    assert str(result).startswith(f"Your UDP server on port {port}: all 6 checks pass.")
+    assert "'grüße, señor' comes back as 'GRÜSSE, SEÑOR'" in str(result)
+
+
+def test_the_textbook_tcp_server_passes_every_point(start):
+    port = free_port(socket.SOCK_STREAM)
+    start(textbook.TCP_SERVER.format(port=port), "tcp_server")
+    result = labsock.check_tcp_server(port)
+    assert result.passed, str(result)
+
+
+def test_a_server_that_forgets_to_change_the_text_fails_with_a_hint(start):
+    port = free_port()
+    echo = textbook.UDP_SERVER.replace("message.decode().upper()", "message.decode()")
+    start(echo.format(port=port), "udp_server")
+    result = labsock.check_udp_server(port)
+    assert marks(result) == ["ok", "ok", "NO", "NO", "NO", "ok"]
+    assert "The reply was 'input lowercase sentence'" in str(result)
+
+
+def test_the_alphanumeric_variant_is_checked_against_its_definition(start):
+    port = free_port()
+    alnum = textbook.UDP_SERVER.format(port=port).replace(
+        "modifiedMessage = message.decode().upper()",
+        "kept = ''.join(c for c in message.decode() if c.isalnum())\n"
+        "    modifiedMessage = f'{len(kept)} alphanumeric: {kept}'",
+    )
+    start(alnum, "alnum_server")
+    result = labsock.check_udp_server(port, program="alnum_server", reply="alnum")
+    assert result.passed, str(result)
+    assert "'input lowercase sentence' comes back as '22 alphanumeric: " in str(result)
+
+
+def test_a_server_bound_elsewhere_and_no_server_at_all(start):
+    port, wrong = free_port(), free_port()
+    start(textbook.UDP_SERVER.format(port=wrong), "udp_server")
+    result = labsock.check_udp_server(port, timeout=0.3)
+    assert marks(result)[:2] == ["ok", "NO"]
+    assert f"It holds UDP {wrong}: bind the server's socket to port {port}" in str(result)
+    nobody = labsock.check_udp_server(port, program="never_started", timeout=0.3)
+    assert nobody.points[0].ok is False
+    assert "No program called 'never_started' was started" in nobody.points[0].hint
+
+
+def test_the_printing_variant_shows_the_message_in_the_output(start):
+    port = free_port()
+    printing = (
+        "from socket import *\ns = socket(AF_INET, SOCK_DGRAM)\n"
+        f"s.bind(('127.0.0.1', {port}))\n"
+        "while True:\n    message, address = s.recvfrom(2048)\n    print(message.decode())\n"
+    )
+    start(printing, "print_server")
+    assert labsock.check_printing_server(port).passed
+    silent = printing.replace("print(message.decode())", "pass")
+    start(silent, "print_server")
+    result = labsock.check_printing_server(port, timeout=0.5)
+    assert marks(result) == ["ok", "ok", "NO"]
+
+
+TASK3_CLIENT = """\
+import time
+from socket import *
+clientSocket = socket(AF_INET, SOCK_DGRAM)
+clientSocket.bind(('', {bind}))
+n = 1
+while True:
+    clientSocket.sendto(str(n).encode(), ('127.0.0.1', {port}))
+    n = n % 100 + 1
+    time.sleep({delay})
+"""
+
+TASK3_SERVER = """\
+from socket import *
+serverSocket = socket(AF_INET, SOCK_DGRAM)
+serverSocket.bind(('127.0.0.1', {port}))
+while True:
+    message, caddr = serverSocket.recvfrom(2048)
+    print(caddr[1], message.decode())
+"""
+
+
+def task3(start, *, delay=0.02, server=TASK3_SERVER):
+    port, c1, c2 = free_port(), free_port(), free_port()
+    start(server.format(port=port), "server")
+    start(TASK3_CLIENT.format(bind=c1, port=port, delay=delay), "c1")
+    start(TASK3_CLIENT.format(bind=c2, port=port, delay=delay), "c2")
+    return port, {"c1": c1, "c2": c2}
+
+
+def test_task3_clients_and_server_pass(start):
+    port, clients = task3(start)
+    result = labsock.check_counting_clients(clients, server="server")
+    assert result.passed, str(result)
+    names = {p: n for n, p in clients.items()}
+    server = labsock.check_counting_server("server", names, port=port)
+    assert server.passed, str(server)
+
+
+def test_clients_without_a_delay_fail_that_point(start):
+    _, clients = task3(start, delay=0)
+    result = labsock.check_counting_clients(clients, server="server")
+    point = [p for p in result.points if "waits between two numbers" in p.what][0]
+    assert point.ok is False
+    assert "time.sleep(0.2)" in point.hint
+
+
+def test_a_server_that_does_not_say_who_sent_fails_that_point(start):
+    anonymous = TASK3_SERVER.replace("print(caddr[1], message.decode())", "print(message.decode())")
+    port, clients = task3(start, server=anonymous)
+    labsock.check_counting_clients(clients, server="server")  # waits for numbers to arrive
+    names = {p: n for n, p in clients.items()}
+    result = labsock.check_counting_server("server", names, port=port)
+    point = [p for p in result.points if "which client sent each number" in p.what][0]
+    assert point.ok is False
+
+
+PINGER = """\
+import time
+from socket import *
+clientSocket = socket(AF_INET, SOCK_DGRAM)
+clientSocket.settimeout(0.3)
+for n in range(1, 11):
+    sent = time.time()
+    clientSocket.sendto(f'Ping {{n}} {{sent}}'.encode(), ('127.0.0.1', {port}))
+    try:
+        reply, server = clientSocket.recvfrom(1024)
+        print(f'Ping {{n}}: reply in {{(time.time() - sent) * 1000:.1f}} ms')
+    except timeout:
+        print(f'Ping {{n}}: request timed out')
+"""
+
+
+def test_a_pinger_through_a_lossy_relay_accounts_for_every_loss(tmp_path):
+    server = labsock.serve_udp(port=0, reply="echo")
+    relay = relay_udp(0, to=f"127.0.0.1:{server.port}", network=Impairment(loss=0.3), seed=3)
+    try:
+        pinger = labsock.run_client(
+            PINGER.format(port=relay.port), "pinger", timeout=20, folder=tmp_path
+        )
+        result = labsock.check_pinger("pinger", relay)
+        assert result.passed, str(result)
+        assert pinger.output.count("timed out") == (
+            relay.counts("forward").dropped + relay.counts("backward").dropped
+        )
+    finally:
+        relay.stop()
+        server.stop()
+
+
+def test_a_pinger_without_a_timeout_hangs_and_fails_that_point(tmp_path):
+    hanging = PINGER.replace("clientSocket.settimeout(0.3)\n", "")
+    port = free_port()  # nobody answers
+    labsock.run_client(hanging.format(port=port), "pinger", timeout=0.5, folder=tmp_path)
+    result = labsock.check_pinger("pinger")
+    assert result.points[0].ok is False
+    assert "settimeout(1)" in result.points[0].hint
