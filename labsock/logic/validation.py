@@ -28,7 +28,8 @@ def validate_port(port, *, allow_zero: bool = False, what: str = "port") -> int:
     """
     if isinstance(port, bool):
         port = None  # True is an int to Python, but never a port a student meant
-    if isinstance(port, str) and port.strip().isdigit():
+    # ASCII digits only: "²" is a digit to isdigit(), and int() refuses it.
+    if isinstance(port, str) and port.strip().isascii() and port.strip().isdigit():
         port = int(port.strip())
     lowest = 0 if allow_zero else 1
     if not isinstance(port, int) or not lowest <= port <= 65535:
