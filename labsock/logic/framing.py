@@ -22,14 +22,14 @@ FRAMINGS = {
 PAUSE = 0.1
 
 
-def check_framing(framing) -> str:
+def validate_framing(framing) -> str:
     if framing not in FRAMINGS:
         choices = "; ".join(f"{name!r} ({meaning})" for name, meaning in FRAMINGS.items())
         raise LabsockError(f"framing={framing!r} is not a framing labsock knows. Use {choices}.")
     return framing
 
 
-def check_pause(pause) -> float:
+def validate_pause(pause) -> float:
     if isinstance(pause, bool) or not isinstance(pause, (int, float)) or not 0 < pause <= 60:
         raise LabsockError(
             f"pause={pause!r} is not a number of seconds. Use a positive number up to 60, such "

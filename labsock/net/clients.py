@@ -130,14 +130,14 @@ def send_tcp(
         PAUSE,
         FrameTooLarge,
         LineTooLong,
-        check_framing,
-        check_pause,
         frame_length_prefixed,
         frame_line,
+        validate_framing,
+        validate_pause,
     )
 
-    framing = check_framing(framing)
-    pause = check_pause(PAUSE if pause is None else pause)
+    framing = validate_framing(framing)
+    pause = validate_pause(PAUSE if pause is None else pause)
     if framing != "length" and b"\n" in data.rstrip(b"\n"):
         raise LabsockError(
             "A labsock TCP message is one line, and this one has a newline inside, so the server "

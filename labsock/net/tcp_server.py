@@ -21,9 +21,9 @@ from labsock.logic.framing import (
     LengthSplitter,
     LineSplitter,
     LineTooLong,
-    check_framing,
-    check_pause,
     frame_length_prefixed,
+    validate_framing,
+    validate_pause,
 )
 from labsock.net.log import BIG_ENTRY, CONNECTED, DISCONNECTED, ERROR, MESSAGE
 from labsock.net.servers import NOT_ANSWERED, Server, error_reply
@@ -97,8 +97,8 @@ class TCPServer(Server):
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
-        self.framing = check_framing(framing)
-        self.pause = check_pause(pause)
+        self.framing = validate_framing(framing)
+        self.pause = validate_pause(pause)
         if isinstance(max_line, bool) or not isinstance(max_line, int) or max_line < 1:
             raise LabsockError(f"max_line={max_line!r}: give a whole number of bytes, e.g. 65536.")
         if (
