@@ -33,12 +33,13 @@ _WHERE = {
     "Interface": "labsock.logic.address_labels",
     "label_all": "labsock.logic.address_labels",
     # net: sockets, threads
+    "running": "labsock.net.lifecycle",  # everything labsock runs, of every kind
+    "stop_all": "labsock.net.lifecycle",
     "UDPServer": "labsock.net.servers",
-    "TCPServer": "labsock.net.servers",
+    "TCPServer": "labsock.net.tcp_server",
     "serve_udp": "labsock.net.servers",
-    "serve_tcp": "labsock.net.servers",
+    "serve_tcp": "labsock.net.tcp_server",
     "running_servers": "labsock.net.servers",
-    "stop_all": "labsock.net.stopping",
     "Message": "labsock.net.log",
     "MessageLog": "labsock.net.log",
     "Reply": "labsock.net.clients",

@@ -358,7 +358,7 @@ def _printed_pairs(output: str, names: dict[int, str]) -> list[tuple[int, int]]:
         words = line.replace(",", " ").replace(":", " ").replace("(", " ").replace(")", " ")
         words = words.replace("'", " ").split()
         who = {by_word[w] for w in words if w in by_word}
-        numbers = [int(w) for w in words if w.isdigit() and w not in by_word]
+        numbers = [int(w) for w in words if w.isascii() and w.isdigit() and w not in by_word]
         if len(who) == 1 and len(numbers) == 1:
             pairs.append((who.pop(), numbers[0]))
     return pairs

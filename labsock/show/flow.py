@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from dataclasses import dataclass
 
+from labsock.logic.rtt import parse_ping
+from labsock.logic.text import escape_controls, plot_label
 from labsock.show.optional import pyplot
 
 
@@ -45,7 +47,8 @@ class FlowDiagram:
         width = max(len(left), 6)
         lines = [f"{'t (ms)':>9}  {left:<{width}}            {right}"]
         for arrow in self.arrows[:limit]:
-            label = arrow.label if len(arrow.label) <= 12 else arrow.label[:11] + "…"
+            label = escape_controls(arrow.label)  # received text: no control reaches a terminal
+            label = label if len(label) <= 12 else label[:11] + "…"
             rightward = arrow.sender == left
             if arrow.lost:
                 line = f"{label} ───✕" if rightward else f"✕─── {label}"
@@ -89,7 +92,8 @@ class FlowDiagram:
                 ym = y0 + 0.5 * max(end * 0.03, 1e-3) * abs(slope)
                 ax.plot([x0, xm], [y0, ym], color="tab:red", lw=1)
                 ax.plot(xm, ym, marker="x", color="tab:red", ms=8, mew=2)
-                ax.text(xm, ym, f" {a.label} lost", color="tab:red", fontsize=8, va="center")
+                label = plot_label(f" {a.label} lost")  # a $ in received text is no formula
+                ax.text(xm, ym, label, color="tab:red", fontsize=8, va="center")
             else:
                 y1 = ms(a.arrived_at)
                 ax.annotate(
@@ -102,7 +106,7 @@ class FlowDiagram:
                 ax.text(
                     0.75 * x0 + 0.25 * x1,
                     0.75 * y0 + 0.25 * y1,
-                    a.label,
+                    plot_label(a.label),
                     fontsize=7,
                     ha="center",
                     va="bottom",
@@ -160,9 +164,9 @@ def ping_flow(result, server_log=None) -> FlowDiagram:
     arrived = {}
     if server_log is not None:
         for m in server_log.messages():
-            parsed = m.text.split()
-            if len(parsed) == 3 and parsed[1].isdigit():
-                arrived.setdefault(int(parsed[1]), m.time)
+            parsed = parse_ping(m.text)  # anything the server received: it may not be a ping
+            if parsed is not None:
+                arrived.setdefault(parsed[0], m.time)
     arrows = []
     for p in result.book.pings.values():
         label = f"ping {p.number}"

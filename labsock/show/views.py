@@ -132,7 +132,7 @@ class MessageBox:
 
     def send(self, message: str) -> str:
         """Send message as the button would; returns (and shows) what happened."""
-        to = f"{self.host}:{self.port} ({self.proto.upper()})"
+        to = f"{self.host}:{self.port} ({str(self.proto).upper()})"  # any proto: said on send
         try:
             reply = self._send(
                 self.proto,

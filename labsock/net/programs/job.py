@@ -33,14 +33,17 @@ from pathlib import Path
 
 from labsock.logic import wire
 from labsock.logic.errors import LabsockError, NotWrittenYet
+from labsock.logic.validation import ANY_ADDRESS
+from labsock.net.lifecycle import LifeCycle, clash, running, stop_all
 from labsock.net.log import CONNECTED, DISCONNECTED, MessageLog, readable
-from labsock.net.servers import running_servers
 
 BOOTSTRAP = str(Path(__file__).with_name("bootstrap.py"))
 READY_TIMEOUT = 5.0  # seconds a cell waits for a program to start waiting
 OUTPUT_LIMIT = 1_000_000  # characters of output a job keeps (the newest)
 _NAME = r"[A-Za-z_][A-Za-z0-9_]{0,63}"
 
+# Every program started, running or ended, by name (the latest run of each): job(name) finds a
+# finished one too. What runs now is in labsock.net.lifecycle's registry, with every other kind.
 _jobs: dict[str, Job] = {}
 _jobs_lock = threading.Lock()
 
@@ -64,13 +67,13 @@ def jobs() -> list[Job]:
 
 
 def running_jobs() -> list[Job]:
-    return [each for each in jobs() if each.running]
+    """The students' programs running now."""
+    return running(Job)
 
 
 def stop_jobs() -> None:
     """Stop every program started from this notebook."""
-    for each in jobs():
-        each.stop()
+    stop_all(Job)
 
 
 atexit.register(stop_jobs)
@@ -154,8 +157,13 @@ class Output:
         return count + (1 if last and not last.endswith("\n") else 0)
 
 
-class Job:
-    """One run of a student's program. See the module docstring."""
+class Job(LifeCycle):
+    """One run of a student's program. See the module docstring.
+
+    Its life cycle is labsock.net.lifecycle's: start() stops an earlier run of the same name, and
+    anything of labsock's (a server, a counting client, another program) on a port it binds;
+    labsock.stop_all() stops it with everything else.
+    """
 
     def __init__(
         self,
@@ -208,14 +216,20 @@ class Job:
         self._bytes_read = 0  # of the program's output, from the pipe
         self._printed_when_waiting = 0  # what it had written when it reported its first wait
 
-    # -- life cycle -----------------------------------------------------------------------------
+    # -- life cycle (see labsock.net.lifecycle) -------------------------------------------------
 
-    def start(self) -> Job:
-        """Save the program, stop an earlier run of the same name, and start it."""
-        with _jobs_lock:
-            earlier = _jobs.get(self.name)
-        if earlier is not None and earlier is not self:
-            earlier.stop()
+    @property
+    def what(self) -> str:
+        return f"your program {self.name!r}"
+
+    def claims(self) -> set[tuple]:
+        """Its name (one run per name), and the ports it bound and still holds. Ports the
+        system chose for a client are the system's to give to anyone: not claimed."""
+        held = {port for port in list(self._ports.values()) if port in self._bound}
+        return {("program", self.name), *held}
+
+    def _begin(self) -> None:
+        """Save the program and start it (an earlier run of the same name is already stopped)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.write_text(self.code if self.code.endswith("\n") else self.code + "\n", "utf-8")
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -246,7 +260,6 @@ class Job:
             self._write_line(line)
         self._spawn(self._read_output, "output")
         self._spawn(lambda: self._read_control(listener, token), "control")
-        return self
 
     def _spawn(self, target, what: str) -> None:
         def read_then_note_the_end():
@@ -257,6 +270,7 @@ class Job:
                     self._readers_left -= 1
                     if not self._readers_left:
                         self._ended.set()
+                        self._forget()  # ended, by itself or stopped: no longer running
                     self.version += 1
                     self._changed.notify_all()
 
@@ -294,16 +308,19 @@ class Job:
 
     def stop(self) -> Job:
         """End the program, whatever it is doing; returns once its ports are free again."""
+        super().stop()
+        return self
+
+    def _end(self) -> None:
         process = self._process
         if process is None:
-            return self
+            return
         if process.poll() is None:
             self.catch_up(0.2)  # so the log holds all it received before the end
             _end_process(process)
             process.wait()
             self.stopped = True
         self._finish()
-        return self
 
     def _finish(self) -> None:
         # Ports the system chose for a client are its to give to anyone: only check bound ones.
@@ -323,12 +340,6 @@ class Job:
         self._sent_log.close()
         _wait_until_free(held)
         self._touch()
-
-    def __enter__(self) -> Job:
-        return self.start()
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
 
     # -- what it is doing -----------------------------------------------------------------------
 
@@ -606,17 +617,17 @@ class Job:
         return self._flushed.wait(timeout)
 
     def _free_port(self, note: dict) -> dict:
-        """The program's bind found its port taken: by another program of this notebook?"""
+        """The program's bind found its port taken: by something of this notebook's (another
+        program, a server, a counting client)? Then that stops, and the bind is tried again."""
         proto, port = note.get("proto"), note.get("port")
-        for other in jobs():
-            if other is not self and other.running and _holds(other.ports, proto, port):
-                other.stop()
-                self._note_freed(f"your program {other.name!r}", proto, port)
-                return {"retry": True}
-        for server in running_servers():
-            if server.protocol == proto and server.port == port:
-                server.stop()
-                self._note_freed(f"labsock's {proto.upper()} server", proto, port)
+        wanted = (proto, note.get("host") or ANY_ADDRESS, port)  # bind(('', port)): every address
+        for holder in running():
+            if holder is not self and any(clash(wanted, held) for held in holder.claims()):
+                holder.stop()
+                who = holder.what
+                if not isinstance(holder, Job):  # "the UDP server" -> "labsock's UDP server"
+                    who = "labsock's " + who.removeprefix("the ")
+                self._note_freed(who, proto, port)
                 return {"retry": True}
         return {"retry": False}
 
@@ -625,10 +636,6 @@ class Job:
             f"labsock stopped {holder}: it held {proto.upper()} port {port}, which "
             f"{self.name} binds."
         )
-
-
-def _holds(ports, proto, port) -> bool:
-    return any(p == proto and n == port for p, _, n in ports)
 
 
 def _own_process_group() -> dict:
