@@ -27,21 +27,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import labsock  # noqa: E402
 from bench.bench_udp import CLIENT  # noqa: E402
 from bench.common import client_seconds, pin_to_one_cpu, print_rows  # noqa: E402
+from tests.textbook import UDP_SERVER  # noqa: E402
 
 ALL_CPUS = set(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else set()
 PROGRAM_CPU = min(ALL_CPUS) if ALL_CPUS else 0
 
-SERVER = """\
-from socket import *
-serverPort = {port}
-serverSocket = socket(AF_INET, SOCK_DGRAM)
-serverSocket.bind(('127.0.0.1', serverPort))
-print("The server is ready to receive")
-while True:
-    message, clientAddress = serverSocket.recvfrom(2048)
-    modifiedMessage = message.decode().upper()
-    serverSocket.sendto(modifiedMessage.encode(), clientAddress)
-"""
+SERVER = UDP_SERVER  # the textbook's, with print and all
 
 
 @contextlib.contextmanager
