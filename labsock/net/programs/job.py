@@ -205,6 +205,8 @@ class Job(LifeCycle):
         self._peers: dict[int, tuple[str, int]] = {}  # socket id -> TCP peer
         self._reuse_added = False
         self._exit_code: int | None = None
+        self._started: float | None = None
+        self._ended_at: float | None = None
         self._process: subprocess.Popen | None = None
         self._control: socket.socket | None = None
         self._threads: list[threading.Thread] = []
@@ -254,6 +256,7 @@ class Job(LifeCycle):
         except OSError:
             listener.close()
             raise
+        self._started = time.monotonic()
         with _jobs_lock:
             _jobs[self.name] = self
         for line in self._typed:
@@ -269,6 +272,7 @@ class Job(LifeCycle):
                 with self._changed:
                     self._readers_left -= 1
                     if not self._readers_left:
+                        self._ended_at = time.monotonic()
                         self._ended.set()
                         self._forget()  # ended, by itself or stopped: no longer running
                     self.version += 1
@@ -373,6 +377,13 @@ class Job(LifeCycle):
         if threading.current_thread() is threading.main_thread():
             self.catch_up(0.5)
         return self._sent_log
+
+    @property
+    def seconds_run(self) -> float:
+        """Seconds from its start to its end (or to now, while it runs)."""
+        if self._started is None:
+            return 0.0
+        return (self._ended_at or time.monotonic()) - self._started
 
     @property
     def pid(self) -> int | None:
