@@ -167,7 +167,13 @@ def execute(student, folder):
         allow_errors=True,  # a student may run every cell: each must end well on its own
         resources={"metadata": {"path": str(folder)}},
     )
-    client.execute()
+    try:
+        client.execute()
+    finally:
+        # nbclient shuts down only a kernel it made itself; this one (and any program it
+        # started, a notebook's server on 12000 say) must not outlive its notebook.
+        if kernel.has_kernel:
+            kernel.shutdown_kernel(now=True)
     return student
 
 
@@ -272,7 +278,9 @@ def test_student_version_runs_top_to_bottom_without_a_traceback(path, handout, e
             if output.output_type == "error":
                 # One plain line; and only an unsolved exercise may stop a cell.
                 assert len(output.traceback) == 1 and "\n" not in output.traceback[0], where
-                assert output.ename == "NotWrittenYet" and index >= first_exercise, where
+                assert output.ename == "NotWrittenYet" and index >= first_exercise, (
+                    f"{where}: {output.ename}: {output.evalue}"
+                )
         stored = written.cells[index].outputs
         if (
             index > first_exercise
