@@ -18,7 +18,7 @@ import time
 from labsock.logic.errors import explain, failure_name, is_refusal
 from labsock.logic.sequence import LAP
 from labsock.logic.validation import ANY_ADDRESS, validate_count, validate_delay
-from labsock.net.lifecycle import LifeCycle, running, stop_all
+from labsock.net.lifecycle import LifeCycle, background_thread, running, stop_all
 from labsock.net.progress import Progress
 from labsock.net.sockets import bind_port_of, destination
 
@@ -95,12 +95,7 @@ class CountingClient(LifeCycle):
         self.error = None
         self._stop.clear()
         self._finished = False
-        self._thread = threading.Thread(
-            target=self._count_then_close,
-            name=f"labsock-count-{self.bind_port}",
-            daemon=True,  # a forgotten client must not keep a kernel or terminal from exiting
-        )
-        self._thread.start()
+        self._thread = background_thread(self._count_then_close, f"labsock-count-{self.bind_port}")
 
     def _end(self) -> None:
         """Stop sending; returns once the thread has ended and the bind port is free again."""

@@ -49,6 +49,17 @@ _registry_lock = threading.Lock()
 _starting = threading.RLock()
 
 
+def background_thread(target, name: str) -> threading.Thread:
+    """Start target in a thread of its own, named for a reader of threading.enumerate().
+
+    A daemon: a forgotten server, client or relay must not keep a kernel or terminal from
+    exiting.
+    """
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
 def clash(a: tuple, b: tuple) -> bool:
     """Do two claims hold the same thing? Ports claimed on 0.0.0.0 cover every address."""
     if a == b:

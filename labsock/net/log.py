@@ -149,14 +149,12 @@ class MessageLog:
     # -- writing --------------------------------------------------------------------------------
 
     def writer(self):
-        """(numbers, push) for a server loop that is the log's only writer, inline, no lock:
+        """(numbers, push) for a server loop that is the log's only writer, inline, no lock.
 
-        number = next(numbers)
-        push((number, when, address, data, reply, error, MESSAGE))
-        if len(data) >= BIG_ENTRY:
-            log.count_bytes(number, len(data) + len(reply or ""))
-        if number >= log.wake_at:
-            log.wake()
+        Per message the loop takes the next number, pushes the entry tuple (number, time,
+        address, data, reply, error, kind), calls log.count_bytes for an entry of BIG_ENTRY bytes
+        or more, and log.wake() once the number reaches log.wake_at: what append() does, without
+        the method call (UDPServer._serve does it).
         """
         return self._numbers, self._entries.append
 

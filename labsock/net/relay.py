@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from labsock.logic.errors import LabsockError
 from labsock.logic.impairment import Counts, Impairment, Link, preset
-from labsock.net.lifecycle import ThreadOnPort, running
+from labsock.net.lifecycle import ThreadOnPort, background_thread, running
 from labsock.net.progress import Progress
 from labsock.net.sockets import destination, server_address, udp_socket
 
@@ -72,9 +72,7 @@ class RelayBase(ThreadOnPort):
         self._open()
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
-        self._thread = threading.Thread(target=self._run, name=f"labsock-relay-{self.port}")
-        self._thread.daemon = True
-        self._thread.start()
+        self._thread = background_thread(self._run, f"labsock-relay-{self.port}")
 
     def _end(self) -> None:
         if self._thread is None:

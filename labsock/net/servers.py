@@ -33,7 +33,7 @@ from labsock.logic.replies import (
     reply_function,
 )
 from labsock.logic.validation import ANY_ADDRESS, LOOPBACK
-from labsock.net.lifecycle import ThreadOnPort, running
+from labsock.net.lifecycle import ThreadOnPort, background_thread, running
 from labsock.net.log import (
     BIG_ENTRY,
     ERROR,
@@ -105,12 +105,9 @@ class Server(ThreadOnPort):
             self._workers = ReplyWorkers(
                 self._answer, self._finish, name=f"labsock-{self.protocol}-{self.port}"
             )
-        self._thread = threading.Thread(
-            target=self._serve_then_close,
-            name=f"labsock-{self.protocol}-{self.port}",
-            daemon=True,  # a forgotten server must not keep a terminal or kernel from exiting
+        self._thread = background_thread(
+            self._serve_then_close, f"labsock-{self.protocol}-{self.port}"
         )
-        self._thread.start()
 
     def _end(self) -> None:
         thread = self._thread
