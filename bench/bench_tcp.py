@@ -84,8 +84,8 @@ def measure(quick: bool = False) -> list[dict]:
             "value": f"{our_rate:,.0f} req/s",
             "baseline": f"raw recv/send loop {raw_rate:,.0f} req/s",
             "ratio": ratio,
-            "target": ">= 0.75x",
-            "ok": ratio >= 0.75,
+            "target": ">= 0.80x",  # the aim is 0.90x; the epoll wait is the one syscall more
+            "ok": ratio >= 0.80,
         }
     ]
 

@@ -467,6 +467,7 @@ def summarise(state: dict, run: NotebookRun) -> None:
 
 
 RENDERED_WIDGET = ".jp-OutputArea-output > .jupyter-widgets"
+HAS_CLASS = "contains(concat(' ', normalize-space(@class), ' '), ' {} ')"  # XPath: a class
 
 
 def wait_for_widgets(page, expected: int, timeout_ms: int = 30_000) -> None:
@@ -510,6 +511,8 @@ def click_each_send(page, message_for, timeout_ms: int = 10_000) -> list[tuple[s
     buttons = page.locator("button.jupyter-button:has-text('Send')")
     for index in range(buttons.count()):
         button = buttons.nth(index)
+        if not button.is_visible():
+            continue  # e.g. a program's "Send line" while it does not wait for input
         text_input = None
         # The message box is the text box in the Send button's own row (or the row's box).
         for ancestor in ("xpath=..", "xpath=../.."):
@@ -519,9 +522,11 @@ def click_each_send(page, message_for, timeout_ms: int = 10_000) -> list[tuple[s
                 break
         if text_input is None:
             continue
-        cell = page.locator(".jp-Cell").filter(has=button).last
+        # The cell around this button (a filter with has=button would look for the n-th Send
+        # button inside each cell).
+        cell = button.locator(f"xpath=ancestor::div[{HAS_CLASS.format('jp-Cell')}][1]")
         outputs = cell.locator(".jp-Cell-outputWrapper")
-        message, expected = message_for(index)
+        message, expected = message_for(len(results))  # the n-th box that can be used
         button.scroll_into_view_if_needed()
         text_input.fill(message)
         text_input.press("Tab")  # a student leaves the box before clicking: the value is synced

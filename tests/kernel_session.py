@@ -72,6 +72,7 @@ class KernelSession:
         self.client.wait_for_ready(timeout=60)
         self.cells: dict[str, Cell] = {}
         self.widgets: dict[str, dict] = {}  # model id -> state, updated as messages come
+        self.updates: dict[str, list[dict]] = {}  # model id -> every state message, in order
         self.stray: list[dict] = []  # messages for no cell of ours
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
@@ -96,6 +97,7 @@ class KernelSession:
             state = data.get("state")
             if state:
                 self.widgets.setdefault(content["comm_id"], {}).update(state)
+                self.updates.setdefault(content["comm_id"], []).append(state)
             return
         cell = self.cells.get(msg["parent_header"].get("msg_id"))
         if cell is None:
@@ -136,6 +138,11 @@ class KernelSession:
     def widget_state(self, model_id: str) -> dict:
         with self._lock:
             return dict(self.widgets.get(model_id, {}))
+
+    def widget_updates(self, model_id: str) -> list[dict]:
+        """Every state message the kernel sent for this widget so far (what the browser got)."""
+        with self._lock:
+            return list(self.updates.get(model_id, []))
 
     def child_widget(self, model_id: str, *path: int) -> str:
         """The model id of a child of a box widget, following child indexes."""

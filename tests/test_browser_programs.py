@@ -55,6 +55,14 @@ clientSocket.close()
 """
 
 
+LAB: dict = {}
+
+
+@pytest.fixture
+def lab_url(page):
+    return LAB["url"]
+
+
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
     sync_playwright, executable = browser_tools()
@@ -71,7 +79,17 @@ def page(tmp_path_factory):
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)"}
     root = tmp_path_factory.mktemp("programs-lab")
     nbformat.write(notebook, root / "programs.ipynb")
+    # No --type: the program's input() asks in the cell, in Jupyter's own input box (a notebook
+    # of its own: Run All would wait there for someone to type).
+    asks = nbformat.v4.new_notebook()
+    asks.cells = [
+        nbformat.v4.new_code_cell(f"import labsock\nreference = labsock.serve_udp(port={port})"),
+        nbformat.v4.new_code_cell(CLIENT.format(port=port, message="").replace(' --type ""', "")),
+    ]
+    asks.metadata["kernelspec"] = notebook.metadata["kernelspec"]
+    nbformat.write(asks, root / "asks.ipynb")
     lab = JupyterLab(root, tmp_path_factory.mktemp("programs-home")).start()
+    LAB["url"] = lab.notebook_url
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -120,7 +138,31 @@ def test_server_and_client_cells_stop_and_rerun(page):
     assert "got second message" in cell_output_text(page, 1, re.compile("got second message"))
 
 
-def test_after_a_kernel_restart_the_view_stops_claiming_running(page):
+def test_a_client_asks_for_its_input_in_the_cell(page, lab_url):
+    page.goto(lab_url("asks.ipynb"))
+    wait_for_kernel_idle(page)
+    run_cell(page, 0)  # labsock's reference server
+    page.evaluate(
+        """() => {
+             const w = window.jupyterapp.shell.currentWidget;
+             w.content.activeCellIndex = 1;
+             window.jupyterapp.commands.execute('notebook:run-cell');
+           }"""
+    )
+    box = page.locator(".jp-Notebook .jp-Cell").nth(1).locator("input.jp-Stdin-input")
+    box.wait_for(timeout=15_000)
+    box.fill("typed in the cell")
+    box.press("Enter")
+    text = cell_output_text(page, 1, re.compile("TYPED IN THE CELL"), timeout_ms=15_000)
+    assert "TYPED IN THE CELL" in text
+    assert text.count("typed in the cell") == 1, "what was typed shows once"
+
+
+def test_after_a_kernel_restart_the_view_stops_claiming_running(page, lab_url):
+    page.goto(lab_url("programs.ipynb"))
+    wait_for_kernel_idle(page)
+    run_cell(page, 0)
+    run_cell(page, 1)
     restart_kernel(page)
     text = cell_output_text(page, 1, re.compile("no news from the kernel"), timeout_ms=15_000)
     assert "no news from the kernel" in text

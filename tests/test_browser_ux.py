@@ -368,14 +368,12 @@ def test_a_failed_server_cell_stops_the_cells_below_and_offers_a_way_out(noteboo
     below = [error for error in errors_in(page) if not error.startswith("cell 1:")]
     assert below == [], "the cells below work once the server runs"
 
-    # The port held by the student's own program in this notebook: named, and stopped on a click
+    # The port held by the student's own program in this notebook: the server's start stops it
+    # (labsock.net.lifecycle); the view of that program then says plainly it is not running.
     run_cell(page, 4)
     run_cell(page, 5)
-    held = cell_output_text(page, 5, re.compile("holds it"))
-    assert "your program 'holder' (started by %%background holder) holds it" in held
-    button(page, 5, "Stop holder, then run this cell again").click()
     assert f"second server on port {mine}" in cell_output_text(
-        page, 5, re.compile("second server on port"), 30_000
+        page, 5, re.compile("second server on port")
     )
     shot(page, 5, "port-held-here")
     run_cell(page, 6)
@@ -408,7 +406,8 @@ def test_interrupting_a_wait_prints_one_line_that_says_what_still_runs(notebook)
         wait_until_ran(page, index, before)
         said = cell_output_text(page, index, re.compile("Interrupted"))
         assert "Interrupted: Stopped waiting for" in said, said
-        assert "Still running in the background: counting client c1 from port" in said
+        assert "Still running in the background: " in said
+        assert "counting client c1 from port" in said and "UDP server on port" in said
         assert "labsock.stop_all() stops them all" in said
         assert "Traceback" not in said and "threading.py" not in said
     shot(page, 1, "interrupted-wait")

@@ -215,3 +215,32 @@ def test_socat_udp_and_tcp():
         )
         assert out.stdout == "VIA SOCAT\n"
         finish(proc)
+
+
+def test_serve_quiet_never_wakes_per_message(monkeypatch):
+    """serve --quiet ran at 0.29x a raw loop: its main thread woke for every message, to print
+    nothing, and took the interpreter from the server each time. Now it wakes only at the end."""
+    import argparse
+    import threading
+
+    import labsock
+    from labsock.cli.serve import _serve
+    from labsock.net.log import MessageLog
+
+    wakes = []
+    original = MessageLog.wake
+    monkeypatch.setattr(MessageLog, "wake", lambda log: (wakes.append(1), original(log)))
+    with labsock.UDPServer(port=0) as server:
+        args = argparse.Namespace(
+            proto="udp", reply="upper", json=False, quiet=True, count=300, seconds=60
+        )
+        main = threading.Thread(target=_serve, args=(args, server))
+        main.start()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+            client.settimeout(5)
+            for i in range(300):
+                client.sendto(b"%d" % i, ("127.0.0.1", server.port))
+                client.recv(100)
+        main.join(30)
+        assert not main.is_alive()  # it ended at the 300th message
+    assert len(wakes) <= 2  # the 300th message, and the stop: not one per message

@@ -42,16 +42,6 @@ def free_port():
         return s.getsockname()[1]
 
 
-def until(condition, timeout=3.0):
-    """Wait for a condition that no event signals (the client's counters), up to timeout."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.005)
-    return True
-
-
 def test_counts_past_the_wrap_then_stops_by_itself(server, labsock_threads):
     client = start_counting(bind_port=0, port=server.port, delay=0, count=130)
     assert client.wait(5)
@@ -130,7 +120,7 @@ def test_rerunning_on_the_same_bind_port_stops_the_old_client(server):
 def test_nothing_listening_is_reported_and_counting_goes_on():
     port = free_port()  # a port where nothing listens
     client = start_counting(bind_port=0, port=port, delay=0.002)
-    assert until(lambda: client.refused >= 2)
+    assert client.wait_refused(2)
     assert client.running
     assert "Nothing listens on 127.0.0.1:" in client.error
     client.stop()
@@ -377,3 +367,23 @@ def test_report_lists_arrivals_in_order_with_names():
     ]
     assert report.arrivals(start=-1) == "   0.750 s  c2 (127.0.0.1:13000): 2"
     assert counting_report(labsock.MessageLog()).arrivals() == "no messages"
+
+
+def test_wait_sent_and_wait_replies_are_woken_by_the_client(server):
+    echo = labsock.UDPServer(port=0, reply="echo").start()
+    try:
+        client = start_counting(bind_port=0, port=echo.port, delay=0.001)
+        assert client.wait_sent(50) and client.sent >= 50
+        assert client.wait_replies(20) and client.replies >= 20
+        client.stop()
+    finally:
+        echo.stop()
+
+
+def test_waiting_for_more_than_a_client_will_send_ends_when_it_stops(server):
+    client = start_counting(bind_port=0, port=server.port, delay=0, count=5)
+    result = []
+    waiting = threading.Thread(target=lambda: result.append(client.wait_sent(100, timeout=60)))
+    waiting.start()
+    waiting.join(10)  # far less than its 60 s timeout: the client's end woke it
+    assert not waiting.is_alive() and result == [False] and client.sent == 5

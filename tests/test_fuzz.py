@@ -40,7 +40,8 @@ def udp_server():
 
 @pytest.fixture
 def tcp_server():
-    with labsock.TCPServer(port=0, reply="upper", log_size=1_000_000) as server:
+    # Newline framing only: these streams pause anywhere, and a pause must not end a message.
+    with labsock.TCPServer(port=0, reply="upper", log_size=1_000_000, framing="line") as server:
         yield server
 
 
@@ -74,11 +75,13 @@ def test_udp_server_logs_and_answers_random_datagrams(udp_server, datagrams):
         for data in datagrams:
             client.sendto(data, ("127.0.0.1", udp_server.port))
         expected_replies = [upper_reply(d) for d in datagrams]
-        sendable = [r for r in expected_replies if len(r) <= UDP_MAX_PAYLOAD]
-        replies = [client.recv(65535) for _ in sendable]
+        replies = [client.recv(65535) for _ in datagrams]
         me = f"127.0.0.1:{client.getsockname()[1]}"
+    # A reply too long for a datagram is replaced by a notice saying so (silence would read as
+    # "no server"), and logged as an error.
+    sendable = [r for r in expected_replies if len(r) <= UDP_MAX_PAYLOAD]
     too_long = len(datagrams) - len(sendable)
-    # Each message, and each "reply not sent" error, is one entry.
+    # Each message, and each "not sent" error, is one entry.
     entries, _ = log.since(before)
     while len(entries) < len(datagrams) + too_long:
         assert log.wait(before + len(entries), timeout=5), "entries missing from the log"
@@ -86,10 +89,18 @@ def test_udp_server_logs_and_answers_random_datagrams(udp_server, datagrams):
     messages = [m for m in entries if m.kind == MESSAGE]
     assert [m.data for m in messages] == datagrams
     assert {m.client for m in messages} == {me}
-    assert replies == sendable
+    for reply, expected in zip(replies, expected_replies, strict=True):
+        if len(expected) <= UDP_MAX_PAYLOAD:
+            assert reply == expected
+        else:
+            notice = (
+                f"[server error: the reply is {len(expected):,} bytes, more than one UDP "
+                "datagram can carry (65,507): not sent]"
+            )
+            assert reply == notice.encode()
     errors = [m for m in entries if m.kind == ERROR]
     assert len(errors) == too_long
-    assert all("reply not sent" in m.error for m in errors)
+    assert all("more than one UDP datagram can carry" in m.error for m in errors)
     still_answers(udp_server)
 
 

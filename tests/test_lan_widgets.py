@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import labsock
 from labsock import UDPServer
 from labsock.lessons.partner import (
     ERROR,
@@ -199,3 +200,14 @@ def test_whatever_is_typed_gets_a_verdict_not_an_exception(host, port):
     if verdict.ok:
         assert 1 <= verdict.port <= 65535
         assert verdict.host != "0.0.0.0"
+
+
+def test_the_address_box_checks_what_is_typed():
+    box = labsock.address_box("127.0.0.1")
+    assert box.address == "127.0.0.1" and box.check().ok
+    box.box.value = " 192.168.1.300 "
+    assert box.address == "192.168.1.300"
+    assert not box.check().ok
+    assert "four numbers from 0 to 255" in box.verdict.value
+    box.box.value = "0.0.0.0"
+    assert "a client cannot send to it" in box.verdict.value

@@ -141,3 +141,65 @@ def test_since_is_consistent_while_a_writer_appends():
     # every number either seen once, in order, or counted as dropped by the bound
     assert seen == sorted(set(seen)) and len(seen) + dropped == 20_000
     assert all(m.index == int(m.text) for m in log.messages())
+
+
+def test_big_entries_are_bounded_by_bytes_and_the_drop_is_said():
+    from labsock.net.log import MAX_BYTES
+
+    log = MessageLog()  # the defaults a server uses
+    data = b"x" * 65_000
+    for i in range(2_000):  # 2,000 x 130 KB with the replies: 260 MB if all were kept
+        log.append(float(i), ("127.0.0.1", 1), data, "X" * 65_000)
+    kept = log.entries()
+    assert sum(len(m.data) + len(m.reply) for m in kept) <= MAX_BYTES
+    assert kept[-1].time == 1999.0 and log.message_count == 2_000
+    assert log.dropped == 2_000 - len(kept) > 0
+    assert f"({log.dropped} oldest entries no longer kept)" in log.tail_text()
+    entries, cursor = log.since(0)
+    assert cursor == 2_000 and len(entries) == len(kept)
+
+
+def test_small_entries_are_bounded_by_count_only():
+    log = MessageLog(maxlen=50)
+    for i in range(60):
+        log.append(float(i), ("127.0.0.1", 1), b"y" * 100)
+    assert len(log) == 50 and log.dropped == 10
+
+
+def test_one_huge_entry_is_kept_until_the_next():
+    log = MessageLog(max_bytes=10_000)
+    log.append(1.0, ("127.0.0.1", 1), b"z" * 50_000)
+    assert log.texts() == ["z" * 50_000]
+    log.append(2.0, ("127.0.0.1", 1), b"w" * 2_000)
+    assert log.texts() == ["w" * 2_000]
+
+
+@pytest.mark.parametrize("size", [-1, 0, 2.5, "10", True, None])
+def test_a_bad_log_size_is_explained(size):
+    from labsock import LabsockError, UDPServer
+
+    with pytest.raises(LabsockError, match="log_size="):
+        MessageLog(size)
+    with pytest.raises(LabsockError, match="log_size="):
+        UDPServer(port=0, log_size=size)
+
+
+def test_tail_builds_only_the_rows_it_shows(monkeypatch):
+    import labsock.net.log as log_module
+
+    log = MessageLog()
+    for i in range(10_000):
+        log.append(float(i), ("127.0.0.1", 1), b"%d" % i)
+    built = []
+
+    class Counted(log_module.Message):
+        __slots__ = ()
+
+        def __init__(self, *args):
+            built.append(1)
+            super().__init__(*args)
+
+    monkeypatch.setattr(log_module, "Message", Counted)
+    text, html = log.tail_text(20), log_html(log, 20)
+    assert len(built) == 40  # 20 rows each, not 10,000
+    assert text.splitlines()[-1].endswith(": 9999") and "9999" in html

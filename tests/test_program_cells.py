@@ -272,3 +272,22 @@ def test_no_program_outlives_its_kernel(tmp_path):
     session.shutdown()  # the kernel is killed, as a restart or a crash would
     child.wait(timeout=10)  # raises TimeoutExpired if the program is left behind
     assert not psutil.pid_exists(pid) or child.status() == psutil.STATUS_ZOMBIE
+
+
+def test_a_flood_of_output_reaches_the_browser_bounded(kernel):
+    """A program printing as fast as it can: redraws stay at about ten a second, each showing
+    at most the last 200 lines, and the job keeps the newest output up to its limit."""
+    flood = kernel.run(
+        "%%background flood\nimport time\ntime.sleep(0.01)\n"
+        "for n in range(200_000):\n    print('line', n)\n"
+    )
+    out = kernel.child_widget(flood.widget_id, 2)
+    first = len(kernel.widget_updates(out))
+    final = kernel.wait_for_widget(out, lambda s: "line 199999" in s.get("value", ""), timeout=60)
+    assert final["value"].count("\n") <= 205, "only the last lines are shown"
+    assert "earlier lines are not shown here" in final["value"]
+    seconds = kernel.value("labsock.job('flood').seconds_run")
+    redraws = len(kernel.widget_updates(out)) - first
+    assert redraws <= 12 * seconds + 5, (redraws, seconds)
+    assert kernel.value("len(labsock.job('flood').output)") <= 1_000_000
+    assert kernel.value("labsock.job('flood').output.endswith('line 199999\\n')")

@@ -178,6 +178,11 @@ def test_set_keeps_characters_beyond_ascii_before_the_value():
     assert changed == "größe = 1; serverName = 'h'\n"
 
 
+def test_a_setting_of_digits_beyond_ascii_stays_text():
+    # "²" is a digit to str.isdigit(), and int() refuses it
+    assert parse_setting("serverName=²") == ("serverName", "²")
+
+
 @pytest.mark.parametrize("text", ["serverName", "=x", "server Name=1", "1x=2"])
 def test_a_setting_that_is_not_name_equals_value_is_refused(text):
     with pytest.raises(LabsockError, match="NAME=VALUE"):

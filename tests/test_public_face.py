@@ -177,6 +177,7 @@ CALLS = {
     "serve_udp": lambda lab: _stopped(labsock.serve_udp(port=0)),
     "serve_tcp": lambda lab: _stopped(labsock.serve_tcp(port=0)),
     "running_servers": lambda lab: labsock.running_servers(),
+    "running": lambda lab: set(labsock.running()) >= set(lab),
     "stop_all": lambda lab: None,  # stopping the fixture's servers is the fixture's job
     "Message": lambda lab: isinstance(_log().messages()[0], labsock.Message),
     "MessageLog": lambda lab: _log(),
@@ -234,6 +235,7 @@ CALLS = {
     "check_counting_clients": lambda lab: labsock.check_counting_clients({"x": 1}),
     "check_counting_server": lambda lab: labsock.check_counting_server("none"),
     "check_pinger": lambda lab: labsock.check_pinger("none"),
+    "address_box": lambda lab: labsock.address_box("127.0.0.1").check().ok,
 }
 
 

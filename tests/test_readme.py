@@ -21,6 +21,7 @@ from labsock.cli.commands import COMMANDS, build_parser
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", README, re.S)
+IPYTHON_BLOCKS = re.findall(r"```ipython\n(.*?)```", README, re.S)  # cells with a magic
 EXPECTED = re.compile(r"^(?P<expr>\S.*?)\s+# -> (?P<value>.+)$")
 
 
@@ -70,6 +71,28 @@ def test_python_example_runs(block):
     code = runnable(block)
     ast.parse(code)  # a syntax error shows here, not half way through
     exec(compile(code, "README.md", "exec"), {})
+
+
+def test_ipython_cells_run_in_order_as_a_notebook(capsys, tmp_path, monkeypatch):
+    """The magic cells, one after the other in one IPython shell, the lab's ports swapped for
+    the same free ones in every cell (the client must reach the server)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    assert IPYTHON_BLOCKS, "the README shows a student's first cells"
+    monkeypatch.chdir(tmp_path)  # programs/NAME.py are saved here
+    ports = {p: free_port() for p in set(re.findall(r"\b1[0-9]{4}\b", "".join(IPYTHON_BLOCKS)))}
+    shell = InteractiveShell.instance()
+    try:
+        shell.run_line_magic("load_ext", "labsock")
+        for block in IPYTHON_BLOCKS:
+            for port, free in ports.items():
+                block = re.sub(rf"\b{port}\b", str(free), block)
+            result = shell.run_cell(block)
+            assert result.success, result.error_in_exec or result.error_before_exec
+        assert "Say something: hello\nHELLO\n" in capsys.readouterr().out
+    finally:
+        labsock.stop_all()
+        InteractiveShell.clear_instance()
 
 
 @pytest.mark.fast

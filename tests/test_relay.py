@@ -132,9 +132,7 @@ def test_stop_drops_what_is_still_delayed_frees_the_port_and_rerun_replaces():
     relay = UDPRelay(0, target.getsockname(), network=Impairment(delay_ms=60_000)).start()
     port = relay.port
     send_numbers(port, 5).close()
-    deadline = time.monotonic() + 5
-    while relay.counts().received < 5 and time.monotonic() < deadline:
-        time.sleep(0.005)  # the relay signals nothing when it reads; its count is all there is
+    assert relay.wait_received(5)
     assert relay.counts().received == 5 and relay.counts().sent == 0  # all held back
     stopping = threading.Thread(target=relay.stop)
     stopping.start()

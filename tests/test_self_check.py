@@ -198,3 +198,12 @@ def test_a_pinger_without_a_timeout_hangs_and_fails_that_point(tmp_path):
     result = labsock.check_pinger("pinger")
     assert result.points[0].ok is False
     assert "settimeout(1)" in result.points[0].hint
+
+
+@pytest.mark.fast
+def test_a_printed_line_with_a_digit_beyond_ascii_is_read_not_a_crash():
+    from labsock.lessons.self_check import _printed_pairs
+
+    # "²" is a digit to str.isdigit(), and int() refuses it
+    names = {11000: "c1", 13000: "c2"}
+    assert _printed_pairs("c1 ² 3\nc2: 5\n", names) == [(11000, 3), (13000, 5)]

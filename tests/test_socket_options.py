@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from labsock import TCPServer, UDPServer, send_tcp, send_udp
-from labsock.net import servers
+from labsock.net import servers, tcp_server
 from labsock.net.sockets import TCP_BACKLOG, UDP_RECEIVE_BUFFER, tcp_tune, udp_socket
 
 
@@ -59,7 +59,7 @@ def test_tcp_connections_have_nagle_off(monkeypatch):
         tuned.append(sock)
         tcp_tune(sock)
 
-    monkeypatch.setattr(servers, "tcp_tune", tune)
+    monkeypatch.setattr(tcp_server, "tcp_tune", tune)
     with TCPServer(port=0) as server, socket.create_connection(("127.0.0.1", server.port)) as c:
         c.sendall(b"x\n")
         c.settimeout(5)

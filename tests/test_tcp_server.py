@@ -1,4 +1,5 @@
 import socket
+import threading
 
 import pytest
 
@@ -34,7 +35,7 @@ def test_two_lines_in_one_write_are_two_messages():
 
 
 def test_half_line_waits_for_its_end():
-    with TCPServer(port=0) as server, connect(server.port) as sock:
+    with TCPServer(port=0, framing="line") as server, connect(server.port) as sock:
         sock.sendall(b"hel")
         sock.sendall(b"lo\n")  # if "hel" had been taken as a message, this reply would be "HEL"
         assert read_lines(sock, 1) == [b"HELLO"]
@@ -165,3 +166,29 @@ def test_reset_mid_line_keeps_the_bytes_marked_incomplete():
         assert (whole.text, whole.error) == ("whole", None)
         assert half.text == "half a li" and half.reply is None
         assert "incomplete" in half.error
+
+
+def test_a_reset_that_arrives_before_the_reply_goes_out_is_still_a_reset():
+    """The race behind a flaky test: the client resets while the server is about to send a
+    reply. That send takes the system's report of the reset, so the next recv() sees what looks
+    like a clean end, which must not turn the torn half line into a complete message."""
+    about_to_send, reset_done = threading.Event(), threading.Event()
+
+    class HoldsItsFirstReply(TCPServer):
+        def _send(self, conn, data):  # fault injection: the thread paused at the worst moment
+            if data == b"WHOLE\n":
+                about_to_send.set()
+                reset_done.wait(10)
+            super()._send(conn, data)
+
+    with HoldsItsFirstReply(port=0) as server:
+        sock = connect(server.port)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        sock.sendall(b"whole\nhalf a li")
+        assert about_to_send.wait(10)
+        sock.close()  # a reset, with "half a li" waiting for its newline
+        reset_done.set()
+        assert server.log.wait_for(2)
+        whole, half = server.log.messages()
+        assert (whole.text, half.text) == ("whole", "half a li")
+        assert half.reply is None and "incomplete" in half.error

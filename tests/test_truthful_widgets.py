@@ -15,7 +15,7 @@ import pytest
 import labsock
 from labsock.logic.errors import Interrupted, LabsockError
 from labsock.logic.sentences import sentence_html
-from labsock.net.stopping import interruptible
+from labsock.net.interrupts import interruptible
 
 widgets = pytest.importorskip("ipywidgets")
 
@@ -129,20 +129,6 @@ def test_cells_that_need_a_failed_server_say_so_instead_of_going_on():
         assert client.wait(5) and server.log.wait_for(3)
 
 
-def test_a_port_held_in_this_notebook_names_the_holder_and_offers_to_stop_it():
-    relay = labsock.relay_udp(0, to="127.0.0.1:9")
-    try:
-        with pytest.raises(LabsockError, match="relay on port") as failed:
-            labsock.serve_udp(port=relay.port)
-        [(label, action)] = failed.value.way_out
-        assert label == "Stop the relay, then run this cell again"
-        action()
-        assert not relay.running
-        labsock.serve_udp(port=relay.port).stop()  # the port is free for the server now
-    finally:
-        relay.stop()
-
-
 def test_a_view_of_a_program_that_is_not_running_says_so(tmp_path):
     program = labsock.background("print('done')", name="ended_program", folder=tmp_path)
     assert program.wait(10)
@@ -211,9 +197,7 @@ def test_interrupting_a_wait_says_in_one_line_what_still_runs():
 def test_interrupting_a_relay_wait_and_a_wait_with_nothing_running():
     relay = labsock.relay_udp(0, to="127.0.0.1:9")
     try:
-        interrupt_when_waiting(
-            "relay.py:_wait_idle", blocked_in=("_wait_idle",)
-        )  # in its time.sleep
+        interrupt_when_waiting("relay.py:wait_idle")
         with pytest.raises(Interrupted, match="the relay to pass on what it holds"):
             relay.wait_idle(60, received=1)
     finally:

@@ -81,11 +81,17 @@ def test_stop_and_restart_same_object():
 
 
 def test_non_utf8_bytes_are_logged_raw_and_shown_readably():
-    with UDPServer(port=0, reply="echo") as server:
-        assert raw_exchange(server.port, b"caf\xe9") == b"caf\\xe9"
+    with UDPServer(port=0, reply="upper") as server:
+        assert raw_exchange(server.port, b"caf\xe9") == b"CAF\\XE9"
         (message,) = server.log.messages()
         assert message.data == b"caf\xe9" and message.text == "caf\\xe9"
         assert not message.is_utf8
+
+
+def test_echo_sends_back_the_very_bytes_even_when_not_utf8():
+    with UDPServer(port=0, reply="echo") as server:
+        assert raw_exchange(server.port, b"caf\xe9 \xff\x00") == b"caf\xe9 \xff\x00"
+        assert server.log.messages()[0].reply == "caf\\xe9 \\xff\x00"
 
 
 def test_empty_datagram_is_a_message():

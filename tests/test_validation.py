@@ -11,7 +11,9 @@ def test_ports_a_server_accepts(port):
     assert validate_port(port, allow_zero=True) == int(str(port).strip())
 
 
-@pytest.mark.parametrize("port", [-1, 65536, 99999, "abc", "12 000", 12.5, None, True, "", [1]])
+@pytest.mark.parametrize(
+    "port", [-1, 65536, 99999, "abc", "12 000", 12.5, None, True, "", [1], "²", "١٢"]
+)
 def test_bad_ports_name_the_fix(port):
     with pytest.raises(LabsockError, match="whole number from 0 to 65535"):
         validate_port(port, allow_zero=True)

@@ -55,6 +55,22 @@ print('From Server: ', modifiedSentence.decode())
 clientSocket.close()
 """
 
+# A variation students write next: the connection stays open for more sentences, and each reply
+# is one send() without a newline.
+TCP_SERVER_KEEPS_CONNECTION = (
+    TCP_SERVER.split("while True:")[0]  # the same start: socket, bind, listen, the ready line
+    + """\
+while True:
+    connectionSocket, addr = serverSocket.accept()
+    while True:
+        sentence = connectionSocket.recv(1024)
+        if not sentence:
+            break
+        connectionSocket.send(sentence.decode().strip().upper().encode())
+    connectionSocket.close()
+"""
+)
+
 # Programs that ignore every polite way of being stopped.
 BLOCKED_IN_RECVFROM = UDP_SERVER
 BLOCKED_IN_ACCEPT = """\

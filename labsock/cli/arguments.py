@@ -9,7 +9,7 @@ import argparse
 import math
 
 from labsock.logic.errors import LabsockError
-from labsock.logic.validation import validate_port
+from labsock.logic.validation import MAX_TIMEOUT, validate_port
 
 
 def port(text: str) -> int:
@@ -39,7 +39,10 @@ def number_type(what: str, low: float, high: float = math.inf, *, low_allowed=Tr
     return parse
 
 
-seconds = number_type("a positive number of seconds, e.g. 2", 0, low_allowed=False)
+# At most an hour: inf (or 1e300) would overflow the system's clock, never a real wait.
+seconds = number_type(
+    "a positive number of seconds up to 3600, e.g. 2", 0, MAX_TIMEOUT, low_allowed=False
+)
 pause = number_type("a number of seconds from 0 to 3600, e.g. 0.2", 0, 3600)
 whole_number = number_type("a whole number of at least 1, e.g. 5", 1, whole=True)
 probability = number_type("a probability from 0 to 1, e.g. 0.1", 0, 1)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from labsock.cli.arguments import port, seconds
+from labsock.logic.framing import FRAMINGS
+from labsock.logic.text import escape_controls
 from labsock.net.clients import send
 
 HELP = "send one message to a server and print its reply"
@@ -18,6 +20,13 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--no-reply", action="store_true", help="do not wait for a reply (a reply='none' server)"
     )
+    parser.add_argument(
+        "--framing",
+        choices=list(FRAMINGS),
+        default="auto",
+        help="TCP only: auto (a line; the reply ends at a newline, a pause or the close), line, "
+        "or length (a 4-byte length first)",
+    )
 
 
 def run(args) -> int:
@@ -29,7 +38,8 @@ def run(args) -> int:
         timeout=args.timeout,
         bind_port=args.bind_port,
         expect_reply=not args.no_reply,
+        **({"framing": args.framing} if args.proto == "tcp" else {}),
     )
     if reply is not None:
-        print(reply, flush=True)
+        print(escape_controls(reply), flush=True)  # the server's text must not drive the terminal
     return 0

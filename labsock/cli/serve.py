@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 
 from labsock.cli.arguments import port, seconds, whole_number
 from labsock.cli.commands import stop_on_sigterm
+from labsock.logic.framing import FRAMINGS
 from labsock.logic.replies import BUILT_IN
+from labsock.logic.text import escape_controls, json_line
 from labsock.net.log import MESSAGE
 from labsock.net.servers import TCPServer, UDPServer
 
@@ -29,13 +30,32 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seconds", type=seconds, help="exit after this many seconds")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument("--quiet", action="store_true", help="print only the listening line")
+    parser.add_argument(
+        "--framing",
+        choices=list(FRAMINGS),
+        default="auto",
+        help="TCP only: where a message ends (auto: a newline, or a pause from a client that "
+        "sends none, like the textbook TCPClient; line: a newline only; length: a 4-byte length "
+        "first)",
+    )
+
+
+# Printing wakes this thread, which then competes with the server's for the interpreter: after
+# the first new message it waits this long, so a burst is printed in one go, with one wake-up.
+BATCH_SECONDS = 0.05
+
+
+def _line(args, event: dict, plain: str) -> str:
+    # Received text is the sender's choice: no control character reaches the terminal raw.
+    return json_line(event) if args.json else escape_controls(plain)
 
 
 def _say(args, event: dict, plain: str) -> None:
-    print(json.dumps(event, ensure_ascii=False) if args.json else plain, flush=True)
+    print(_line(args, event, plain), flush=True)
 
 
-def _report(args, message) -> None:
+def _report(args, message) -> str | None:
+    """The line to print for one log entry (None: nothing to say)."""
     if message.kind == MESSAGE:
         event = {
             "event": "message",
@@ -48,18 +68,20 @@ def _report(args, message) -> None:
             event["reply"] = message.reply
         if message.error:
             event["error"] = message.error
-        _say(args, event, f"{message.client}: {message.text}")
-    elif message.error:
-        _say(
+        return _line(args, event, f"{message.client}: {message.text}")
+    if message.error:
+        return _line(
             args,
             {"event": "error", "client": message.client, "error": message.error},
             f"{message.client}: error: {message.error}",
         )
+    return None
 
 
 def run(args) -> int:
     kind = UDPServer if args.proto == "udp" else TCPServer
-    server = kind(args.host, args.port, args.reply)
+    options = {"framing": args.framing} if args.proto == "tcp" else {}
+    server = kind(args.host, args.port, args.reply, **options)
     stop_on_sigterm()
     try:  # from here on, Ctrl+C or SIGTERM at any moment ends in a clean stop and status 0
         server.start()
@@ -91,22 +113,65 @@ def _serve(args, server) -> None:
 
         print(sharing(server), flush=True)
     deadline = None if args.seconds is None else time.monotonic() + args.seconds
-    cursor = received = 0
-    while args.count is None or received < args.count:
-        wait = 0.5  # short waits keep Ctrl+C prompt on Windows, where a long wait ignores it
-        if deadline is not None:
-            wait = min(wait, deadline - time.monotonic())
+    if args.quiet:
+        _wait_quietly(args, server, deadline)
+    else:
+        _print_as_they_come(args, server, deadline)
+
+
+def _time_left(deadline: float | None) -> float:
+    # Short waits keep Ctrl+C prompt on Windows, where a long wait ignores it.
+    return 0.5 if deadline is None else min(0.5, deadline - time.monotonic())
+
+
+def _wait_quietly(args, server, deadline: float | None) -> None:
+    """Nothing to print: this thread wakes only to see whether it is time to end, never per
+    message (a wake-up per message made the server three times slower)."""
+    while (wait := _time_left(deadline)) > 0:
+        if args.count is None:
+            time.sleep(wait)
+        elif server.log.wait_for(args.count, wait):
+            return
+
+
+def _print_as_they_come(args, server, deadline: float | None) -> None:
+    printer = _Printer(args, server.log)
+    try:
+        while not printer.done:
+            wait = _time_left(deadline)
             if wait <= 0:
-                break
-        server.log.wait(cursor, wait)
-        entries, new_cursor = server.log.since(cursor)
-        skipped = new_cursor - cursor - len(entries)
-        cursor = new_cursor
-        if skipped and not args.quiet:
+                return
+            if server.log.wait(printer.cursor, wait):
+                time.sleep(max(0.0, min(BATCH_SECONDS, _time_left(deadline))))
+                printer.print_new()
+    finally:
+        printer.print_new()  # Ctrl+C, SIGTERM or the time limit: what came is still shown
+
+
+class _Printer:
+    """Prints the log's new entries, a batch at a time, up to args.count messages."""
+
+    def __init__(self, args, log):
+        self.args, self.log = args, log
+        self.cursor = self.received = 0
+
+    @property
+    def done(self) -> bool:
+        return self.args.count is not None and self.received >= self.args.count
+
+    def print_new(self) -> None:
+        entries, new_cursor = self.log.since(self.cursor)
+        skipped = new_cursor - self.cursor - len(entries)
+        self.cursor = new_cursor
+        if skipped:
             print(f"({skipped} entries came too fast to show)", file=sys.stderr, flush=True)
+        lines = []
         for message in entries:
-            if args.count is not None and received >= args.count:
+            if self.done:
                 break
-            received += message.kind == MESSAGE
-            if not args.quiet:
-                _report(args, message)
+            self.received += message.kind == MESSAGE
+            line = _report(self.args, message)
+            if line is not None:
+                lines.append(line)
+        if lines:
+            print("\n".join(lines), flush=True)  # one write for the whole batch

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from labsock.logic.errors import LabsockError
+from labsock.logic.errors import LabsockError, NotWrittenYet
 from labsock.net.clients import send_udp
 from labsock.net.servers import UDPServer
 
@@ -24,25 +24,6 @@ REVERSE_WORDS_CASES = {
     "one two": "two one",
     "UDP is fast": "fast is UDP",
 }
-
-
-class NotWrittenYet(LabsockError):
-    """An exercise still holds the stub: the student has not written that code yet."""
-
-    def __init__(self, function_name: str | None = None):
-        self.function_name = function_name
-        if function_name:
-            text = (
-                f"{function_name}() is not written yet: in its cell, replace "
-                "'# YOUR CODE HERE' and the line under it with your code, run that cell, "
-                "then run this one again."
-            )
-        else:
-            text = (
-                "This exercise is not written yet: replace '# YOUR CODE HERE' and the line "
-                "under it with your code, then run the cell again."
-            )
-        super().__init__(text)
 
 
 def your_code_here():

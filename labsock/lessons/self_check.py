@@ -358,7 +358,7 @@ def _printed_pairs(output: str, names: dict[int, str]) -> list[tuple[int, int]]:
         words = line.replace(",", " ").replace(":", " ").replace("(", " ").replace(")", " ")
         words = words.replace("'", " ").split()
         who = {by_word[w] for w in words if w in by_word}
-        numbers = [int(w) for w in words if w.isdigit() and w not in by_word]
+        numbers = [int(w) for w in words if w.isascii() and w.isdigit() and w not in by_word]
         if len(who) == 1 and len(numbers) == 1:
             pairs.append((who.pop(), numbers[0]))
     return pairs
@@ -399,7 +399,13 @@ def check_pinger(program: str = "pinger", relay=None, *, pings: int = 10) -> Che
         f"{answered} lines with a round trip and {timed_out} with 'timed out', for {pings} pings.",
     )
     if relay is not None:
-        dropped = relay.counts("forward").dropped + relay.counts("backward").dropped
+        # Only this program's datagrams: other clients may use the same relay.
+        ports = {port for proto, _, port in found.ports_used if proto == "udp"}
+        dropped = sum(
+            relay.ground_truth(port, direction).dropped
+            for port in ports
+            for direction in ("forward", "backward")
+        )
         checklist.add(
             "every timeout is a ping or a reply the relay dropped",
             timed_out == dropped,

@@ -221,7 +221,7 @@ def udp_vs_tcp(
         counts = relay.counts("forward").as_dict()
     stream = through_slicer(messages, "line", seed=seed, timeout=timeout)
     with (
-        TCPServer(port=0, reply="none") as tcp_server,
+        TCPServer(port=0, reply="none", framing="line") as tcp_server,
         TCPSlicer(0, ("127.0.0.1", tcp_server.port), seed=seed) as slicer,
         socket.create_connection(("127.0.0.1", slicer.port), timeout=timeout) as c,
     ):

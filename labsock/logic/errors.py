@@ -146,6 +146,31 @@ class Interrupted(KeyboardInterrupt):
         return [f"\x1b[33mInterrupted\x1b[0m: {self}"]
 
 
+class NotWrittenYet(LabsockError):
+    """An exercise still holds the stub: the student has not written that code yet."""
+
+    def __init__(self, function_name: str | None = None, *, program: str | None = None):
+        self.function_name = function_name
+        if program:
+            text = (
+                f"The program {program} is not written yet: in its cell, replace "
+                "'# YOUR CODE HERE' and the line under it with your code, run that cell, "
+                "then run this one again."
+            )
+        elif function_name:
+            text = (
+                f"{function_name}() is not written yet: in its cell, replace "
+                "'# YOUR CODE HERE' and the line under it with your code, run that cell, "
+                "then run this one again."
+            )
+        else:
+            text = (
+                "This exercise is not written yet: replace '# YOUR CODE HERE' and the line "
+                "under it with your code, then run the cell again."
+            )
+        super().__init__(text)
+
+
 def error_number(exc: BaseException) -> int | None:
     """The system's number for a failure: Windows' own (10054) where there is one, else errno."""
     return getattr(exc, "winerror", None) or getattr(exc, "errno", None)

@@ -6,8 +6,36 @@ the boundaries back. labsock's TCP server and client use newline framing: a mess
 
 from __future__ import annotations
 
+from labsock.logic.errors import LabsockError
+
 # A line longer than this without a newline is refused rather than buffered without end.
 MAX_LINE = 65_536
+
+# Where one TCP message ends, as labsock's TCP server and client can be told (framing=...).
+FRAMINGS = {
+    "auto": "a newline ends a message, and so does a pause from a side that has sent no newline",
+    "line": "only a newline ends a message; half a line waits for its end",
+    "length": "each message comes after its length, 4 bytes, big-endian",
+}
+# A textbook TCPClient (and TCPServer) sends its text in one send(), without a newline, then
+# waits: after this many seconds of silence, what arrived is the message ("auto" framing).
+PAUSE = 0.1
+
+
+def validate_framing(framing) -> str:
+    if framing not in FRAMINGS:
+        choices = "; ".join(f"{name!r} ({meaning})" for name, meaning in FRAMINGS.items())
+        raise LabsockError(f"framing={framing!r} is not a framing labsock knows. Use {choices}.")
+    return framing
+
+
+def validate_pause(pause) -> float:
+    if isinstance(pause, bool) or not isinstance(pause, (int, float)) or not 0 < pause <= 60:
+        raise LabsockError(
+            f"pause={pause!r} is not a number of seconds. Use a positive number up to 60, such "
+            f"as {PAUSE} (the silence after which a message without a newline is complete)."
+        )
+    return float(pause)
 
 
 class LineTooLong(ValueError):
@@ -84,7 +112,11 @@ MAX_FRAME = 65_536
 
 
 class FrameTooLarge(ValueError):
-    pass
+    """A message longer than allowed; .lines holds the complete messages that came before it."""
+
+    def __init__(self, text: str, lines: list[bytes] | None = None):
+        super().__init__(text)
+        self.lines = lines or []
 
 
 def frame_length_prefixed(payload: bytes | str, max_size: int = MAX_FRAME) -> bytes:
@@ -115,7 +147,8 @@ class LengthSplitter:
                 # Checked before the body arrives: a bad length must not make us buffer gigabytes.
                 raise FrameTooLarge(
                     f"The other side announced a {length}-byte message; the limit is "
-                    f"{self.max_size}. Is it really sending length-prefixed messages?"
+                    f"{self.max_size}. Is it really sending length-prefixed messages?",
+                    messages,
                 )
             end = HEADER_SIZE + length
             if len(self._buffer) < end:

@@ -154,13 +154,17 @@ def flip_bit(data: bytes, bit: int) -> bytes:
     return bytes(changed)
 
 
-@dataclass
+# An event keeps this much of its datagram: enough for a diagram's label, never 65 KB per event.
+EVENT_BYTES = 256
+
+
+@dataclass(slots=True)
 class Event:
     """One datagram's story, for diagrams and for checking: index in, what happened, when out."""
 
     index: int  # 1, 2, 3 ... in arrival order at the link
     arrived: float
-    data: bytes
+    data: bytes  # its first EVENT_BYTES bytes
     action: str  # "sent" | "dropped"
     sent_at: list[float] = field(default_factory=list)
     duplicated: bool = False
@@ -196,16 +200,20 @@ class Link:
         self._highest_sent = 0  # highest arrival index already sent: anything lower is overtaken
         self._first_kept: int | None = None  # first and last arrival index not dropped
         self._last_kept = 0
+        self.waiting_bytes = 0  # bytes held for later (copies counted), for a relay's budget
 
-    def push(self, data: bytes, now: float) -> Decision:
-        """A datagram arrives at the link at time `now` (seconds, any monotonic clock)."""
+    def push(self, data: bytes, now: float, *, room: bool = True) -> Decision:
+        """A datagram arrives at the link at time `now` (seconds, any monotonic clock).
+
+        room=False: whoever runs the link has no memory left for it (a relay's byte budget), so
+        it is dropped like a router with a full queue drops, and counted."""
         self.counts.received += 1
         index = self.counts.received
         decision = decide(self.settings, self._rng, len(data))
-        event = Event(index=index, arrived=now, data=data, action="sent")
+        event = Event(index=index, arrived=now, data=data[:EVENT_BYTES], action="sent")
         if len(self.events) < self._keep_events:
             self.events.append(event)
-        if decision.drop or self.waiting >= self.max_waiting:
+        if decision.drop or not room or self.waiting >= self.max_waiting:
             event.action = "dropped"
             self.counts.dropped += 1
             return decision
@@ -221,6 +229,7 @@ class Link:
         due = now + decision.delay_s
         if decision.hold and self._held is None:
             self._held = (due, decision.copies, data, event)
+            self.waiting_bytes += len(data) * decision.copies
             self._held_until = now + self.settings.reorder_hold_ms / 1000.0
             return decision
         self._schedule(due, decision.copies, data, event)
@@ -228,10 +237,12 @@ class Link:
             # The datagram held for reordering goes right after this one.
             held_due, copies, held_data, held_event = self._held
             self._held = None
+            self.waiting_bytes -= len(held_data) * copies  # counted again as it is scheduled
             self._schedule(max(due, held_due), copies, held_data, held_event)
         return decision
 
     def _schedule(self, due: float, copies: int, data: bytes, event: Event) -> None:
+        self.waiting_bytes += len(data) * copies
         for _ in range(copies):
             self._order += 1
             heapq.heappush(self._heap, (due, self._order, event.index, data, event))
@@ -250,13 +261,21 @@ class Link:
         if self._held is not None and now >= self._held_until:
             held_due, copies, data, event = self._held
             self._held = None
+            self.waiting_bytes -= len(data) * copies  # counted again as it is scheduled
             self._schedule(held_due, copies, data, event)
         out = []
         while self._heap and self._heap[0][0] <= now:
             _, _, index, data, event = heapq.heappop(self._heap)
             out.append(data)
+            self.waiting_bytes -= len(data)
             self._record_send(index, event, now)
         return out
+
+    def drop_waiting(self) -> None:
+        """Forget what still waits (a relay that stops sends nothing more): memory back now."""
+        self._heap.clear()
+        self._held = None
+        self.waiting_bytes = 0
 
     def _record_send(self, index: int, event: Event, now: float) -> None:
         first_copy = not event.sent_at

@@ -27,7 +27,7 @@ def parse_setting(text: str) -> tuple[str, object]:
             "spaces around =)."
         )
     value = value.strip()
-    return name, int(value) if value.isdigit() else value
+    return name, int(value) if value.isascii() and value.isdigit() else value
 
 
 def set_variables(code: str, settings: dict[str, object]) -> tuple[str, list[str]]:

@@ -66,9 +66,33 @@ def as_reply_bytes(value) -> bytes | None:
     return str(value).encode("utf-8")
 
 
+def _text_of(exc: BaseException) -> str:
+    """The exception's message, whatever its __str__ does, as text that can be sent and shown."""
+    try:
+        text = str(exc)
+    except BaseException:  # a __str__ of the student's own may raise too
+        text = "(its message could not be shown)"
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _name_of(function) -> str:
+    name = getattr(function, "__name__", None)
+    return name if isinstance(name, str) else "the reply function"
+
+
+def describe_bad_reply(function, value, exc: BaseException) -> str:
+    """One line when what the reply function returned cannot be turned into bytes to send."""
+    return (
+        f"{_name_of(function)} returned a {type(value).__name__} that cannot be sent as text "
+        f"({exc.__class__.__name__}: {_text_of(exc)}); return plain text, or bytes; "
+        "the server goes on"
+    )
+
+
 def describe_failure(function, exc: BaseException) -> str:
-    """One line a student can act on when their reply function raised."""
-    name = getattr(function, "__name__", "reply function")
+    """One line a student can act on when their reply function raised (anything at all, even
+    SystemExit or KeyboardInterrupt)."""
+    name = _name_of(function)
     tb = exc.__traceback__
     line = None
     while tb is not None:
@@ -76,4 +100,4 @@ def describe_failure(function, exc: BaseException) -> str:
             line = tb.tb_lineno
         tb = tb.tb_next
     at = f" (line {line} of {name})" if line else ""
-    return f"{name} raised {exc.__class__.__name__}: {exc}{at}; the server goes on"
+    return f"{name} raised {exc.__class__.__name__}: {_text_of(exc)}{at}; the server goes on"

@@ -22,7 +22,10 @@ def parse_ping(text: str) -> tuple[int, str] | None:
     Case-insensitive, so replies from an "upper" server (PING 3 ...) match too.
     """
     parts = text.strip().split()
-    if len(parts) != 3 or parts[0].lower() != "ping" or not parts[1].isdigit():
+    if len(parts) != 3 or parts[0].lower() != "ping":
+        return None
+    # ASCII decimals, not isdigit(): "²" is a digit to isdigit(), and int() refuses it.
+    if not (parts[1].isascii() and parts[1].isdecimal()):
         return None
     return int(parts[1]), parts[2]
 

@@ -40,7 +40,7 @@ Definitions (per sender)
 
 from __future__ import annotations
 
-from collections import deque, namedtuple
+from collections import OrderedDict, deque, namedtuple
 from collections.abc import Hashable, Iterable
 
 LAP = 100
@@ -50,6 +50,8 @@ RATE_SAMPLES = 1000
 # A silence longer than this many usual intervals (and at least PAUSE_SECONDS) is a pause.
 PAUSE_INTERVALS = 3
 PAUSE_SECONDS = 1.0
+MAX_SENDERS = 5_000
+_TOTALS = ("senders", "received", "missing", "duplicates", "out_of_order", "invalid")
 
 
 def parse_number(text: str | bytes | int | None) -> int | None:
@@ -134,7 +136,13 @@ class SequenceTracker:
     (7, 0, 1, 1, 1, 2, 3)
     """
 
-    def __init__(self, lap: int = LAP, rate_window: float = 5.0, keep_missing: int = 20):
+    def __init__(
+        self,
+        lap: int = LAP,
+        rate_window: float = 5.0,
+        keep_missing: int = 20,
+        max_senders: int = MAX_SENDERS,
+    ):
         if lap < 3:
             raise ValueError("lap must be at least 3")
         self.lap = lap
@@ -142,7 +150,12 @@ class SequenceTracker:
         self.behind_limit = lap - self.ahead_limit - 1  # up to this many behind reads as late
         self.rate_window = rate_window
         self.keep_missing = keep_missing
+        # Past max_senders, the sender heard from least recently is summed into `retired` and
+        # forgotten: 50,000 senders must not cost 100 MB (about 2 KB each).
+        self.max_senders = max_senders
         self._senders: dict[Hashable, _Sender] = {}
+        self._heard: OrderedDict[Hashable, None] = OrderedDict()  # least recently heard first
+        self.retired = dict.fromkeys(_TOTALS, 0)
 
     # -- feeding ------------------------------------------------------------------------------
 
@@ -155,7 +168,12 @@ class SequenceTracker:
         """
         state = self._senders.get(sender)
         if state is None:
+            if len(self._senders) >= self.max_senders:
+                self._retire_least_recent()
             state = self._senders[sender] = _Sender(self.keep_missing)
+            self._heard[sender] = None
+        else:
+            self._heard.move_to_end(sender)
         if time is not None:
             self._note_time(state, time)
         if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= self.lap:
@@ -167,6 +185,11 @@ class SequenceTracker:
             state.lowest = state.highest = number - 1
             return "first"
         return self._place(state, number)
+
+    def _retire_least_recent(self) -> None:
+        sender, _ = self._heard.popitem(last=False)
+        for key, value in self._totals_of(self._senders.pop(sender)).items():
+            self.retired[key] += value
 
     def feed_many(self, arrivals: Iterable[tuple]) -> None:
         """Feed ``(sender, number)`` or ``(sender, number, time)`` tuples in arrival order."""
@@ -265,9 +288,8 @@ class SequenceTracker:
         )
 
     def totals(self) -> dict:
-        """Counts summed over every sender (cheap: no rates, no lists)."""
-        out = dict.fromkeys(("senders", "received", "missing", "duplicates", "out_of_order"), 0)
-        out["invalid"] = 0
+        """Counts summed over every sender, retired ones included (cheap: no rates, no lists)."""
+        out = dict(self.retired)
         for state in self._senders.values():
             out["senders"] += 1
             out["received"] += state.received
@@ -276,6 +298,17 @@ class SequenceTracker:
             out["out_of_order"] += state.out_of_order
             out["invalid"] += state.invalid
         return out
+
+    @staticmethod
+    def _totals_of(state: _Sender) -> dict:
+        return {
+            "senders": 1,
+            "received": state.received,
+            "missing": state.lost + len(state.open_gaps),
+            "duplicates": state.duplicates,
+            "out_of_order": state.out_of_order,
+            "invalid": state.invalid,
+        }
 
     def all_stats(self, now: float | None = None) -> list[SenderStats]:
         """`stats` for every sender, in the order they were first seen."""

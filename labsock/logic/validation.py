@@ -28,7 +28,8 @@ def validate_port(port, *, allow_zero: bool = False, what: str = "port") -> int:
     """
     if isinstance(port, bool):
         port = None  # True is an int to Python, but never a port a student meant
-    if isinstance(port, str) and port.strip().isdigit():
+    # ASCII digits only: "²" is a digit to isdigit(), and int() refuses it.
+    if isinstance(port, str) and port.strip().isascii() and port.strip().isdigit():
         port = int(port.strip())
     lowest = 0 if allow_zero else 1
     if not isinstance(port, int) or not lowest <= port <= 65535:
@@ -128,6 +129,16 @@ def validate_delay(delay) -> float:
             "as 0.2 (five messages a second), or 0 to send as fast as possible."
         )
     return float(delay)
+
+
+def validate_interval(interval) -> float:
+    """Seconds from one ping to the next: 0 (at once) to an hour."""
+    if not _is_number(interval, 0, MAX_TIMEOUT):
+        raise LabsockError(
+            f"interval={interval!r} is not a number of seconds between pings. Use a number "
+            f"from 0 to {MAX_TIMEOUT:.0f}, such as 1 (one ping a second)."
+        )
+    return float(interval)
 
 
 def validate_count(count, *, most: int | None = None, example: str = "such as 130") -> int:

@@ -8,7 +8,6 @@ import sys
 import time
 
 from labsock.logic.errors import LabsockError, explain, is_refusal
-from labsock.logic.framing import LineSplitter, frame_line
 from labsock.logic.validation import validate_size, validate_timeout
 from labsock.net.log import readable
 from labsock.net.sockets import UDP_MAX_PAYLOAD, bind_port_of, destination, tcp_tune
@@ -101,6 +100,10 @@ def send_udp(
     return Reply(readable(reply), rtt, f"{server[0]}:{server[1]}")
 
 
+# A reply longer than this is refused rather than buffered without end.
+MAX_REPLY = 1024 * 1024
+
+
 def send_tcp(
     message,  # one line: the newline at its end is added here
     host: str = "127.0.0.1",
@@ -109,15 +112,40 @@ def send_tcp(
     timeout: float = 2.0,
     bind_port: int | None = None,  # a fixed local port: then the server closes first
     expect_reply: bool = True,
+    framing: str = "auto",
+    pause: float | None = None,
 ) -> Reply | None:
-    """Connect, send one line, return the reply line (None when expect_reply is False)."""
+    """Connect, send one message, return the reply (None when expect_reply is False).
+
+    framing: "auto" (the default) and "line" send the message as one line (a newline after it);
+    the reply ends at a newline or when the server closes the connection, and with "auto" also
+    when it pauses for `pause` seconds without one (a textbook TCPServer answers with one send()
+    and no newline; pause None: labsock.logic.framing.PAUSE, 0.1 s). "length" sends a 4-byte
+    length and then the message, and reads a reply framed the same way.
+    """
     host, port = destination(host, port, "tcp")
     data = as_bytes(message)
-    if b"\n" in data.rstrip(b"\n"):
+    # The framing module loads with the first TCP message, not with `import labsock`.
+    from labsock.logic.framing import (
+        PAUSE,
+        FrameTooLarge,
+        LineTooLong,
+        frame_length_prefixed,
+        frame_line,
+        validate_framing,
+        validate_pause,
+    )
+
+    framing = validate_framing(framing)
+    pause = validate_pause(PAUSE if pause is None else pause)
+    if framing != "length" and b"\n" in data.rstrip(b"\n"):
         raise LabsockError(
             "A labsock TCP message is one line, and this one has a newline inside, so the server "
-            "would see two messages. Send the lines one at a time."
+            "would see two messages. Send the lines one at a time, or use framing='length'."
         )
+    if framing == "length":
+        validate_size(data, MAX_REPLY, "tcp")
+    timeout = validate_timeout(timeout)  # the reply's reader waits with it too
     with _client_socket(socket.SOCK_STREAM, bind_port, timeout) as sock:
         action = "connect"
         try:
@@ -125,34 +153,59 @@ def send_tcp(
             tcp_tune(sock)
             action = "send"
             start = time.perf_counter()
-            sock.sendall(frame_line(data))
+            sock.sendall(
+                frame_length_prefixed(data, MAX_REPLY) if framing == "length" else frame_line(data)
+            )
             if not expect_reply:
                 return None
             action = "receive"
-            line = _read_line(sock)
+            reply = _read_reply(sock, framing, pause, timeout)
             rtt = (time.perf_counter() - start) * 1000
             if bind_port is not None:
                 _let_server_close_first(sock, min(timeout, 1.0))
+        except (LineTooLong, FrameTooLarge):
+            raise LabsockError(
+                f"The reply from {host}:{port} (TCP) is longer than {MAX_REPLY:,} bytes without "
+                "its end: labsock's client stops reading there. Is the server really sending "
+                f"{'length-prefixed messages' if framing == 'length' else 'one reply per line'}?"
+            ) from None
         except OSError as exc:
             raise explain(exc, action=action, proto="tcp", host=host, port=port) from None
-    if line is None:
+    if reply is None:
         raise LabsockError(
             f"The server at {host}:{port} (TCP) closed the connection without replying. Is it a "
-            "labsock server with a reply (not reply='none'), and does it expect one line ending "
-            "with a newline?"
+            "labsock server with a reply (not reply='none')? A server of your own must send its "
+            "reply before it closes the connection."
         )
-    return Reply(readable(line), rtt, f"{host}:{port}")
+    return Reply(readable(reply), rtt, f"{host}:{port}")
 
 
-def _read_line(sock: socket.socket) -> bytes | None:
-    lines = LineSplitter()
+def _read_reply(sock: socket.socket, framing: str, pause: float, timeout: float) -> bytes | None:
+    """One reply: a line, a length-prefixed message, or (framing "auto") what came before the
+    server paused or closed; None when it closed without sending anything."""
+    from labsock.logic.framing import LengthSplitter, LineSplitter
+
+    splitter = LengthSplitter(MAX_REPLY) if framing == "length" else LineSplitter(MAX_REPLY)
     while True:
         chunk = sock.recv(65536)
         if not chunk:
-            return lines.finish()
-        complete = lines.feed(chunk)
+            return None if framing == "length" else splitter.finish()
+        complete = splitter.feed(chunk)
         if complete:
             return complete[0]
+        if framing == "auto":
+            # Part of a reply without its newline: a pause of `pause` seconds ends it.
+            sock.settimeout(pause)
+            try:
+                while chunk := sock.recv(65536):
+                    complete = splitter.feed(chunk)
+                    if complete:
+                        return complete[0]
+                return splitter.finish()
+            except TimeoutError:
+                return splitter.finish()
+            finally:
+                sock.settimeout(timeout)
 
 
 def _let_server_close_first(sock: socket.socket, wait: float) -> None:
@@ -168,10 +221,17 @@ def _let_server_close_first(sock: socket.socket, wait: float) -> None:
         pass  # a server that keeps the connection open: close anyway
 
 
+def check_proto(proto) -> str:
+    """'udp' or 'tcp', however it was typed ("UDP", " tcp "); anything else is explained."""
+    key = proto.strip().lower() if isinstance(proto, str) else None
+    if key not in ("udp", "tcp"):
+        raise LabsockError(
+            f"{proto!r} is not a protocol here: use 'udp' or 'tcp' (in quotes: it is text)."
+        )
+    return key
+
+
 def send(proto: str, message, host: str = "127.0.0.1", port: int = 12000, **options):
     """send_udp or send_tcp, chosen by name ('udp' or 'tcp')."""
-    senders = {"udp": send_udp, "tcp": send_tcp}
-    key = str(proto).strip().lower()
-    if key not in senders:
-        raise LabsockError(f"{proto!r} is not a protocol here: use 'udp' or 'tcp'.")
-    return senders[key](message, host, port, **options)
+    sender = send_udp if check_proto(proto) == "udp" else send_tcp
+    return sender(message, host, port, **options)

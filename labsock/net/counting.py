@@ -17,30 +17,27 @@ import time
 
 from labsock.logic.errors import LabsockError, explain, failure_name, is_refusal
 from labsock.logic.sequence import LAP
-from labsock.logic.validation import validate_count, validate_delay
+from labsock.logic.validation import ANY_ADDRESS, validate_count, validate_delay
+from labsock.net.interrupts import interruptible
+from labsock.net.lifecycle import LifeCycle, background_thread, running, stop_all
 from labsock.net.ports_here import server_cell_failed
+from labsock.net.progress import Progress
 from labsock.net.sockets import bind_port_of, destination
-from labsock.net.stopping import interruptible
 
 UNTIL_STOPPED = "such as 130 (past the wrap from 100 to 1), or None to count until stopped"
 
-# Counting clients labsock runs in this process, by bind port (see the module docstring).
-_running: dict[int, CountingClient] = {}
-_running_lock = threading.Lock()
-
 
 def running_counters() -> list[CountingClient]:
-    with _running_lock:
-        return list(_running.values())
+    """The counting clients labsock runs in this process."""
+    return running(CountingClient)
 
 
 def stop_counting() -> None:
     """Stop every counting client labsock runs in this process."""
-    for client in running_counters():
-        client.stop()
+    stop_all(CountingClient)
 
 
-class CountingClient:
+class CountingClient(LifeCycle):
     """Sends the numbers 1..lap, round and round, to a UDP server from one local port.
 
     bind_port: the local port to send from (the server sees it as the client's port); 0 lets
@@ -60,7 +57,8 @@ class CountingClient:
         lap: int = LAP,
     ):
         self.host, self.port = destination(host, port, "udp")
-        self.bind_port = bind_port_of(bind_port)
+        # None, like 0, lets the system pick the port.
+        self.bind_port = bind_port_of(bind_port) or 0
         self._requested_bind_port = self.bind_port
         self.delay = validate_delay(delay)
         self.count = None if count is None else validate_count(count, example=UNTIL_STOPPED)
@@ -75,48 +73,41 @@ class CountingClient:
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        self._ended = threading.Event()  # set by the thread as it ends (a new one each start)
+        self._progress = Progress()
+        self._finished = True  # no thread counts (never started, or its thread has ended)
 
-    # -- life cycle ---------------------------------------------------------------------------
+    # -- life cycle (see labsock.net.lifecycle) -------------------------------------------------
 
-    def start(self) -> CountingClient:
-        """Bind, then count in a background thread; returns the client.
+    what = "the counting client"
+
+    def claims(self) -> set[tuple]:
+        port = self.bind_port if self.running else self._requested_bind_port
+        return {("udp", ANY_ADDRESS, port)} if port else set()
+
+    def _begin(self) -> None:
+        """Bind, then count in a background thread.
 
         A new client starts at 1. Started again after stop(), it carries on from the next number
         (and sends `count` more), so the server sees one unbroken count rather than a jump back
         to 1, which would look like lost messages.
         """
-        if self.running:
-            return self
         failed = server_cell_failed("udp", self.host, self.port)
         if failed:
             raise LabsockError(f"{failed} Once the server runs, start the clients again.")
         self.bind_port = self._requested_bind_port
-        if self.bind_port:
-            self._stop_clashing()
         self._sock = self._open()
         self.bind_port = self._sock.getsockname()[1]
         self.error = None
         self._stop.clear()
-        self._ended = threading.Event()
-        self._thread = threading.Thread(
-            target=self._count_then_close,
-            args=(self._ended,),
-            name=f"labsock-count-{self.bind_port}",
-            daemon=True,  # a forgotten client must not keep a kernel or terminal from exiting
-        )
-        with _running_lock:
-            _running[self.bind_port] = self
-        self._thread.start()
-        return self
+        self._finished = False
+        self._thread = background_thread(self._count_then_close, f"labsock-count-{self.bind_port}")
 
-    def stop(self) -> CountingClient:
+    def _end(self) -> None:
         """Stop sending; returns once the thread has ended and the bind port is free again."""
         thread = self._thread
         if thread is not None:
             self._stop.set()
             thread.join()
-        return self
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until a client with a count has sent them all; True once it has stopped.
@@ -129,9 +120,9 @@ class CountingClient:
         if self.count is not None:
             who = self.name or "the counting client"
             with interruptible(f"{who} to send all {self.count} numbers"):
-                # An Event, not join(timeout): on Python 3.11 an interrupted join marks a thread
-                # that goes on counting as ended, and the client would say "stopped".
-                if self._ended.wait(timeout):
+                # Woken as it ends, not join(timeout): on Python 3.11 an interrupted join marks a
+                # thread that goes on counting as ended, and the client would say "stopped".
+                if self._progress.wait_until(lambda: self._finished, timeout):
                     thread.join()
         return not thread.is_alive()
 
@@ -139,18 +130,28 @@ class CountingClient:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def __enter__(self) -> CountingClient:
-        return self.start()
+    # -- waiting for it -----------------------------------------------------------------------
 
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
+    def wait_sent(self, count: int, timeout: float = 5.0) -> bool:
+        """Wait until count messages have been sent in all; False after timeout, or if the
+        client stopped before."""
+        return self._wait_for("sent", count, timeout)
 
-    def _stop_clashing(self) -> None:
-        with _running_lock:
-            old = _running.get(self.bind_port)
-        if old is not None and old is not self:
-            old.stop()
-            self.replaced = "stopped the counting client from an earlier run"
+    def wait_replies(self, count: int, timeout: float = 5.0) -> bool:
+        """Wait until count replies have come back in all (False as for wait_sent)."""
+        return self._wait_for("replies", count, timeout)
+
+    def wait_refused(self, count: int, timeout: float = 5.0) -> bool:
+        """Wait until the system has said "nothing listens there" count times in all."""
+        return self._wait_for("refused", count, timeout)
+
+    def _wait_for(self, counter: str, count: int, timeout: float) -> bool:
+        def reached_or_over() -> bool:
+            return getattr(self, counter) >= count or self._finished
+
+        with interruptible(f"{self.name or 'the counting client'} to reach {count} {counter}"):
+            self._progress.wait_until(reached_or_over, timeout)
+        return getattr(self, counter) >= count
 
     def _open(self) -> socket.socket:
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -174,7 +175,7 @@ class CountingClient:
 
     # -- the thread ---------------------------------------------------------------------------
 
-    def _count_then_close(self, ended: threading.Event) -> None:
+    def _count_then_close(self) -> None:
         try:
             self._count()
         except Exception as exc:  # a bug must show in the client's state, not vanish
@@ -183,10 +184,9 @@ class CountingClient:
             sock, self._sock = self._sock, None
             # Closed by its own thread, after its last use: the port is free when the thread ends.
             sock.close()
-            with _running_lock:
-                if _running.get(self.bind_port) is self:
-                    del _running[self.bind_port]
-            ended.set()
+            self._forget()
+            self._finished = True
+            self._progress.changed()  # nothing more will come: waiters may stop waiting
 
     def _count(self) -> None:
         sock, stop, delay = self._sock, self._stop, self.delay
@@ -200,6 +200,7 @@ class CountingClient:
                 sent_now += 1
                 number = number % self.lap + 1
             self._read_replies(sock)
+            self._progress.changed()
             if delay:
                 # Keep to a schedule, so the rate stays 1/delay whatever each send costs.
                 next_time += delay

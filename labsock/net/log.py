@@ -15,7 +15,8 @@ import time
 from collections import deque
 from itertools import islice
 
-from labsock.net.stopping import interruptible
+from labsock.logic.errors import LabsockError
+from labsock.net.interrupts import interruptible
 
 MESSAGE, CONNECTED, DISCONNECTED, ERROR = "message", "connected", "disconnected", "error"
 
@@ -65,17 +66,21 @@ class Message:
         return int(self.time * 1000) % 1000
 
     def line(self) -> str:
-        """One line for a terminal or a plain-text view."""
+        """One line for a terminal or a plain-text view, control characters shown as escapes
+        (a received ESC or CR must not act on the terminal or forge another line)."""
+        from labsock.logic.text import escape_controls  # here: `import labsock` stays light
+
         if self.kind == MESSAGE:
             text = f"{self.sender}: {self.text}"
             if self.reply is not None:
                 text += f"  -> {self.reply}"
             if self.error:
                 text += f"  [error: {self.error}]"
-            return text
-        if self.kind == ERROR:
-            return f"{self.client}: error: {self.error}"
-        return f"{self.sender} {self.kind}"
+        elif self.kind == ERROR:
+            text = f"{self.client}: error: {self.error}"
+        else:
+            text = f"{self.sender} {self.kind}"
+        return escape_controls(text)
 
     def __repr__(self) -> str:
         return f"<Message {self.clock()} {self.line()}>"
@@ -83,30 +88,51 @@ class Message:
 
 # Larger than any total a log reaches: "no reader is waiting".
 _NOBODY = 1 << 62
+# An entry holding at least this many bytes (message, reply and error together) counts against
+# the log's byte budget. Smaller ones are bounded by maxlen alone: 10,000 of them stay a few MB.
+BIG_ENTRY = 1024
+# Big entries kept at most: 10,000 datagrams of 65 KB would be 1.3 GB with their replies.
+MAX_BYTES = 32 * 1024 * 1024
+
+
+def _check_size(value, name: str, example: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise LabsockError(
+            f"{name}={value!r} is not a size the log can keep. Use a whole number of at least 1, "
+            f"such as {example}."
+        )
+    return value
 
 
 class MessageLog:
-    """A thread-safe, bounded record of what a server received.
+    """A thread-safe record of what a server received, bounded by count and by bytes.
 
     total counts every entry ever appended, so a reader can keep a cursor (a previous total) and
-    ask only for what is new with since(cursor), however many entries the bound has dropped.
+    ask only for what is new with since(cursor), however many entries the bounds have dropped.
 
-    One thread writes (the server's); any number read. The write takes no lock, because it runs for
-    every datagram: each entry carries its own number, and readers copy the entries in one C-level
-    call, which no append can interleave with, then keep the numbers they asked for.
+    Writers: append() and add_event() take a lock, so replies finishing in several threads can
+    log. A server loop that is the only writer uses writer() instead, without a lock, because it
+    runs for every datagram: each entry carries its own number, and readers copy the entries in
+    one C-level call, which no append can interleave with, then keep the numbers they asked for.
     """
 
-    def __init__(self, maxlen: int = 10_000, names: dict | None = None):
-        self.maxlen = maxlen
+    def __init__(
+        self, maxlen: int = 10_000, names: dict | None = None, *, max_bytes: int = MAX_BYTES
+    ):
+        self.maxlen = _check_size(maxlen, "log_size", "10000 (messages kept)")
+        self.max_bytes = _check_size(max_bytes, "max_bytes", "32_000_000")
         self.names = dict(names or {})
         self.closed = False
         self._entries: deque = deque(maxlen=maxlen)
         self._numbers = itertools.count()
         self._events = 0
-        self._lock = threading.Lock()  # guards the waiters only
+        self._lock = threading.Lock()  # guards the waiters
+        self._write_lock = threading.Lock()  # one locked writer at a time
         self._waiters: list[tuple[int, threading.Event]] = []
         # The entry number at which some reader must be woken (its target total - 1).
         self.wake_at = _NOBODY
+        self._big: deque[tuple[int, int]] = deque()  # (number, bytes) of the big entries kept
+        self._big_bytes = 0
 
     @property
     def total(self) -> int:
@@ -116,38 +142,62 @@ class MessageLog:
         except IndexError:
             return 0
 
-    # -- writing (the server's thread) ----------------------------------------------------------
+    @property
+    def dropped(self) -> int:
+        """Entries appended but no longer kept (the oldest, dropped by the bounds)."""
+        return self.total - len(self._entries)
+
+    # -- writing --------------------------------------------------------------------------------
 
     def writer(self):
-        """(numbers, push) for a server's hot loop, which writes entries inline:
+        """(numbers, push) for a server loop that is the log's only writer, inline, no lock.
 
-            number = next(numbers)
-            push((number, when, address, data, reply, error, MESSAGE))
-            if number >= log.wake_at:
-                log.wake()
-
-        (append() does exactly this, at the price of a method call per message.)
+        Per message the loop takes the next number, pushes the entry tuple (number, time,
+        address, data, reply, error, kind), calls log.count_bytes for an entry of BIG_ENTRY bytes
+        or more, and log.wake() once the number reaches log.wake_at: what append() does, without
+        the method call (UDPServer._serve does it).
         """
         return self._numbers, self._entries.append
 
     def append(self, when, address, data, reply=None, error=None) -> None:
         """Log one received message."""
-        number = next(self._numbers)
-        self._entries.append((number, when, address, data, reply, error, MESSAGE))
+        self._write((when, address, data, reply, error, MESSAGE), False)
+
+    def add_event(self, when, address, kind, error=None) -> None:
+        """Log a connection event or an error (not a message)."""
+        self._write((when, address, b"", None, error, kind), True)
+
+    def _write(self, entry: tuple, event: bool) -> None:
+        with self._write_lock:
+            number = next(self._numbers)
+            if event:
+                # Count the event before it shows: a reader may then undercount messages for an
+                # instant, never overcount them.
+                self._events += 1
+            self._entries.append((number, *entry))
+            size = len(entry[2]) + len(entry[3] or "") + len(entry[4] or "")
+            if size >= BIG_ENTRY:
+                self.count_bytes(number, size)
         # The entry is visible before wake_at is read, and wait() sets wake_at before it reads
         # total: one of the two always sees the other, so no reader sleeps through its message.
         if number >= self.wake_at:
             self.wake()
 
-    def add_event(self, when, address, kind, error=None) -> None:
-        """Log a connection event or an error (not a message)."""
-        number = next(self._numbers)
-        # Count the event before it shows: a reader may then undercount messages for an
-        # instant, never overcount them.
-        self._events += 1
-        self._entries.append((number, when, address, b"", None, error, kind))
-        if number >= self.wake_at:
-            self.wake()
+    def count_bytes(self, number: int, size: int) -> None:
+        """Count a big entry against max_bytes, dropping the oldest entries while over it (the
+        writer's thread; the newest entry is always kept)."""
+        big = self._big
+        big.append((number, size))
+        self._big_bytes += size
+        entries = self._entries
+        first = entries[0][0]
+        while big[0][0] < first:  # already dropped by maxlen
+            self._big_bytes -= big.popleft()[1]
+        while self._big_bytes > self.max_bytes and len(big) > 1:
+            oldest, size = big.popleft()
+            self._big_bytes -= size
+            while entries[0][0] <= oldest:
+                entries.popleft()
 
     def close(self) -> None:
         """Called when the server stops: wakes every reader so none waits for nothing."""
@@ -269,10 +319,13 @@ class MessageLog:
 
     # -- as text (its HTML, for Jupyter, is labsock.show.as_html.log_html) ------------------------
 
+    def tail(self, rows: int = 20) -> list[Message]:
+        """The newest entries, at most rows of them: the cost is the rows, not the log's size."""
+        return [Message(e, self.names) for e in self._copy(max(rows, 0))]
+
     def tail_text(self, rows: int = 20) -> str:
-        entries = self.entries()[-rows:]
-        lines = [f"{m.clock()}  {m.line()}" for m in entries]
-        dropped = self.total - len(self._entries)
+        lines = [f"{m.clock()}  {m.line()}" for m in self.tail(rows)]
+        dropped = self.dropped
         head = f"{self.message_count} message(s) received"
         if dropped > 0:
             head += f" ({dropped} oldest entries no longer kept)"

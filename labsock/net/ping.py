@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from labsock.logic.errors import explain, is_refusal
-from labsock.logic.rtt import PingBook, PingStats
-from labsock.logic.validation import validate_count, validate_timeout
+from labsock.logic.rtt import PingBook, PingStats, ping_message
+from labsock.logic.validation import validate_count, validate_interval, validate_timeout
 from labsock.net.sockets import destination
 
 
@@ -77,7 +77,7 @@ def ping(
     host, port = destination(host, port, "udp")
     timeout = validate_timeout(timeout)
     count = validate_count(count, most=10_000, example="such as 10")
-    interval = max(0.0, float(interval))
+    interval = validate_interval(interval)
     target = f"{host}:{port}"
     book = PingBook()
     result = PingResult(target, book)
@@ -107,11 +107,13 @@ def _run(sock, book, count, timeout, interval, clock, report, target, host, port
     for number in range(1, count + 1):
         time.sleep(max(0.0, next_send - time.perf_counter()))
         next_send = time.perf_counter() + interval
-        text = book.sent(number, clock())
+        sent_at = clock()
         try:
-            sock.send(text.encode())
+            sock.send(ping_message(number, sent_at).encode())
         except OSError as exc:
             raise explain(exc, action="send", proto="udp", host=host, port=port) from None
+        # Recorded once really sent: an interrupt just before must not count a ping as lost.
+        book.sent(number, sent_at)
         deadline = time.perf_counter() + timeout
         answered = _wait_for_reply(sock, book, number, deadline, clock, report, target)
         if not answered:

@@ -5,16 +5,15 @@ started. When that cell failed (another notebook's kernel held the port), the ce
 say so instead of going on, or they count into the other notebook's server. So every server start
 is noted here, failed or not, and a later cell asks start_failure(proto, port).
 
-Each kind keeps its own registry (servers, relays, students' programs); a kind whose module was
-never imported runs nothing, and is not imported here.
+What runs is read from labsock.net.lifecycle's registry, every kind's.
 """
 
 from __future__ import annotations
 
-import sys
 import threading
 
 from labsock.logic.errors import LabsockError
+from labsock.net.lifecycle import running
 
 _failed: dict[tuple[str, int], str] = {}  # (protocol, port) -> why its latest start failed
 _lock = threading.Lock()
@@ -52,53 +51,25 @@ def server_cell_failed(proto: str, host: str, port: int) -> str | None:
 
 
 def serving(proto: str, port: int):
-    """The running server, student's program or relay of this process that holds the port."""
-    servers = sys.modules.get("labsock.net.servers")
-    for server in servers.running_servers() if servers else ():
-        if server.protocol == proto and server.port == port:
-            return server
-    programs = sys.modules.get("labsock.net.programs.job")
-    for program in programs.running_jobs() if programs else ():
-        if any(kind == proto and number == port for kind, _, number in program.ports):
-            return program
-    relays = sys.modules.get("labsock.net.relay")
-    for relay in relays.running_relays() if relays else ():
-        if relay.protocol == proto and relay.port == port:
-            return relay
+    """The running server, student's program or relay of this process that holds the port
+    (a counting client's port is where it sends from: it serves nobody)."""
+    for thing in running():
+        if hasattr(thing, "bind_port"):
+            continue
+        for claim in thing.claims():
+            if len(claim) == 3 and claim[0] == proto and claim[2] == port:
+                return thing
     return None
 
 
 def failed_start(proto: str, port: int, error: LabsockError) -> LabsockError:
     """Note a server's failed start; the error to raise, with its way out when the port is taken.
 
-    A program or relay of this very notebook may hold the port: then the error names it and
-    offers to stop it. Otherwise (another notebook's kernel, a terminal) it offers to run the
-    cell again, once the student has stopped the other one.
+    Whatever of this notebook held the port was stopped before the start (labsock.net.lifecycle),
+    so the holder is elsewhere (another notebook's kernel, a terminal): once the student has
+    stopped it, the cell runs again at one click.
     """
     if error.failure == "EADDRINUSE":
-        holder = serving(proto, port)
-        if holder is not None:
-            error = _held_here(holder, proto, port)
-        else:
-            error.way_out = (("Run this cell again", None),)
+        error.way_out = (("Run this cell again", None),)
     note_start(proto, port, error)
-    return error
-
-
-def _held_here(holder, proto: str, port: int) -> LabsockError:
-    name = getattr(holder, "name", None)
-    if name is not None and hasattr(holder, "output_record"):  # a student's program
-        who = f"your program {name!r} (started by %%background {name})"
-        how = f"press Stop in its cell, or run labsock.job({name!r}).stop()"
-        button = f"Stop {name}, then run this cell again"
-    else:
-        who = f"labsock's {proto.upper()} relay on port {port}"
-        how = "stop it with relay.stop() (or labsock.stop_all())"
-        button = "Stop the relay, then run this cell again"
-    error = LabsockError(
-        f"Port {port} ({proto.upper()}) is already in use in this notebook: {who} holds it. "
-        f"To start this server there, {how}, then run this cell again; or choose another port."
-    )
-    error.failure = "EADDRINUSE"
-    error.way_out = ((button, holder.stop),)
     return error

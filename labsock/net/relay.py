@@ -22,34 +22,36 @@ from dataclasses import dataclass
 
 from labsock.logic.errors import LabsockError
 from labsock.logic.impairment import Counts, Impairment, Link, preset
+from labsock.net.interrupts import interruptible
+from labsock.net.lifecycle import ThreadOnPort, background_thread, running
+from labsock.net.progress import Progress
 from labsock.net.sockets import destination, server_address, udp_socket
-from labsock.net.stopping import interruptible
 
 MAX_DATAGRAM = 65535
-
-# Relays and slicers labsock runs in this process, by (protocol, host, port): a re-run cell stops
-# the old one on its port first.
-_running: dict[tuple[str, str, int], RelayBase] = {}
-_running_lock = threading.Lock()
+# Memory, bounded by bytes whatever arrives: datagrams held back (delay, reordering) in all links
+# together, and the story of at most this many datagrams (each keeps its first 256 bytes).
+MAX_WAITING_BYTES = 32 * 1024 * 1024
+MAX_EVENTS = 100_000
 
 
 def running_relays() -> list[RelayBase]:
     """The relays and TCP slicers labsock runs in this process."""
-    with _running_lock:
-        return list(_running.values())
+    return running(RelayBase)
 
 
-class RelayBase:
-    """Life cycle shared by the UDP relay and the TCP slicer: start, stop, with-block, re-runs.
+class RelayBase(ThreadOnPort):
+    """What the UDP relay and the TCP slicer share: a selectors loop in a thread.
 
-    One thread runs a selectors loop; a socketpair wakes it for stop(), and the links' next due
-    times set the select timeout (a timer heap per link), so delayed sends go out on time.
+    The socketpair wakes it for stop(), and the links' next due times set the select timeout (a
+    timer heap per link), so delayed sends go out on time. Start, stop, `with` and re-runs come
+    from labsock.net.lifecycle.
     """
 
     protocol = "udp"
 
     def __init__(self, listen_port: int, to: tuple[str, int] | str, host: str):
         self.host, self.port = server_address(host, listen_port)
+        self._requested_port = self.port
         self.target = _parse_target(to, self.protocol)
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -58,33 +60,24 @@ class RelayBase:
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
         self.problems: list[str] = []  # bounded; the thread never prints (Jupyter loses it)
+        self._progress = Progress()  # said after every turn of the loop, for wait_idle & co.
 
-    # -- life cycle ---------------------------------------------------------------------------
+    # -- life cycle (see labsock.net.lifecycle) -------------------------------------------------
     @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+    def what(self) -> str:
+        return f"the {self.protocol.upper()} {'relay' if self.protocol == 'udp' else 'slicer'}"
 
-    def start(self):
-        with _running_lock:
-            old = _running.get((self.protocol, self.host, self.port))
-        if old is not None and old is not self:
-            old.stop()  # re-running a cell: the old relay gives the port back first
-        if self.running:
-            return self
+    def _begin(self) -> None:
+        self.port = self._requested_port
         self._stopping.clear()
         self._open()
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
-        self._thread = threading.Thread(target=self._run, name=f"labsock-relay-{self.port}")
-        self._thread.daemon = True
-        self._thread.start()
-        with _running_lock:
-            _running[(self.protocol, self.host, self.port)] = self
-        return self
+        self._thread = background_thread(self._run, f"labsock-relay-{self.port}")
 
-    def stop(self):
+    def _end(self) -> None:
         if self._thread is None:
-            return self
+            return
         self._stopping.set()
         try:
             self._wake_w.send(b"x")
@@ -96,16 +89,6 @@ class RelayBase:
         for s in (self._wake_r, self._wake_w):
             s.close()
         self._thread = None
-        with _running_lock:
-            if _running.get((self.protocol, self.host, self.port)) is self:
-                del _running[(self.protocol, self.host, self.port)]
-        return self
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
     def _note(self, text: str) -> None:
         if len(self.problems) < 100:
@@ -127,10 +110,12 @@ class RelayBase:
                         self._readable(sel, key)
                 with self._lock:
                     self._send_due(time.perf_counter())
+                self._progress.changed()
         except Exception as exc:  # the thread must not die silently: say what happened
             self._note(f"The relay stopped after an unexpected error: {exc!r}")
         finally:
             sel.close()
+            self._progress.changed()
 
     # -- filled in by subclasses --------------------------------------------------------------
     def _open(self): ...
@@ -176,11 +161,19 @@ class UDPRelay(RelayBase):
         self.forward = preset(forward) if forward is not None else base
         self.backward = preset(backward) if backward is not None else base
         self.seed = seed
+        if isinstance(max_clients, bool) or not isinstance(max_clients, int) or max_clients < 1:
+            raise LabsockError(
+                f"max_clients={max_clients!r}: give a whole number of clients of at least 1, "
+                "such as 64 (past it, the client heard from least recently makes room)."
+            )
         self.max_clients = max_clients
         self._sock: socket.socket | None = None
         self._sessions: dict[tuple[str, int], _Session] = {}
         self._closed_counts = {"forward": Counts(), "backward": Counts()}
         self._ephemeral_clients = 0
+        self._waiting_bytes = 0  # held in all links together
+        # Each link keeps its share of MAX_EVENTS (10,000 at most: plenty for a diagram).
+        self._events_per_link = min(10_000, max(100, MAX_EVENTS // (2 * max_clients)))
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
@@ -238,26 +231,34 @@ class UDPRelay(RelayBase):
         ports = self.upstream_ports()
         return {ports[p]: name for p, name in names.items() if p in ports}
 
+    @property
+    def held_bytes(self) -> int:
+        """Bytes of datagrams held back now (delayed, reordered), all clients together."""
+        return self._waiting_bytes
+
     def wait_idle(self, timeout: float = 5.0, received: int = 0, replies: int = 0) -> bool:
         """True once the relay has read at least `received` datagrams from clients (and
-        `replies` from the server) and nothing waits in it any more: all delayed ones are out."""
-        with interruptible("the relay to pass on what it holds"):
-            return self._wait_idle(timeout, received, replies)
+        `replies` from the server) and nothing waits in it any more: all delayed ones are out.
+        Woken by the relay's thread as it works: no polling."""
 
-    def _wait_idle(self, timeout: float, received: int, replies: int) -> bool:
-        end = time.monotonic() + timeout
-        while True:
+        def idle() -> bool:
             with self._lock:
                 busy = any(s.forward.waiting or s.backward.waiting for s in self._sessions.values())
-            if (
+            return (
                 not busy
                 and self.counts("forward").received >= received
                 and self.counts("backward").received >= replies
-            ):
-                return True
-            if time.monotonic() >= end:
-                return False
-            time.sleep(0.005)
+            )
+
+        with interruptible("the relay to pass on what it holds"):
+            return self._progress.wait_until(idle, timeout)
+
+    def wait_received(self, count: int, timeout: float = 5.0, direction: str = "forward") -> bool:
+        """True once the relay has read count datagrams in that direction (held or not)."""
+        with interruptible(f"the relay to read {count} datagram(s)"):
+            return self._progress.wait_until(
+                lambda: self.counts(direction).received >= count, timeout
+            )
 
     def table(self) -> str:
         """One line per client and direction: the relay's own counts."""
@@ -289,6 +290,10 @@ class UDPRelay(RelayBase):
     def _close(self):
         for s in self._sessions.values():
             s.upstream.close()
+            # What still waits will never go out: its memory goes back now, not at the next start.
+            s.forward.drop_waiting()
+            s.backward.drop_waiting()
+        self._waiting_bytes = 0
         if self._sock is not None:
             self._sock.close()
             self._sock = None
@@ -308,11 +313,12 @@ class UDPRelay(RelayBase):
         upstream.connect(self.target)
         upstream.setblocking(False)
         seed = None if self.seed is None else f"{self.seed}-{self._seed_key(client[1])}"
+        keep = self._events_per_link
         session = _Session(
             client,
             upstream,
-            Link(self.forward, seed, name="forward"),
-            Link(self.backward, seed, name="backward"),
+            Link(self.forward, seed, name="forward", keep_events=keep),
+            Link(self.backward, seed, name="backward", keep_events=keep),
             time.perf_counter(),
         )
         self._sessions[client] = session
@@ -331,6 +337,9 @@ class UDPRelay(RelayBase):
     def _retire(self, sel, session: _Session) -> None:
         sel.unregister(session.upstream)
         session.upstream.close()
+        for link in (session.forward, session.backward):
+            self._waiting_bytes -= link.waiting_bytes
+            link.drop_waiting()
         for direction in ("forward", "backward"):
             old = self._closed_counts[direction]
             self._closed_counts[direction] = old + getattr(session, direction).counts
@@ -356,9 +365,15 @@ class UDPRelay(RelayBase):
             if key.data == "listen":
                 session = self._session(sel, client)
                 session.last_seen = now
-                session.forward.push(data, now)
+                self._push(session.forward, data, now)
             else:
-                key.data.backward.push(data, now)
+                self._push(key.data.backward, data, now)
+
+    def _push(self, link: Link, data: bytes, now: float) -> None:
+        before = link.waiting_bytes
+        room = self._waiting_bytes + 2 * len(data) <= MAX_WAITING_BYTES  # 2: a duplicate
+        link.push(data, now, room=room)
+        self._waiting_bytes += link.waiting_bytes - before
 
     def _next_due(self):
         times = [
@@ -371,12 +386,15 @@ class UDPRelay(RelayBase):
 
     def _send_due(self, now):
         for s in self._sessions.values():
-            for data in s.forward.due(now):
+            before = s.forward.waiting_bytes + s.backward.waiting_bytes
+            forward, backward = s.forward.due(now), s.backward.due(now)
+            self._waiting_bytes -= before - s.forward.waiting_bytes - s.backward.waiting_bytes
+            for data in forward:
                 try:
                     s.upstream.send(data)
                 except OSError as exc:
                     self._note(f"Could not pass a datagram to the server: {exc}")
-            for data in s.backward.due(now):
+            for data in backward:
                 try:
                     self._sock.sendto(data, s.client)
                 except OSError as exc:
@@ -395,7 +413,7 @@ def relay_udp(
 
 def _parse_target(to, proto: str) -> tuple[str, int]:
     """Where the relay forwards to: ("127.0.0.1", 12000) or "127.0.0.1:12000"."""
-    if isinstance(to, int):
+    if isinstance(to, int) and not isinstance(to, bool):
         to = ("127.0.0.1", to)
     if isinstance(to, str):
         host, sep, port = to.strip().rpartition(":")
@@ -404,5 +422,10 @@ def _parse_target(to, proto: str) -> tuple[str, int]:
                 f"Give the relay's target as HOST:PORT, for example 127.0.0.1:12000, not {to!r}."
             )
         to = (host or "127.0.0.1", port)
+    if not isinstance(to, (tuple, list)) or len(to) != 2:
+        raise LabsockError(
+            f"to={to!r} does not say where the relay should forward. Give the server's address "
+            "and port: to='127.0.0.1:12000' or to=('127.0.0.1', 12000)."
+        )
     host, port = to
     return destination(host, port, proto)

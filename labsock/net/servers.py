@@ -1,66 +1,68 @@
-"""UDP and TCP servers that run in a background thread, inside a Jupyter kernel or a terminal.
+"""Servers that run in a background thread, inside a Jupyter kernel or a terminal: what UDP and
+TCP share (Server), and the UDP server. The TCP server is in labsock.net.tcp_server.
 
-Life cycle, as in the standard library's socketserver: build, start(), stop(), or use `with`.
-start() returns once the port is bound (so a client in the next cell finds it); stop() returns once
-the thread has ended and the port is free again.
+Life cycle (labsock.net.lifecycle): build, start(), stop(), or use `with`. start() returns once
+the port is bound (so a client in the next cell finds it); stop() returns once the thread has
+ended and the port is free again, whatever a reply function is doing.
 
-Three things make them safe to use from a notebook:
+What makes them safe to use from a notebook:
 - the threads never print: every message goes into server.log, and views (labsock.show) read
   the log;
-- starting a server where labsock already serves (same protocol, overlapping address, same port)
-  stops the old one first, so re-running a cell never gives "Address already in use";
+- starting a server where labsock already holds the port (an earlier run of the cell) stops the
+  old one first, so re-running a cell never gives "Address already in use";
 - stop() wakes the thread at once (no polling timeout), because a socket closed from another
-  thread does not wake a thread blocked on it.
+  thread does not wake a thread blocked on it;
+- a reply function of the student's runs beside the loop (labsock.net.reply_workers): whatever
+  it does or returns, the server logs it, answers, and goes on serving the other clients.
 """
 
 from __future__ import annotations
 
-import selectors
 import socket
 import threading
 import time
 
-from labsock.logic.errors import LabsockError
-from labsock.logic.framing import MAX_LINE, LineSplitter, LineTooLong
-from labsock.logic.replies import as_reply_bytes, describe_failure, none, reply_function
+from labsock.logic.errors import LabsockError, failure_name
+from labsock.logic.replies import (
+    BUILT_IN,
+    as_reply_bytes,
+    describe_bad_reply,
+    describe_failure,
+    echo,
+    none,
+    reply_function,
+)
 from labsock.logic.validation import ANY_ADDRESS, LOOPBACK
-from labsock.net.log import CONNECTED, DISCONNECTED, ERROR, MESSAGE, MessageLog, readable
+from labsock.net.lifecycle import ThreadOnPort, background_thread, running
+from labsock.net.log import (
+    BIG_ENTRY,
+    ERROR,
+    MESSAGE,
+    MessageLog,
+    readable,
+)
 from labsock.net.ports_here import failed_start, note_start
 from labsock.net.sockets import (
     UDP_MAX_PAYLOAD,
     server_address,
-    tcp_listener,
-    tcp_tune,
     udp_socket,
 )
 
-# Servers labsock runs in this process. It lives in the package, not in notebook variables,
-# because a re-run cell rebinds the variable and loses the old server, which still holds the port.
-_running: list[Server] = []
-_running_lock = threading.Lock()
+NOT_ANSWERED = "not answered: the server stopped while the reply function was still running"
 
 
 def running_servers() -> list[Server]:
-    with _running_lock:
-        return list(_running)
+    """The servers labsock runs in this process."""
+    return running(Server)
 
 
-def stop_all() -> None:
-    """Stop every server labsock runs in this process."""
-    for server in running_servers():
-        server.stop()
+def error_reply(error: str) -> bytes:
+    """What the client hears when its message was not answered as it should be."""
+    return f"[server error: {error}]".encode("utf-8", "backslashreplace")
 
 
-def _clashes(a: Server, b: Server) -> bool:
-    return (
-        a.protocol == b.protocol
-        and a.port == b.port
-        and (a.host == b.host or ANY_ADDRESS in (a.host, b.host))
-    )
-
-
-class Server:
-    """What UDP and TCP servers share: address checks, the log, the thread, the registry."""
+class Server(ThreadOnPort):
+    """What UDP and TCP servers share: address checks, replies, the log, the thread."""
 
     protocol = "?"
 
@@ -80,16 +82,17 @@ class Server:
         self.names = self.log.names
         self.replaced: str | None = None
         self._thread: threading.Thread | None = None
+        self._workers = None  # ReplyWorkers, for a reply function of the student's
         self._stopping = False
 
-    # -- life cycle -----------------------------------------------------------------------------
+    # -- life cycle (see labsock.net.lifecycle) ---------------------------------------------------
 
-    def start(self) -> Server:
-        if self.running:
-            return self
+    @property
+    def what(self) -> str:
+        return f"the {self.protocol.upper()} server"
+
+    def _begin(self) -> None:
         self.port = self._requested_port
-        if self.port:
-            self._stop_clashing()
         try:
             self._open()
         except LabsockError as exc:
@@ -98,17 +101,21 @@ class Server:
         note_start(self.protocol, self._requested_port)
         self.log.closed = False
         self._stopping = False
-        self._thread = threading.Thread(
-            target=self._serve_then_close,
-            name=f"labsock-{self.protocol}-{self.port}",
-            daemon=True,  # a forgotten server must not keep a terminal or kernel from exiting
-        )
-        self._thread.start()
-        with _running_lock:
-            _running.append(self)
-        return self
+        # The built-in replies are quick: they run in the loop. The student's own run beside it.
+        # (No bound method of self is kept on self: that cycle would keep every stopped server
+        # and its log alive until a full garbage collection, which then takes longer each time.)
+        self._workers = None
+        if self.reply not in BUILT_IN.values():
+            from labsock.net.reply_workers import ReplyWorkers  # here: most servers never need it
 
-    def stop(self) -> None:
+            self._workers = ReplyWorkers(
+                self._answer, self._finish, name=f"labsock-{self.protocol}-{self.port}"
+            )
+        self._thread = background_thread(
+            self._serve_then_close, f"labsock-{self.protocol}-{self.port}"
+        )
+
+    def _end(self) -> None:
         thread = self._thread
         if thread is None:
             return
@@ -119,16 +126,16 @@ class Server:
             self._force_wake()
             thread.join(2.0)
         self._thread = None
-        with _running_lock:
-            if self in _running:
-                _running.remove(self)
+        # The loop runs no student code, so it has ended and closed the port. Replies still
+        # running are not waited for: their messages are logged as not answered.
+        if self._workers is not None:
+            self._workers.stop()
+            self._workers = None  # it holds self's methods: let go of them
+        self._after_stop()
         self.log.close()
 
-    def _stop_clashing(self) -> None:
-        for old in running_servers():
-            if old is not self and _clashes(old, self):
-                old.stop()
-                self.replaced = f"stopped the {self.protocol.upper()} server from an earlier run"
+    def _after_stop(self) -> None:
+        """What a protocol logs once its loop has ended."""
 
     def _serve_then_close(self) -> None:
         try:
@@ -139,33 +146,44 @@ class Server:
             self._close()
 
     @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    @property
     def address(self) -> tuple[str, int]:
         return self.host, self.port
-
-    def __enter__(self) -> Server:
-        return self.start()
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
 
     # -- replies --------------------------------------------------------------------------------
 
     def _answer(self, data: bytes) -> tuple[bytes | None, str | None, str | None]:
-        """(reply bytes, reply text for the log, error text) for one message."""
+        """(reply bytes, reply text for the log, error text) for one message. Never raises:
+        whatever the reply function does or returns ends as a reply to the client."""
+        reply = self.reply
+        if reply is echo:  # byte for byte, even what is not UTF-8
+            return data, readable(data), None
         try:
-            out = self.reply(data.decode("utf-8", "backslashreplace"))
-        except Exception as exc:
-            error = describe_failure(self.reply, exc)
+            out = reply(data.decode("utf-8", "backslashreplace"))
+        except BaseException as exc:  # SystemExit and KeyboardInterrupt too: the server goes on
+            error = describe_failure(reply, exc)
             # The client hears about it too, or it would only see a puzzling timeout.
-            return f"[server error: {error}]".encode(), None, error
-        if out.__class__ is str:  # the usual case, kept short: this runs for every message
-            return out.encode(), out, None
-        out = as_reply_bytes(out)
-        return out, (None if out is None else readable(out)), None
+            return error_reply(error), None, error
+        try:
+            if out.__class__ is str:  # the usual case, kept short: this runs for every message
+                return out.encode(), out, None
+            sent = as_reply_bytes(out)
+            return sent, (None if sent is None else readable(sent)), None
+        except BaseException as exc:  # '\ud800', or an object whose __str__ raises
+            error = describe_bad_reply(reply, out, exc)
+            return error_reply(error), None, error
+
+    def _answer_built_in(self, data: bytes) -> tuple[bytes | None, str | None, str | None]:
+        """_answer for the built-in replies: text in, text or None out, nothing to guard
+        (backslashreplace leaves no character that UTF-8 cannot encode)."""
+        reply = self.reply
+        if reply is echo:
+            return data, readable(data), None
+        out = reply(data.decode("utf-8", "backslashreplace"))
+        return (None, None, None) if out is None else (out.encode(), out, None)
+
+    def _finish(self, job, data: bytes, result) -> None:
+        """A reply worker's result (None: never answered, the server stopped first)."""
+        raise NotImplementedError
 
     # -- describing (labsock.watch(server) shows the log live) -----------------------------------
 
@@ -211,7 +229,23 @@ class UDPServer(Server):
         self.port = self._sock.getsockname()[1]
         self.receive_buffer = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
 
+    def _receive(self):
+        """The next (datagram, sender), or None when woken by stop()."""
+        while True:
+            try:
+                data, client = self._sock.recvfrom(UDP_MAX_PAYLOAD + 1)
+            except OSError as exc:
+                if self._stopping:
+                    return None  # woken by shutdown()
+                if isinstance(exc, ConnectionResetError):
+                    continue  # Windows: an earlier reply hit a closed port; not our problem
+                raise
+            return None if self._stopping else (data, client)
+
     def _serve(self) -> None:
+        if self._workers is not None:
+            self._serve_beside_workers()
+            return
         # A blocking recvfrom, woken by a datagram at stop(): as fast as a plain loop, and no
         # polling. Locals, and log entries written inline (MessageLog.writer), keep the work per
         # datagram close to the textbook loop's.
@@ -220,32 +254,35 @@ class UDPServer(Server):
         log = self.log
         numbers, push = log.writer()
         now = time.time
-        answer = self._answer
+        answer = self._answer_built_in
         silent = self.reply is none
         size = UDP_MAX_PAYLOAD + 1
+        big = BIG_ENTRY
+        message = MESSAGE
         while True:
             try:
                 data, client = recvfrom(size)
-            except ConnectionResetError:
-                # Windows reports here that an earlier reply hit a closed port; not our problem.
-                if self._stopping:
-                    return
-                continue
-            except OSError:
+            except OSError as exc:
                 if self._stopping:
                     return  # woken by shutdown()
+                if isinstance(exc, ConnectionResetError):
+                    continue  # Windows: an earlier reply hit a closed port; not our problem
                 raise
-            if self._stopping:
+            if not data and self._stopping:  # stop()'s wake-up is an empty datagram
                 return
             when = now()
             if silent:
                 number = next(numbers)
-                push((number, when, client, data, None, None, MESSAGE))
+                push((number, when, client, data, None, None, message))
+                if len(data) >= big:
+                    log.count_bytes(number, len(data))
             else:
                 out, reply_text, error = answer(data)
                 # Logged before replying: once a client has its reply, the message is in the log.
                 number = next(numbers)
-                push((number, when, client, data, reply_text, error, MESSAGE))
+                push((number, when, client, data, reply_text, error, message))
+                if len(data) >= big:
+                    log.count_bytes(number, len(data) + len(reply_text or ""))
             if number >= log.wake_at:
                 log.wake()
             if silent or out is None:
@@ -253,7 +290,53 @@ class UDPServer(Server):
             try:
                 sendto(out, client)
             except OSError as exc:
-                log.add_event(now(), client, ERROR, f"reply not sent: {exc}")
+                self._not_sent(exc, out, client)
+
+    def _serve_beside_workers(self) -> None:
+        """The loop when the reply is the student's: receive, hand over, receive again."""
+        submit = self._workers.submit
+        now = time.time
+        while True:
+            received = self._receive()
+            if received is None:
+                return
+            data, client = received
+            when = now()
+            if not submit((when, client), data):
+                error = "not answered: the server is busy with earlier replies still running"
+                self.log.append(when, client, data, None, error)
+                self._send_reply(error_reply(error), client)
+
+    def _finish(self, job, data: bytes, result) -> None:
+        when, client = job
+        if result is None:
+            self.log.append(when, client, data, None, NOT_ANSWERED)
+            return
+        out, reply_text, error = result
+        self.log.append(when, client, data, reply_text, error)
+        if out is not None:
+            self._send_reply(out, client)
+
+    def _send_reply(self, out: bytes, client) -> None:
+        try:
+            self._sock.sendto(out, client)
+        except OSError as exc:
+            self._not_sent(exc, out, client)
+
+    def _not_sent(self, exc: OSError, out: bytes, client) -> None:
+        if failure_name(exc) == "EMSGSIZE":
+            # Say so to the client too: silence would read as "is the server running?".
+            why = (
+                f"the reply is {len(out):,} bytes, more than one UDP datagram can carry "
+                f"({UDP_MAX_PAYLOAD:,}): not sent"
+            )
+            self.log.add_event(time.time(), client, ERROR, why)
+            try:
+                self._sock.sendto(error_reply(why), client)
+            except OSError:
+                pass
+            return
+        self.log.add_event(time.time(), client, ERROR, f"reply not sent: {exc}")
 
     def _wake(self) -> None:
         target = LOOPBACK if self.host == ANY_ADDRESS else self.host
@@ -274,183 +357,16 @@ class UDPServer(Server):
         self._sock.close()
 
 
-class _Connection:
-    __slots__ = ("sock", "client", "lines", "outbox")
-
-    def __init__(self, sock, client, max_line):
-        self.sock = sock
-        self.client = client
-        self.lines = LineSplitter(max_line)
-        self.outbox = bytearray()
-
-
-class TCPServer(Server):
-    """A TCP server: one connection per client, all served by one selectors loop.
-
-    Messages are lines: each ends with a newline, so two lines in one write are two messages and a
-    half line waits for its end. Each reply goes back as one line, in one send.
-    """
-
-    protocol = "tcp"
-    # Windows' select() takes at most 512 sockets; the listener and the wake-up socket are two.
-    max_connections = 500
-    max_outbox = 1_000_000  # replies a client does not read pile up here; past this it is cut off
-
-    def __init__(self, *args, max_line: int = MAX_LINE, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.max_line = max_line
-        self.connections = 0
-
-    def _open(self) -> None:
-        self._listener = tcp_listener(self.host, self.port)
-        self._listener.setblocking(False)
-        self.port = self._listener.getsockname()[1]
-        self._wake_read, self._wake_write = socket.socketpair()
-        self._wake_read.setblocking(False)
-        self._selector = selectors.DefaultSelector()
-        self._selector.register(self._listener, selectors.EVENT_READ, "accept")
-        self._selector.register(self._wake_read, selectors.EVENT_READ, "wake")
-        self._open_connections: dict[socket.socket, _Connection] = {}
-
-    def _serve(self) -> None:
-        select = self._selector.select
-        while not self._stopping:
-            for key, events in select():
-                if key.data == "accept":
-                    self._accept()
-                elif key.data == "wake":
-                    return
-                else:
-                    if events & selectors.EVENT_READ:
-                        self._read(key.data)
-                    if events & selectors.EVENT_WRITE and key.data.sock.fileno() != -1:
-                        self._flush(key.data)
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                sock, client = self._listener.accept()
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError as exc:  # e.g. out of file descriptors: keep serving the others
-                self.log.add_event(time.time(), ("-", 0), ERROR, f"accept failed: {exc}")
-                return
-            if len(self._open_connections) >= self.max_connections:
-                sock.close()
-                self.log.add_event(time.time(), client, ERROR, "too many connections: refused")
-                continue
-            sock.setblocking(False)
-            tcp_tune(sock)
-            conn = _Connection(sock, client, self.max_line)
-            self._open_connections[sock] = conn
-            self.connections += 1
-            self._selector.register(sock, selectors.EVENT_READ, conn)
-            self.log.add_event(time.time(), client, CONNECTED)
-
-    def _read(self, conn: _Connection) -> None:
-        try:
-            data = conn.sock.recv(65536)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            data = None  # reset by the client: what arrived before still counts
-        when = time.time()
-        if not data:
-            last = conn.lines.finish()
-            if last is not None and data is not None:  # a clean end ends the last line too
-                self._handle(conn, when, last)
-                self._flush(conn)
-            elif last is not None:  # kept, but marked: a reset may have cut it anywhere
-                cut = "incomplete: the connection was reset before this line ended"
-                self.log.append(when, conn.client, last, None, cut)
-            self._drop(conn, "closed" if data is not None else "reset")
-            return
-        try:
-            lines = conn.lines.feed(data)
-        except LineTooLong as too_long:
-            for line in too_long.lines:
-                self._handle(conn, when, line)
-            why = f"sent a line longer than {self.max_line:,} bytes without a newline: closed"
-            self.log.add_event(when, conn.client, ERROR, why)  # logged before the client hears
-            self._send(conn, b"[server error: line too long, closing the connection]\n")
-            self._drop(conn)
-            return
-        for line in lines:
-            self._handle(conn, when, line)
-
-    def _handle(self, conn: _Connection, when: float, line: bytes) -> None:
-        out, reply_text, error = self._answer(line)
-        self.log.append(when, conn.client, line, reply_text, error)
-        if out is not None:
-            self._send(conn, out.replace(b"\n", b" ") + b"\n")
-
-    def _send(self, conn: _Connection, data: bytes) -> None:
-        if conn.sock not in self._open_connections:
-            return
-        if conn.outbox:
-            conn.outbox += data
-        else:
-            try:
-                sent = conn.sock.send(data)
-            except (BlockingIOError, InterruptedError):
-                sent = 0
-            except OSError:
-                return  # the client is gone; _read will see it
-            if sent < len(data):
-                conn.outbox += data[sent:]
-                self._selector.modify(conn.sock, selectors.EVENT_READ | selectors.EVENT_WRITE, conn)
-        if len(conn.outbox) > self.max_outbox:
-            self._drop(conn, "does not read its replies: connection closed")
-
-    def _flush(self, conn: _Connection) -> None:
-        if not conn.outbox or conn.sock.fileno() == -1:
-            return
-        try:
-            sent = conn.sock.send(conn.outbox)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            conn.outbox.clear()
-            return
-        del conn.outbox[:sent]
-        if not conn.outbox:
-            self._selector.modify(conn.sock, selectors.EVENT_READ, conn)
-
-    def _drop(self, conn: _Connection, why: str | None = None) -> None:
-        """Close one connection; why ("closed", "reset", or a problem) goes into the log."""
-        if self._open_connections.pop(conn.sock, None) is None:
-            return
-        self._selector.unregister(conn.sock)
-        conn.sock.close()
-        if why in ("closed", "reset"):
-            self.log.add_event(time.time(), conn.client, DISCONNECTED)
-        elif why:
-            self.log.add_event(time.time(), conn.client, ERROR, why)
-
-    def _wake(self) -> None:
-        try:
-            self._wake_write.send(b"x")
-        except OSError:
-            pass
-
-    def _force_wake(self) -> None:
-        self._wake()
-
-    def _close(self) -> None:
-        for sock in list(self._open_connections):
-            sock.close()
-        self._open_connections.clear()
-        self._selector.close()
-        self._listener.close()
-        self._wake_read.close()
-        self._wake_write.close()
-
-
 def serve_udp(port: int = 12000, reply="upper", host: str = "127.0.0.1", **options) -> UDPServer:
     """Start a UDP server and return it (re-running stops the one from the earlier run)."""
     return UDPServer(host, port, reply, **options).start()
 
 
-def serve_tcp(port: int = 12000, reply="upper", host: str = "127.0.0.1", **options) -> TCPServer:
-    """Start a TCP server and return it (re-running stops the one from the earlier run)."""
-    return TCPServer(host, port, reply, **options).start()
+def __getattr__(name: str):
+    # The TCP server lives in labsock.net.tcp_server, loaded on first use; these names still
+    # work here, as they always have.
+    if name in ("TCPServer", "serve_tcp"):
+        from labsock.net import tcp_server
+
+        return getattr(tcp_server, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

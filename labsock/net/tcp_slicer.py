@@ -33,6 +33,7 @@ class _Pipe:
     eof: bool = False  # the source closed its side: pass that on once the slicer is empty
     done: bool = False
     paused: bool = False  # not reading from source until the backlog drains
+    heard_at: float = 0.0  # when the source last sent something (perf_counter)
 
 
 class TCPSlicer(RelayBase):
@@ -104,7 +105,8 @@ class TCPSlicer(RelayBase):
         except OSError:
             data = b""  # a reset counts as the end of that side
         if data:
-            pipe.slicer.push(data, time.perf_counter())
+            pipe.heard_at = time.perf_counter()
+            pipe.slicer.push(data, pipe.heard_at)
             if pipe.slicer.backlog > MAX_BACKLOG:
                 sel.unregister(pipe.source)
                 pipe.paused = True
@@ -118,9 +120,8 @@ class TCPSlicer(RelayBase):
         except OSError:
             return
         if len(self._pairs) >= self.max_connections:
-            client.close()
-            self._note("Too many connections through the slicer; one was refused.")
-            return
+            # Idle connections must not keep a working client out: the quietest one makes room.
+            self._close_quietest()
         try:
             server = socket.create_connection(self.target, timeout=2)
         except OSError as exc:
@@ -133,8 +134,13 @@ class TCPSlicer(RelayBase):
             tcp_tune(s)  # no Nagle: small pieces must leave as they are, not merged again
             s.settimeout(2.0)  # select says when to recv; sendall may wait, but not forever
         seed = None if self.seed is None else f"{self.seed}-{n}"
-        forward = _Pipe(client, server, ByteSlicer(seed, name="forward", **self.slicing))
-        backward = _Pipe(server, client, ByteSlicer(seed, name="backward", **self.slicing))
+        now = time.perf_counter()
+        forward = _Pipe(
+            client, server, ByteSlicer(seed, name="forward", **self.slicing), heard_at=now
+        )
+        backward = _Pipe(
+            server, client, ByteSlicer(seed, name="backward", **self.slicing), heard_at=now
+        )
         self._pairs.append((forward, backward))
         sel.register(client, selectors.EVENT_READ, forward)
         sel.register(server, selectors.EVENT_READ, backward)
@@ -161,16 +167,28 @@ class TCPSlicer(RelayBase):
                 except OSError:
                     pass
         # A connection is finished when both directions have passed their end on.
-        for forward, backward in [pair for pair in self._pairs if pair[0].done and pair[1].done]:
-            self._pairs.remove((forward, backward))
-            for pipe in (forward, backward):
-                for k, v in vars(pipe.slicer.counts).items():
-                    setattr(self._closed, k, getattr(self._closed, k) + v)
-                try:
-                    self._sel.unregister(pipe.source)
-                except (KeyError, ValueError):
-                    pass
-                pipe.source.close()
+        for pair in [pair for pair in self._pairs if pair[0].done and pair[1].done]:
+            self._forget_pair(pair)
+
+    def _close_quietest(self) -> None:
+        pair = min(self._pairs, key=lambda p: max(p[0].heard_at, p[1].heard_at))
+        quiet = time.perf_counter() - max(pair[0].heard_at, pair[1].heard_at)
+        self._note(
+            f"{self.max_connections} connections were open: the one quiet for {quiet:.1f} s "
+            "was closed to make room for a new one."
+        )
+        self._forget_pair(pair)
+
+    def _forget_pair(self, pair: tuple[_Pipe, _Pipe]) -> None:
+        self._pairs.remove(pair)
+        for pipe in pair:
+            for k, v in vars(pipe.slicer.counts).items():
+                setattr(self._closed, k, getattr(self._closed, k) + v)
+            try:
+                self._sel.unregister(pipe.source)
+            except (KeyError, ValueError):
+                pass
+            pipe.source.close()
 
     @property
     def _pipes(self) -> list[_Pipe]:

@@ -22,7 +22,7 @@ def _escape(text: str) -> str:
 
 def log_html(log, rows: int = 20) -> str:
     """The last rows entries of a server's log as a table: time, sender, message, reply."""
-    entries = log.entries()[-rows:]
+    entries = log.tail(rows)  # builds only the rows shown, however long the log
     body = "".join(
         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>".format(
             m.clock(),
@@ -35,6 +35,8 @@ def log_html(log, rows: int = 20) -> str:
     )
     count = log.message_count
     shown = f", last {len(entries)} shown" if count > len(entries) else ""
+    if log.dropped:
+        shown += f" ({log.dropped} oldest entries no longer kept)"
     return (
         f"<div><b>{count} message(s) received</b>{shown}"
         "<table style='border-spacing: 14px 2px; text-align: left'>"

@@ -21,6 +21,7 @@ from html import escape
 from labsock.logic.errors import LabsockError
 from labsock.logic.sentences import sentence_html
 from labsock.logic.sequence import LAP, SequenceTracker, describe_runs, parse_number
+from labsock.logic.text import escape_controls
 from labsock.net.log import MESSAGE
 from labsock.show.client_table import ClientTable, port_of, sender_label
 from labsock.show.optional import widgets
@@ -70,7 +71,7 @@ class CountingReport:
         first = self.received[0][0]
         chosen = self.received[start:][:count]
         return "\n".join(
-            f"{when - first:8.3f} s  {sender_label(sender, self.names)}: {text}"
+            f"{when - first:8.3f} s  {sender_label(sender, self.names)}: {escape_controls(text)}"
             for when, sender, text in chosen
         )
 
@@ -228,10 +229,15 @@ class CountingView:
             if len(senders) > len(shown):
                 t = self.tracker.totals()
                 note = (
-                    f"{len(senders) - len(shown):,} more clients not shown. All "
+                    f"{t['senders'] - len(shown):,} more clients not shown. All "
                     f"{t['senders']:,}: {t['received']:,} received, {t['missing']:,} missing, "
                     f"{t['duplicates']:,} duplicates, {t['out_of_order']:,} out of order."
                 )
+                if self.tracker.retired["senders"]:  # memory stays bounded: say what it costs
+                    note += (
+                        f" The {self.tracker.retired['senders']:,} heard from least recently "
+                        "are kept as these totals only."
+                    )
         return ClientTable(stats, self.names, note=note)
 
     def _recent_rows(self) -> list[tuple[str, str, str]]:
@@ -259,7 +265,8 @@ class CountingView:
         running, status, _ = state_of(self.source)
         lines = [] if running else [status]  # a view of what stopped says so first
         lines += [f"{self.log.message_count} message(s) received", str(self.table()), ""]
-        lines += [f"{clock}  {who}: {text}" for clock, who, text in self._recent_rows()]
+        rows = self._recent_rows()
+        lines += [f"{clock}  {who}: {escape_controls(text)}" for clock, who, text in rows]
         return "\n".join(lines)
 
     def __repr__(self) -> str:

@@ -11,6 +11,8 @@ import math
 from collections import defaultdict, deque
 from dataclasses import dataclass
 
+from labsock.logic.rtt import parse_ping
+from labsock.logic.text import escape_controls, plot_label
 from labsock.show.optional import pyplot
 
 
@@ -46,7 +48,8 @@ class FlowDiagram:
         width = max(len(left), 6)
         lines = [f"{'t (ms)':>9}  {left:<{width}}            {right}"]
         for arrow in self.arrows[:limit]:
-            label = arrow.label if len(arrow.label) <= 12 else arrow.label[:11] + "…"
+            label = escape_controls(arrow.label)  # received text: no control reaches a terminal
+            label = label if len(label) <= 12 else label[:11] + "…"
             rightward = arrow.sender == left
             if arrow.lost:
                 line = f"{label} ───✕" if rightward else f"✕─── {label}"
@@ -86,7 +89,7 @@ class FlowDiagram:
         ax.set_xlim(-0.5, 1.5)
         # The lanes' names above the axes, where the title makes room for them.
         ax.xaxis.tick_top()
-        ax.set_xticks(list(x.values()), labels=list(x), fontsize=10)
+        ax.set_xticks(list(x.values()), labels=[plot_label(lane) for lane in x], fontsize=10)
         ax.tick_params(axis="x", length=0)
         labels = _LabelColumns(ax)
         for pos in x.values():
@@ -134,7 +137,7 @@ class _LabelColumns:
         self.ax.text(
             -0.04 if from_left else 1.04,
             y,
-            text,
+            plot_label(text),  # a $ in received text is no formula
             ha="right" if from_left else "left",
             va="center",
             fontsize=self.FONT,
@@ -186,9 +189,9 @@ def ping_flow(result, server_log=None) -> FlowDiagram:
     arrived = {}
     if server_log is not None:
         for m in server_log.messages():
-            parsed = m.text.split()
-            if len(parsed) == 3 and parsed[1].isdigit():
-                arrived.setdefault(int(parsed[1]), m.time)
+            parsed = parse_ping(m.text)  # anything the server received: it may not be a ping
+            if parsed is not None:
+                arrived.setdefault(parsed[0], m.time)
     arrows = []
     for p in result.book.pings.values():
         label = f"ping {p.number}"

@@ -14,8 +14,8 @@ from html import escape
 
 from labsock.logic.errors import LabsockError
 from labsock.logic.sentences import sentence_html
+from labsock.net.interrupts import interruptible
 from labsock.net.ports_here import server_cell_failed, serving
-from labsock.net.stopping import interruptible
 from labsock.show.as_html import log_html
 from labsock.show.optional import widgets
 from labsock.show.status_line import HEARTBEAT, StatusLine, started_again
@@ -206,7 +206,7 @@ class MessageBox:
                 name = self.server.name
                 return f"not sent: your program {name} has ended. Run its cell again first."
             return (
-                f"not sent: the {self.proto.upper()} server on {self.host}:{self.port} has "
+                f"not sent: the {str(self.proto).upper()} server on {self.host}:{self.port} has "
                 "stopped (server.stop() or labsock.stop_all() ran), so nothing would read "
                 "the message. Start it again, or run its cell again."
             )
@@ -220,7 +220,7 @@ class MessageBox:
             self._say(why_not, error=True, restart=self._can_start_again())
             self.history.append((message, why_not))
             return why_not
-        to = f"{self.host}:{self.port} ({self.proto.upper()})"
+        to = f"{self.host}:{self.port} ({str(self.proto).upper()})"  # any proto: said on send
         try:
             reply = self._send(
                 self.proto,

@@ -212,6 +212,17 @@ def watched_socket_class(reporter: Reporter):
     budget = RECORD_BURST  # records allowed until the reporter's next batch
     unrecorded_in = unrecorded_out = 0  # counted, not recorded: received, sent
 
+    def record(kind: int, sock_id: int, data: bytes, size: int) -> None:
+        """A chunk received or sent on a TCP socket (its peer is known from accept/connect)."""
+        nonlocal budget, unrecorded_in, unrecorded_out
+        if budget:
+            budget -= 1
+            keep((kind, now(), sock_id, None, data[:kept], size))
+        elif kind == received:
+            unrecorded_in += 1
+        else:
+            unrecorded_out += 1
+
     def set_budget(records: int) -> None:
         nonlocal budget
         budget = records
@@ -276,9 +287,9 @@ def watched_socket_class(reporter: Reporter):
             self._labsock_to = address
             note("connected", sock=self.fileno(), peer=_peer(self.getpeername()))
 
-        # The five calls below run for every datagram or chunk: their bookkeeping is written
-        # inline (no helper calls), because a server under labsock must keep the pace of the
-        # same server run plainly (bench/bench_programs.py).
+        # recvfrom and sendto run for every datagram: their bookkeeping is written inline (no
+        # helper call), because a UDP server under labsock must keep the pace of the same server
+        # run plainly (bench/bench_programs.py). TCP's calls share record().
 
         def recvfrom(self, size, flags=0):
             nonlocal budget, unrecorded_in
@@ -297,7 +308,6 @@ def watched_socket_class(reporter: Reporter):
             return data, peer
 
         def recv(self, size, flags=0):
-            nonlocal budget, unrecorded_in
             if not reporter.waited:
                 waiting("recv")
             try:
@@ -305,11 +315,7 @@ def watched_socket_class(reporter: Reporter):
             except OSError as exc:
                 _blame(exc, "receive", self, self._labsock_to)
                 raise
-            if budget:
-                budget -= 1
-                keep((received, now(), self._labsock_fd, None, data[:kept], len(data)))
-            else:
-                unrecorded_in += 1
+            record(received, self._labsock_fd, data, len(data))
             return data
 
         def sendto(self, data, flags, address=None):
@@ -332,31 +338,21 @@ def watched_socket_class(reporter: Reporter):
             return count
 
         def send(self, data, flags=0):
-            nonlocal budget, unrecorded_out
             try:
                 count = real_send(self, data, flags)
             except OSError as exc:
                 _blame(exc, "send", self, self._labsock_to)
                 raise
-            if budget:
-                budget -= 1
-                keep((sent, now(), self._labsock_fd, None, bytes(data[: min(count, kept)]), count))
-            else:
-                unrecorded_out += 1
+            record(sent, self._labsock_fd, bytes(data[: min(count, kept)]), count)
             return count
 
         def sendall(self, data, flags=0):
-            nonlocal budget, unrecorded_out
             try:
                 real_sendall(self, data, flags)
             except OSError as exc:
                 _blame(exc, "send", self, self._labsock_to)
                 raise
-            if budget:
-                budget -= 1
-                keep((sent, now(), self._labsock_fd, None, bytes(data[:kept]), len(data)))
-            else:
-                unrecorded_out += 1
+            record(sent, self._labsock_fd, bytes(data[:kept]), len(data))
 
         def close(self):
             if self.fileno() != -1:

@@ -32,15 +32,18 @@ from collections import deque
 from pathlib import Path
 
 from labsock.logic import wire
-from labsock.logic.errors import LabsockError
+from labsock.logic.errors import LabsockError, NotWrittenYet
+from labsock.logic.validation import ANY_ADDRESS
+from labsock.net.lifecycle import LifeCycle, clash, running, stop_all
 from labsock.net.log import CONNECTED, DISCONNECTED, MessageLog, readable
-from labsock.net.servers import running_servers
 
 BOOTSTRAP = str(Path(__file__).with_name("bootstrap.py"))
 READY_TIMEOUT = 5.0  # seconds a cell waits for a program to start waiting
 OUTPUT_LIMIT = 1_000_000  # characters of output a job keeps (the newest)
 _NAME = r"[A-Za-z_][A-Za-z0-9_]{0,63}"
 
+# Every program started, running or ended, by name (the latest run of each): job(name) finds a
+# finished one too. What runs now is in labsock.net.lifecycle's registry, with every other kind.
 _jobs: dict[str, Job] = {}
 _jobs_lock = threading.Lock()
 
@@ -64,13 +67,13 @@ def jobs() -> list[Job]:
 
 
 def running_jobs() -> list[Job]:
-    return [each for each in jobs() if each.running]
+    """The students' programs running now."""
+    return running(Job)
 
 
 def stop_jobs() -> None:
     """Stop every program started from this notebook."""
-    for each in jobs():
-        each.stop()
+    stop_all(Job)
 
 
 atexit.register(stop_jobs)
@@ -154,8 +157,13 @@ class Output:
         return count + (1 if last and not last.endswith("\n") else 0)
 
 
-class Job:
-    """One run of a student's program. See the module docstring."""
+class Job(LifeCycle):
+    """One run of a student's program. See the module docstring.
+
+    Its life cycle is labsock.net.lifecycle's: start() stops an earlier run of the same name, and
+    anything of labsock's (a server, a counting client, another program) on a port it binds;
+    labsock.stop_all() stops it with everything else.
+    """
 
     def __init__(
         self,
@@ -172,14 +180,15 @@ class Job:
             raise LabsockError("The program must be Python code, as text.")
         self.code = code
         self.path = Path(folder).resolve() / f"{name}.py"
-        self.log = MessageLog(log_size, names)  # what it received, with its replies
-        self.sent_log = MessageLog(log_size)  # what it sent, each with where it went
+        self._log = MessageLog(log_size, names)  # what it received, with its replies
+        self._sent_log = MessageLog(log_size)  # what it sent, each with where it went
         self.sent = 0  # datagrams and chunks the program sent
         # Datagrams or chunks that came or went too fast to record: counted, not in the log.
         self.unrecorded_received = 0
         self.unrecorded_sent = 0
         self.error: str | None = None  # the plain explanation, when the program failed
         self.error_line: int | None = None
+        self.error_kind: str | None = None  # the exception's class name
         self.notes: list[str] = []  # what labsock did on the program's behalf, in words
         self.waiting_in: str | None = None  # the first thing the program waited in
         self.prompt: str | None = None  # input()'s prompt while the program waits for a line
@@ -192,9 +201,12 @@ class Job:
         self._lines_given = 0
         self._ports: dict[int, tuple[str, str, int]] = {}  # socket id -> (proto, host, port)
         self._bound: set[tuple[str, str, int]] = set()  # ports it asked for by bind()
+        self._used: set[tuple[str, str, int]] = set()  # every port it had, also the closed
         self._peers: dict[int, tuple[str, int]] = {}  # socket id -> TCP peer
         self._reuse_added = False
         self._exit_code: int | None = None
+        self._started: float | None = None
+        self._ended_at: float | None = None
         self._process: subprocess.Popen | None = None
         self._control: socket.socket | None = None
         self._threads: list[threading.Thread] = []
@@ -206,14 +218,20 @@ class Job:
         self._bytes_read = 0  # of the program's output, from the pipe
         self._printed_when_waiting = 0  # what it had written when it reported its first wait
 
-    # -- life cycle -----------------------------------------------------------------------------
+    # -- life cycle (see labsock.net.lifecycle) -------------------------------------------------
 
-    def start(self) -> Job:
-        """Save the program, stop an earlier run of the same name, and start it."""
-        with _jobs_lock:
-            earlier = _jobs.get(self.name)
-        if earlier is not None and earlier is not self:
-            earlier.stop()
+    @property
+    def what(self) -> str:
+        return f"your program {self.name!r}"
+
+    def claims(self) -> set[tuple]:
+        """Its name (one run per name), and the ports it bound and still holds. Ports the
+        system chose for a client are the system's to give to anyone: not claimed."""
+        held = {port for port in list(self._ports.values()) if port in self._bound}
+        return {("program", self.name), *held}
+
+    def _begin(self) -> None:
+        """Save the program and start it (an earlier run of the same name is already stopped)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.write_text(self.code if self.code.endswith("\n") else self.code + "\n", "utf-8")
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -238,13 +256,13 @@ class Job:
         except OSError:
             listener.close()
             raise
+        self._started = time.monotonic()
         with _jobs_lock:
             _jobs[self.name] = self
         for line in self._typed:
             self._write_line(line)
         self._spawn(self._read_output, "output")
         self._spawn(lambda: self._read_control(listener, token), "control")
-        return self
 
     def _spawn(self, target, what: str) -> None:
         def read_then_note_the_end():
@@ -254,7 +272,9 @@ class Job:
                 with self._changed:
                     self._readers_left -= 1
                     if not self._readers_left:
+                        self._ended_at = time.monotonic()
                         self._ended.set()
+                        self._forget()  # ended, by itself or stopped: no longer running
                     self.version += 1
                     self._changed.notify_all()
 
@@ -292,16 +312,19 @@ class Job:
 
     def stop(self) -> Job:
         """End the program, whatever it is doing; returns once its ports are free again."""
+        super().stop()
+        return self
+
+    def _end(self) -> None:
         process = self._process
         if process is None:
-            return self
+            return
         if process.poll() is None:
             self.catch_up(0.2)  # so the log holds all it received before the end
             _end_process(process)
             process.wait()
             self.stopped = True
         self._finish()
-        return self
 
     def _finish(self) -> None:
         # Ports the system chose for a client are its to give to anyone: only check bound ones.
@@ -317,16 +340,10 @@ class Job:
         self._exit_code = self._process.returncode if self._process else None
         self._ports.clear()
         self.prompt = None
-        self.log.close()
-        self.sent_log.close()
+        self._log.close()
+        self._sent_log.close()
         _wait_until_free(held)
         self._touch()
-
-    def __enter__(self) -> Job:
-        return self.start()
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
 
     # -- what it is doing -----------------------------------------------------------------------
 
@@ -343,6 +360,32 @@ class Job:
         return self._process.returncode
 
     @property
+    def log(self) -> MessageLog:
+        """What the program received (with its replies), as a server's log.
+
+        Read from a cell, it first has the program report what is still in its batch, so
+        `labsock.job("server").log.texts()` right after a client's cell shows that client's
+        message. (Views read it from their own threads, at their own pace: no catching up.)
+        """
+        if threading.current_thread() is threading.main_thread():
+            self.catch_up(0.5)
+        return self._log
+
+    @property
+    def sent_log(self) -> MessageLog:
+        """What the program sent, each message with where it went."""
+        if threading.current_thread() is threading.main_thread():
+            self.catch_up(0.5)
+        return self._sent_log
+
+    @property
+    def seconds_run(self) -> float:
+        """Seconds from its start to its end (or to now, while it runs)."""
+        if self._started is None:
+            return 0.0
+        return (self._ended_at or time.monotonic()) - self._started
+
+    @property
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
 
@@ -354,6 +397,11 @@ class Job:
     def ports(self) -> list[tuple[str, str, int]]:
         """(protocol, address, port) of every socket the program holds open now."""
         return sorted(set(self._ports.values()))
+
+    @property
+    def ports_used(self) -> list[tuple[str, str, int]]:
+        """(protocol, address, port) of every socket it ever had, open or closed."""
+        return sorted(self._used)
 
     @property
     def needs_input(self) -> bool:
@@ -407,6 +455,8 @@ class Job:
         leaves it out (the cell's own input box already shows what was typed).
         """
         if not self.running:
+            if self.error_kind == NotWrittenYet.__name__:
+                raise NotWrittenYet(program=self.name)
             raise LabsockError(f"{self.name} has ended: there is nothing to type to.")
         line = str(line).replace("\n", " ")
         if not echo:
@@ -498,25 +548,26 @@ class Job:
                 if data or self._ports.get(sock_id, ("udp",))[0] == "udp":
                     pending.append((when, peer, data, sock_id))
                 else:
-                    self.log.add_event(when, peer, DISCONNECTED)
+                    self._log.add_event(when, peer, DISCONNECTED)
             else:
                 self.sent += 1  # recorded ones; unrecorded_sent counts the others
-                self.sent_log.append(when, peer, data)
+                self._sent_log.append(when, peer, data)
                 self.last_sent_to = (self._ports.get(sock_id, ("udp",))[0], peer)
                 if pending and pending[0][1] == peer and pending[0][3] == sock_id:
                     received_at, _, received, _ = pending.pop()
-                    self.log.append(received_at, peer, received, readable(data))
+                    self._log.append(received_at, peer, received, readable(data))
 
     def _log_received(self, pending: list) -> None:
         while pending:
             when, peer, data, _ = pending.pop(0)
-            self.log.append(when, peer, data)
+            self._log.append(when, peer, data)
 
     def _on_note(self, note: dict) -> None:
         event = note["event"]
         sock_id = note.get("sock")
         if event == "bound":
             self._ports[sock_id] = (note["proto"], note["host"], note["port"])
+            self._used.add(self._ports[sock_id])
             if not note.get("implicit"):
                 self._bound.add(self._ports[sock_id])
             if note.get("reuse_added"):
@@ -527,7 +578,7 @@ class Job:
             listener = self._ports.get(note.get("listener"))
             if listener:
                 self._ports[sock_id] = listener
-            self.log.add_event(time.time(), peer, CONNECTED)
+            self._log.add_event(time.time(), peer, CONNECTED)
         elif event == "connected":
             self._peers[sock_id] = tuple(note["peer"]) if note.get("peer") else ("?", 0)
         elif event == "closed":
@@ -547,6 +598,7 @@ class Job:
         elif event == "failed":
             self.error = note.get("text")
             self.error_line = note.get("line")
+            self.error_kind = note.get("error")
         elif event == "unrecorded":
             self.unrecorded_received += int(note.get("received", 0))
             self.unrecorded_sent += int(note.get("sent", 0))
@@ -576,17 +628,17 @@ class Job:
         return self._flushed.wait(timeout)
 
     def _free_port(self, note: dict) -> dict:
-        """The program's bind found its port taken: by another program of this notebook?"""
+        """The program's bind found its port taken: by something of this notebook's (another
+        program, a server, a counting client)? Then that stops, and the bind is tried again."""
         proto, port = note.get("proto"), note.get("port")
-        for other in jobs():
-            if other is not self and other.running and _holds(other.ports, proto, port):
-                other.stop()
-                self._note_freed(f"your program {other.name!r}", proto, port)
-                return {"retry": True}
-        for server in running_servers():
-            if server.protocol == proto and server.port == port:
-                server.stop()
-                self._note_freed(f"labsock's {proto.upper()} server", proto, port)
+        wanted = (proto, note.get("host") or ANY_ADDRESS, port)  # bind(('', port)): every address
+        for holder in running():
+            if holder is not self and any(clash(wanted, held) for held in holder.claims()):
+                holder.stop()
+                who = holder.what
+                if not isinstance(holder, Job):  # "the UDP server" -> "labsock's UDP server"
+                    who = "labsock's " + who.removeprefix("the ")
+                self._note_freed(who, proto, port)
                 return {"retry": True}
         return {"retry": False}
 
@@ -595,10 +647,6 @@ class Job:
             f"labsock stopped {holder}: it held {proto.upper()} port {port}, which "
             f"{self.name} binds."
         )
-
-
-def _holds(ports, proto, port) -> bool:
-    return any(p == proto and n == port for p, _, n in ports)
 
 
 def _own_process_group() -> dict:

@@ -1,0 +1,71 @@
+"""Waiting on many sockets at once: epoll where the system has it, selectors elsewhere.
+
+The TCP server waits here once per message. selectors builds a (key, events) pair per ready
+socket in Python, about a microsecond a message; epoll's own poll() hands back (fd, events)
+directly. Windows and macOS (no epoll) use selectors, translated to the same (fd, events) form.
+"""
+
+from __future__ import annotations
+
+import select
+import selectors
+
+if hasattr(select, "epoll"):
+    READ = select.EPOLLIN
+    WRITE = select.EPOLLOUT
+    # A socket with an error or a hang-up is readable: recv() then says what happened.
+    READABLE = select.EPOLLIN | select.EPOLLERR | select.EPOLLHUP
+
+    class Poller:
+        """register(fd, events), modify, unregister, poll(timeout) -> [(fd, events)], close:
+        epoll's own methods, with nothing in between."""
+
+        READ, WRITE, READABLE = READ, WRITE, READABLE
+
+        def __init__(self):
+            epoll = select.epoll()
+            self.register = epoll.register
+            self.modify = epoll.modify
+            self.unregister = epoll.unregister
+            self.poll = epoll.poll  # timeout in seconds; None waits until something happens
+            self.close = epoll.close
+
+else:
+    READ, WRITE = 1, 4
+    READABLE = READ
+
+    class Poller:  # type: ignore[no-redef]
+        READ, WRITE, READABLE = READ, WRITE, READABLE
+
+        def __init__(self):
+            self._selector = selectors.DefaultSelector()
+
+        @staticmethod
+        def _as_selector_events(events: int) -> int:
+            return (selectors.EVENT_READ if events & READ else 0) | (
+                selectors.EVENT_WRITE if events & WRITE else 0
+            )
+
+        def register(self, fd: int, events: int) -> None:
+            self._selector.register(fd, self._as_selector_events(events))
+
+        def modify(self, fd: int, events: int) -> None:
+            self._selector.modify(fd, self._as_selector_events(events))
+
+        def unregister(self, fd: int) -> None:
+            self._selector.unregister(fd)
+
+        def poll(self, timeout: float | None) -> list[tuple[int, int]]:
+            ready = []
+            for key, events in self._selector.select(timeout):
+                ready.append(
+                    (
+                        key.fd,
+                        (READ if events & selectors.EVENT_READ else 0)
+                        | (WRITE if events & selectors.EVENT_WRITE else 0),
+                    )
+                )
+            return ready
+
+        def close(self) -> None:
+            self._selector.close()
