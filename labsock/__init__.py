@@ -116,10 +116,13 @@ def __dir__():
 
 
 def load_ipython_extension(ipython) -> None:
-    """`%load_ext labsock` (and `import labsock` in IPython): %%background and %%client."""
+    """`%load_ext labsock` (and `import labsock` in IPython): %%background and %%client, and
+    the buttons under an error that names a way out."""
+    from labsock.show.error_buttons import register as show_ways_out
     from labsock.show.magics import register
 
     register(ipython)
+    show_ways_out(ipython)
 
 
 def _show_in_jupyter() -> None:

@@ -50,6 +50,27 @@ def find_chromium() -> str | None:
     return None
 
 
+def missing(reason: str):
+    """Skip a browser test for want of its tools; under CI=true that is a failure instead."""
+    import pytest
+
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason}; CI=true, so the browser tests must run (see .ci/run)")
+    pytest.skip(reason)
+
+
+def browser_tools():
+    """(playwright's sync_playwright, Chromium's path), or the test is skipped (see missing)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing("playwright is not installed (pip install -r requirements-dev.txt)")
+    executable = find_chromium()
+    if executable is None:
+        missing("Chromium not found (Debian/Ubuntu: apt-get install chromium)")
+    return sync_playwright, executable
+
+
 class JupyterLab:
     """JupyterLab on 127.0.0.1, a free port, a token, no outbound calls, private Jupyter dirs.
 
@@ -354,6 +375,69 @@ def run_rest(page, pause_at: int, timeout_ms: int = 180_000) -> dict:
     return _run(page, "notebook:run-all-below", pause_at, None, timeout_ms)
 
 
+def free_port() -> int:
+    """A port nothing on 127.0.0.1 holds now (UDP), for a synthetic notebook's server."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+START_CELL_JS = """
+(index) => {
+  const w = window.jupyterapp.shell.currentWidget;
+  const before = w.content.model.toJSON().cells[index].execution_count;
+  w.content.activeCellIndex = index;
+  window.jupyterapp.commands.execute('notebook:run-cell');
+  return before === undefined ? null : before;
+}
+"""
+
+CELL_RAN_JS = """
+([index, before]) => {
+  const w = window.jupyterapp.shell.currentWidget;
+  const count = w.content.model.toJSON().cells[index].execution_count;
+  const kernel = w.sessionContext.session.kernel;
+  return kernel.status === 'idle' && count !== null && count !== before;
+}
+"""
+
+
+def start_cell(page, index: int):
+    """Run one cell as Shift+Enter would, without waiting for it; its execution count before."""
+    return page.evaluate(START_CELL_JS, index)
+
+
+def wait_until_ran(page, index: int, before, timeout_ms: int = 30_000) -> None:
+    """Until the cell has a new execution count (it ran, error or not) and the kernel is idle."""
+    page.wait_for_function(CELL_RAN_JS, arg=[index, before], timeout=timeout_ms, polling=100)
+
+
+def run_cell(page, index: int, timeout_ms: int = 30_000) -> None:
+    """Run one cell (again, too) and wait until it has run and the kernel is idle."""
+    wait_until_ran(page, index, start_cell(page, index), timeout_ms)
+
+
+def interrupt_kernel(page) -> None:
+    """What the toolbar's Interrupt button does."""
+    page.evaluate(
+        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.interrupt()"
+    )
+
+
+def restart_kernel(page) -> None:
+    """What Kernel > Restart Kernel does, without its dialog."""
+    page.evaluate(
+        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.restart()"
+    )
+
+
+def cell_outputs(page, index: int):
+    """The locator of one cell's output area."""
+    return page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-Cell-outputWrapper")
+
+
 def cell_index(notebook_path: Path, marker: str) -> int:
     """Index of the first cell whose source contains marker."""
     cells = json.loads(Path(notebook_path).read_text())["cells"]
@@ -474,8 +558,7 @@ def wait_for_match(page, locator, pattern, timeout_ms: int = 5_000) -> str:
 
 def cell_output_text(page, index: int, pattern, timeout_ms: int = 5_000) -> str:
     """The output text of cell `index`, once it matches pattern (or the timeout passed)."""
-    outputs = page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-Cell-outputWrapper")
-    return wait_for_match(page, outputs, pattern, timeout_ms)
+    return wait_for_match(page, cell_outputs(page, index), pattern, timeout_ms)
 
 
 def drive_notebook(

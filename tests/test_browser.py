@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from browser_helpers import CHROMIUM_ARGS, JupyterLab, drive_notebook, find_chromium
+from browser_helpers import CHROMIUM_ARGS, JupyterLab, browser_tools, drive_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -83,21 +83,9 @@ EXPECTATIONS: dict[str, Expect] = {
 }
 
 
-def _missing(reason: str):
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason}; CI=true, so the browser tests must run (see .ci/run)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("playwright is not installed (pip install -r requirements.txt)")
-    executable = find_chromium()
-    if executable is None:
-        _missing("Chromium not found (Debian/Ubuntu: apt-get install chromium)")
+    sync_playwright, executable = browser_tools()
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield chromium

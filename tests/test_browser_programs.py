@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 from pathlib import Path
 
 import pytest
 from browser_helpers import (
     CHROMIUM_ARGS,
     JupyterLab,
+    browser_tools,
     cell_output_text,
-    find_chromium,
+    free_port,
+    restart_kernel,
     run_all_cells,
+    run_cell,
     wait_for_kernel_idle,
 )
 
@@ -53,40 +55,6 @@ clientSocket.close()
 """
 
 
-def _missing(reason: str):
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason}; CI=true, so the browser tests must run (see .ci/run)")
-    pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def run_cell(page, index: int) -> None:
-    """Select a cell and run it, as Shift+Enter would; wait until the kernel is idle again."""
-    page.evaluate(
-        """(index) => {
-             const w = window.jupyterapp.shell.currentWidget;
-             w.content.activeCellIndex = index;
-             window.jupyterapp.commands.execute('notebook:run-cell');
-           }""",
-        index,
-    )
-    page.wait_for_function(
-        """(index) => {
-             const w = window.jupyterapp.shell.currentWidget;
-             const cell = w.content.model.toJSON().cells[index];
-             const kernel = w.sessionContext.session.kernel;
-             return kernel.status === 'idle' && cell.execution_count !== null;
-           }""",
-        arg=index,
-        timeout=30_000,
-    )
-
-
 LAB: dict = {}
 
 
@@ -97,13 +65,7 @@ def lab_url(page):
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("playwright is not installed")
-    executable = find_chromium()
-    if executable is None:
-        _missing("Chromium not found (Debian/Ubuntu: apt-get install chromium)")
+    sync_playwright, executable = browser_tools()
     import nbformat
 
     port = free_port()
@@ -201,8 +163,6 @@ def test_after_a_kernel_restart_the_view_stops_claiming_running(page, lab_url):
     wait_for_kernel_idle(page)
     run_cell(page, 0)
     run_cell(page, 1)
-    page.evaluate(
-        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.restart()"
-    )
+    restart_kernel(page)
     text = cell_output_text(page, 1, re.compile("no news from the kernel"), timeout_ms=15_000)
     assert "no news from the kernel" in text

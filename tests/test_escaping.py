@@ -113,4 +113,4 @@ def test_a_dollar_in_received_text_does_not_break_a_flow_plot():
     ax.figure.canvas.draw()  # matplotlib parses mathtext here: a bad formula raised
     shown = [t.get_text() for t in ax.texts]
     plt.close(ax.figure)
-    assert "\\$\\frac{\\$" in shown and " \\$x\\$ lost" in shown
+    assert "\\$\\frac{\\$" in shown and "\\$x\\$ lost" in shown  # the label beside its lane

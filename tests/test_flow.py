@@ -43,3 +43,32 @@ def test_plot_draws_without_a_display():
     matplotlib.use("Agg")
     ax = flow_from_logs([(0.0, "a"), (0.01, "b")], [(0.002, "a")]).plot()
     assert ax.get_title() == "2 messages, 1 lost"
+
+
+def test_plot_labels_never_overlap_even_when_messages_leave_together():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    # Requests 2 ms apart answered 1 ms later: at this scale their labels would sit on each other
+    sent = [(i * 0.002, f"ping {i}") for i in range(1, 13)] + [(0.5, "ping 99")]
+    received = [(t + 0.001, text) for t, text in sent if text != "ping 7"]
+    ax = flow_from_logs(sent, received).plot()
+    try:
+        ax.figure.canvas.draw()
+        texts = [text for text in ax.texts if text.get_text()]  # arrows are empty annotations
+        assert len(texts) == 13  # every label
+        texts += [*ax.get_xticklabels(), ax.title]  # the lanes' names, the title
+        assert [text.get_text() for text in texts[-3:]] == ["client", "server", ax.get_title()]
+        boxes = [text.get_window_extent() for text in texts]
+        overlapping = [
+            (a.get_text(), b.get_text())
+            for i, (a, box_a) in enumerate(zip(texts, boxes, strict=True))
+            for b, box_b in zip(texts[i + 1 :], boxes[i + 1 :], strict=True)
+            if box_a.overlaps(box_b)
+        ]
+        assert overlapping == []
+        assert "ping 7 lost" in [text.get_text() for text in texts]
+    finally:
+        plt.close(ax.figure)

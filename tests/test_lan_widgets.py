@@ -41,7 +41,7 @@ MINE = label_all(
         ("partner-laptop", 12000, WARNING, "is a name"),
         ("0.0.0.0", 12000, ERROR, "client cannot send to it"),
         ("192.168.1.300", 12000, ERROR, "four numbers from 0 to 255"),
-        ("192.168.1.77:12000", 12000, ERROR, "port goes in its own box"),
+        ("192.168.1.77:12000", 12000, ERROR, "give the port on its own, as port=12000"),
         ("http://192.168.1.77", 12000, ERROR, "without http://"),
         ("", 12000, ERROR, "is not an address"),
         ("192.168.1.77", "12a", ERROR, "not a valid port"),

@@ -125,5 +125,5 @@ def test_rerunning_a_server_cell_with_its_live_view(make, serve, send):
     server.stop()
     for view in views:
         assert view.wait(5), "a live view outlived its server"  # it ends by itself
-    assert f"view {CYCLES // 5 - 1}" in views[-1].widget.value  # its last picture is up to date
+    assert f"view {CYCLES // 5 - 1}" in views[-1].picture.value  # its last picture is up to date
     assert_nothing_leaked(before)

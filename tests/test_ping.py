@@ -244,4 +244,10 @@ def test_ping_result_plots_rtts_and_losses_without_a_display():
     book.reply(t1, 0.004)
     ax = plot_pings(PingResult("127.0.0.1:12000", book))
     assert ax.get_title() == "2 sent, 1 received, 50% lost"
-    assert [tuple(line.get_xdata()) for line in ax.get_lines()] == [(1,), (2,)]
+    trip, lost = ax.get_lines()
+    assert list(trip.get_xdata()) == [1, 2] and list(lost.get_xdata()) == [2]
+    assert trip.get_ydata()[0] > 0 and trip.get_ydata()[1] != trip.get_ydata()[1]  # NaN: a gap
+    # Half a ping of room at either end, room below 0 for the cross: nothing on the edges.
+    assert ax.get_xlim() == (0.5, 2.5) and ax.get_ylim()[0] < 0
+    legend = ax.get_legend().get_window_extent()
+    assert legend.x0 >= ax.get_window_extent().x1  # beside the plot, not over the last pings

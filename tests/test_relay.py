@@ -218,6 +218,8 @@ def test_counting_clients_through_the_relay_match_ground_truth():
         assert comparison.all_match, repr(comparison)
         assert sum(c.relay["missing"] + c.relay["dropped_unseen"] for c in comparison.clients) > 0
         assert "all match exactly" in repr(comparison)
+        # A table for students: the figure's name in words, not the code's key
+        assert "out of order" in repr(comparison) and "out_of_order" not in repr(comparison)
         # A flow diagram from the same records: lost arrows are exactly the drops it shows.
         port = clients[0].bind_port
         flow = relay_flow(relay, port, server, first=100)

@@ -4,7 +4,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labsock.logic.sequence import SequenceTracker, describe_runs, parse_number
+from labsock.logic.sequence import (
+    RATE_SAMPLES,
+    SequenceTracker,
+    current_rate,
+    describe_runs,
+    parse_number,
+)
 
 pytestmark = pytest.mark.fast  # no sockets, threads or processes: pytest -m fast
 
@@ -126,11 +132,52 @@ def test_rate_from_arrival_times():
     for i in range(21):  # 10 a second for 2 s
         tracker.feed("c1", i % 100 + 1, time=1000.0 + i * 0.1)
     assert tracker.stats("c1").rate == pytest.approx(10.0)
-    # Measured to "now": it falls once the sender stops.
-    assert tracker.stats("c1", now=1002.0).rate == pytest.approx(21 / 2.0)
-    assert tracker.stats("c1", now=1006.05).rate == pytest.approx(10 / 5.0)
+    # Measured to "now": it falls once the sender stops, and is 0 once the window is quiet.
+    assert tracker.stats("c1", now=1002.0).rate == pytest.approx(10.0)
+    falling = [tracker.stats("c1", now=1002.0 + s).rate for s in (0.5, 1.0, 2.0, 4.0)]
+    assert falling == sorted(falling, reverse=True) and falling[-1] < 3.0
     assert tracker.stats("c1", now=1010.0).rate == 0.0
     assert tracker.stats("c1").first_time == 1000.0
+
+
+def test_rate_after_a_pause_is_the_pace_since_it_resumed():
+    # The case seen in class: a client sending 3.3 a second, paused, then resumed. An average
+    # over the window (pause included) said 1.6/s.
+    tracker = SequenceTracker(rate_window=5.0)
+    number = 0
+    for start, count in ((0.0, 10), (3.0 + 9 * 0.3, 7)):  # 2.7 s, a 3 s pause, then 1.8 s
+        for i in range(count):
+            number += 1
+            tracker.feed("c1", number, time=100.0 + start + i * 0.3)
+    now = 100.0 + 5.7 + 6 * 0.3 + 0.1
+    assert tracker.stats("c1", now=now).rate == pytest.approx(1 / 0.3)
+    # The same with a pause longer than the window: nothing of the time before it counts.
+    late = SequenceTracker(rate_window=5.0)
+    for i in range(5):
+        late.feed("c1", i + 1, time=float(i))
+    for i in range(4):
+        late.feed("c1", i + 6, time=60.0 + i * 0.25)
+    assert late.stats("c1", now=60.8).rate == pytest.approx(4.0)
+
+
+def test_rate_of_a_slow_sender_is_its_pace():
+    tracker = SequenceTracker(rate_window=5.0)
+    for i in range(6):  # one every 2 s: at most three arrivals in any 5 s
+        tracker.feed("c1", i + 1, time=10.0 + 2 * i)
+    for since_last in (0.1, 1.0, 1.9):
+        assert tracker.stats("c1", now=20.0 + since_last).rate == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("times", [[], [5.0]])
+def test_rate_needs_an_interval(times):
+    assert current_rate(times) is None
+
+
+def test_rate_of_a_fast_sender_from_its_latest_samples():
+    tracker = SequenceTracker()
+    for i in range(20 * RATE_SAMPLES):  # 100,000 a second; only the latest samples are kept
+        tracker.feed("c1", i % 100 + 1, time=i * 1e-5)
+    assert tracker.stats("c1").rate == pytest.approx(100_000)
 
 
 def test_rate_window_forgets_old_arrivals():

@@ -112,3 +112,28 @@ def test_client_table_shows_rate():
     tracker = SequenceTracker()
     tracker.feed_many(two_clients(11))
     assert str(ClientTable(tracker.all_stats())).splitlines()[1].endswith("1.0/s")
+
+
+def test_a_pause_is_a_gap_and_the_legend_covers_no_data():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    # c1: 40 numbers 0.3 s apart, a 5 s pause, 40 more; c2 steady, wrapping early (top left)
+    points = [(C1, i + 1, 100.0 + i * 0.3) for i in range(40)]
+    points += [(C1, 41 + i, 117.0 + i * 0.3) for i in range(40)]
+    points += [(C2, i % 100 + 1, 100.0 + i * 0.05) for i in range(300)]
+    ax = Timeline(sorted(points, key=lambda p: p[2]), NAMES).plot()
+    try:
+        c1, c2 = ax.get_lines()
+        gaps = [i for i, y in enumerate(c1.get_ydata()) if y != y]  # NaN: the line breaks
+        assert gaps == [40] and c1.get_xdata()[41] == pytest.approx(17.0)
+        assert not any(y != y for y in c2.get_ydata())  # steady: one unbroken line
+        ax.figure.canvas.draw()
+        legend = ax.get_legend().get_window_extent()
+        for line in (c1, c2):
+            shown = ax.transData.transform([(x, y) for x, y in line.get_xydata() if y == y])
+            assert not any(legend.contains(x, y) for x, y in shown)
+        assert legend.x0 >= ax.get_window_extent().x1  # beside the plot, not on it
+    finally:
+        plt.close(ax.figure)

@@ -35,7 +35,7 @@ def test_hosts_accepted(host):
         ("256.1.1.1", "four numbers from 0 to 255"),
         ("192.168.1", "four numbers from 0 to 255"),
         ("1.2.3.4.5", "four numbers from 0 to 255"),
-        ("127.0.0.1:12000", "port goes in its own box"),
+        ("127.0.0.1:12000", "without :12000; give the port on its own, as port=12000"),
         ("http://127.0.0.1", "without http://"),
         ("::1", "IPv4"),
         ("my laptop", "no spaces"),

@@ -13,7 +13,7 @@ def test_log_view_shows_messages_and_ends_with_the_server(labsock_threads):
     send_udp("shown in the view", port=server.port)
     server.stop()  # the view draws a last picture when the log closes, then its thread ends
     assert view.wait(5)
-    assert "shown in the view" in view.widget.value and "SHOWN IN THE VIEW" in view.widget.value
+    assert "shown in the view" in view.picture.value and "SHOWN IN THE VIEW" in view.picture.value
     assert labsock_threads() == []
 
 
@@ -43,7 +43,7 @@ def test_redraws_are_bounded_whatever_the_message_rate():
     assert view.wait(5)
     # 5000 messages in a burst: a view that redrew per message would render thousands of times
     assert view.redraws < 50
-    assert view.widget.value == "5000"  # the last picture is complete
+    assert view.picture.value == "5000"  # the last picture is complete
 
 
 def test_message_box_sends_and_shows_the_reply():

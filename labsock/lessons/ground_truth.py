@@ -45,7 +45,8 @@ class RelayComparison(TableReport):
         rows = []
         for c in self.clients:
             for k in FIGURES:
-                rows.append([c.name, k, str(c.relay[k]), str(c.tracker[k])])
+                # "out of order", not the key's out_of_order: this table is for students
+                rows.append([c.name, k.replace("_", " "), str(c.relay[k]), str(c.tracker[k])])
             rows.append([c.name, "dropped, unseen", str(c.relay["dropped_unseen"]), "-"])
         return rows
 

@@ -12,6 +12,8 @@ from html import escape
 
 from labsock.lessons import partner
 from labsock.logic.errors import LabsockError
+from labsock.logic.sentences import sentence_html
+from labsock.logic.validation import PORT_IN_ITS_BOX
 from labsock.show.optional import widgets
 from labsock.show.views import shown_as_text, watch
 
@@ -30,11 +32,14 @@ class ServerPanel:
             description="Let other laptops connect",
             indent=False,
         )
+        # What the code last asked for (let_others_connect): at first, where the server started.
+        self._asked = self.switch.value
+        self.note = ui.HTML()
         self.info = ui.HTML()
         self._view = watch(self.server)
         self._log_box = ui.VBox([self._view.widget])
-        self.switch.observe(lambda change: self.let_others_connect(change["new"]), "value")
-        self.widget = ui.VBox([self.switch, self.info, self._log_box])
+        self.switch.observe(lambda change: self._move(change["new"]), "value")
+        self.widget = ui.VBox([self.switch, self.note, self.info, self._log_box])
         self._show_sharing()
 
     def _show_sharing(self) -> None:
@@ -42,11 +47,31 @@ class ServerPanel:
         self.info.value = self.sharing._repr_html_()
 
     def let_others_connect(self, on: bool = True):
-        """What the switch does: restart the server on 0.0.0.0 (on) or 127.0.0.1 (off)."""
-        old = self.server
-        if self.switch.value != on:
-            self.switch.value = on  # runs this method again through the observer
+        """The switch's twin: the server on 0.0.0.0 (on) or 127.0.0.1 (off), box ticked to match.
+
+        A call that asks for what the previous call asked for (a re-run cell, or Run All) leaves
+        a choice made in the box since then alone, and says so: the box and the server agree,
+        and the student's click is not undone behind their back.
+        """
+        on = bool(on)
+        if on == self._asked and self.switch.value != on:
+            state = "ticked: other laptops can connect" if self.switch.value else "unticked"
+            self.note.value = sentence_html(
+                f"`panel.let_others_connect({on})` asked for the same as before, so it left the "
+                f"box as you set it ({state}). To change it, click the box."
+            )
             return self.server
+        self._asked = on
+        self.note.value = ""
+        if self.switch.value != on:
+            self.switch.value = on  # moves the server, through the observer
+        else:
+            self._move(on)
+        return self.server
+
+    def _move(self, on: bool):
+        """What ticking or unticking does: restart the server on 0.0.0.0 or 127.0.0.1."""
+        old = self.server
         if old.running and (old.host == "0.0.0.0") == on:
             self._show_sharing()  # already listening where asked: keep the server and its log
             return old
@@ -55,7 +80,7 @@ class ServerPanel:
                 old.protocol, old.port, let_others_connect=on, reply=old.reply
             )
         except LabsockError as exc:
-            self.info.value = f"<p style='color:#b00'>{escape(str(exc))}</p>"
+            self.info.value = f"<p style='color:#b00'>{sentence_html(str(exc))}</p>"
             return old
         self._view.stop()
         self._view = watch(self.server)
@@ -66,6 +91,7 @@ class ServerPanel:
     def stop(self) -> None:
         self._view.stop()
         self.server.stop()
+        self._view.status.show()  # it says stopped, and offers to start again
 
     def _repr_mimebundle_(self, **kwargs):
         return shown_as_text(
@@ -96,8 +122,9 @@ class ClientPanel:
         self.result = ui.HTML()
         self.history: list[str] = []
         for box in (self.host_box, self.port_box):
-            box.observe(lambda _change: self.validate(), "value")
+            box.observe(lambda _change: self._address_changed(), "value")
         self.send_button.on_click(lambda _b: self.send(self.message_box.value))
+        self.message_box.on_msg(self._on_enter)
         self.preflight_button.on_click(lambda _b: self.preflight())
         self.widget = ui.VBox(
             [
@@ -117,13 +144,24 @@ class ClientPanel:
             self._addresses = find_my_ipv4()
         return self._addresses
 
+    def _on_enter(self, _widget, content, _buffers) -> None:
+        if content.get("event") == "submit" and not self.send_button.disabled:
+            self.send(self.message_box.value)
+
+    def _address_changed(self) -> None:
+        # A reply from the old address must not stand under the new address's verdict.
+        self.result.value = ""
+        self.validate()
+
     def validate(self) -> partner.DestinationVerdict:
         """Check the boxes as typed; Send is off while the address or port cannot work."""
         host = self.host_box.value.strip()
         addresses = None if host.startswith("127.") else self._addresses_now()
-        verdict = partner.assess_destination(self.host_box.value, self.port_box.value, addresses)
+        verdict = partner.assess_destination(
+            self.host_box.value, self.port_box.value, addresses, port_goes=PORT_IN_ITS_BOX
+        )
         self.verdict.value = (
-            f"<span style='color:{_COLOURS[verdict.level]}'>{escape(verdict.text)}</span>"
+            f"<span style='color:{_COLOURS[verdict.level]}'>{sentence_html(verdict.text)}</span>"
         )
         self.send_button.disabled = self.preflight_button.disabled = not verdict.ok
         return verdict
@@ -133,6 +171,8 @@ class ClientPanel:
         verdict = self.validate()
         if not verdict.ok:
             return self._show(f"not sent: {verdict.text}", error=True)
+        if not str(message).strip():
+            return self._show("not sent: the message is empty. Type a message first.", True)
         try:
             reply = partner.send_to_partner(
                 message,
@@ -143,7 +183,9 @@ class ClientPanel:
             )
         except LabsockError as exc:
             return self._show(f"error: {exc}", error=True)
-        return self._show(f"sent {message!r}, reply {str(reply)!r} ({reply.rtt_ms:.1f} ms)")
+        return self._show(
+            f"sent {message!r}, reply {str(reply)!r} ({reply.rtt_ms:.1f} ms)", typed=True
+        )
 
     def preflight(self):
         """What 'Can I reach it?' does: a preflight of the typed address, shown in the panel."""
@@ -158,9 +200,11 @@ class ClientPanel:
         self.history.append(str(report))
         return report
 
-    def _show(self, text: str, error: bool = False) -> str:
+    def _show(self, text: str, error: bool = False, typed: bool = False) -> str:
+        # typed: the text holds what was typed and received, shown exactly as it is.
         style = " style='color:#b00'" if error else ""
-        self.result.value = f"<span{style}>{escape(text)}</span>"
+        shown = escape(text) if typed else sentence_html(text)
+        self.result.value = f"<span{style}>{shown}</span>"
         self.history.append(text)
         return text
 

@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from labsock.logic import lan_advice
 from labsock.logic.errors import LabsockError
 from labsock.logic.reachability import network_note
-from labsock.logic.validation import ANY_ADDRESS, LOOPBACK, is_ipv4, validate_host, validate_port
+from labsock.logic.validation import (
+    ANY_ADDRESS,
+    LOOPBACK,
+    PORT_AS_ARGUMENT,
+    is_ipv4,
+    validate_host,
+    validate_port,
+)
 
 OK = "ok"
 WARNING = "warning"
@@ -113,9 +120,9 @@ class Sharing:
         return str(self)
 
     def _repr_html_(self) -> str:
-        from html import escape
+        from labsock.logic.sentences import sentence_html
 
-        html = "".join(f"<p>{escape(t)}</p>" for t in self.paragraphs())
+        html = "".join(f"<p>{sentence_html(t)}</p>" for t in self.paragraphs())
         if self.open_to_others and self.host == ANY_ADDRESS:
             html += self.addresses._repr_html_()
         return html
@@ -156,13 +163,16 @@ class DestinationVerdict:
         return self.level != ERROR
 
 
-def assess_destination(host, port, addresses=None) -> DestinationVerdict:
+def assess_destination(
+    host, port, addresses=None, *, port_goes: str = PORT_AS_ARGUMENT
+) -> DestinationVerdict:
     """The verdict on an address and port as typed. Never sends anything and never looks a name up.
 
     addresses: this laptop's addresses (default: read them; only for an IPv4 outside 127/8).
+    port_goes: where the port belongs when it was typed with the address (a widget: its box).
     """
     try:
-        host = validate_host(host, purpose="destination")
+        host = validate_host(host, purpose="destination", port_goes=port_goes)
         port = validate_port(port)
     except LabsockError as exc:
         return DestinationVerdict(ERROR, str(exc))

@@ -215,6 +215,8 @@ class AddressList(list):
     def _repr_html_(self) -> str:
         from html import escape
 
+        from labsock.logic.sentences import sentence_html
+
         cells = []
         for a, (name, ip, what) in zip(self, self.rows(), strict=True):
             style = ' style="font-weight:bold"' if a.suggested else ""
@@ -222,9 +224,9 @@ class AddressList(list):
                 f"<tr{style}><td>{escape(name)}</td><td><code>{escape(ip)}</code></td>"
                 f"<td style='text-align:left'>{escape(what)}</td></tr>"
             )
-        notes = escape(self.advice())
+        notes = sentence_html(self.advice())
         if self.in_wsl:
-            notes += "<br>" + escape(WSL_NOTE)
+            notes += "<br>" + sentence_html(WSL_NOTE)
         return (
             "<table><tr><th>Interface</th><th>IPv4 address</th><th>What it is</th></tr>"
             + "".join(cells)

@@ -120,11 +120,30 @@ _BY_NUMBER = {
 
 
 class LabsockError(Exception):
-    """A failure explained in one paragraph, shown to the student without a traceback."""
+    """A failure explained in one paragraph, shown to the student without a traceback.
+
+    failure: the POSIX name of the system's failure behind it ("EADDRINUSE"), when there was one.
+    way_out: what a notebook may offer as buttons under the message, each a pair (label, action):
+    the action (None: nothing) runs on the click, then the cell runs again.
+    """
+
+    failure: str | None = None
+    way_out: tuple = ()
 
     def _render_traceback_(self):
         # IPython calls this instead of printing the traceback: a student sees only the advice.
         return [f"\x1b[31mLabsockError\x1b[0m: {self}"]
+
+
+class Interrupted(KeyboardInterrupt):
+    """The kernel's Interrupt (or Ctrl+C) during a labsock wait, said in one line.
+
+    Still a KeyboardInterrupt, so a script stops as Ctrl+C always stopped it; in a notebook the
+    line replaces a traceback through threading.py that says nothing of what still runs.
+    """
+
+    def _render_traceback_(self):
+        return [f"\x1b[33mInterrupted\x1b[0m: {self}"]
 
 
 class NotWrittenYet(LabsockError):
@@ -250,9 +269,12 @@ ADVICE = {
     ),
     "EADDRINUSE server": (
         "Port {port} ({PROTO}) on {host} is already in use by another program, perhaps a server "
-        "started from another notebook or a terminal. Stop that one (restart the other "
-        "notebook's kernel, or press Ctrl+C in its terminal), or choose another port, for "
-        "example port=12001, or port=0 to let the system pick a free one."
+        "started from another notebook (each open notebook has its own kernel, and keeps its "
+        "servers) or from a terminal. In JupyterLab, the Running panel (the square-in-a-circle "
+        "icon in the left bar) lists the notebooks whose kernels run: Shut Down the other "
+        "notebook's kernel, then run this cell again. In a terminal, press Ctrl+C there. Or "
+        "choose another port, for example port=12001, or port=0 to let the system pick a free "
+        "one."
     ),
     "EADDRINUSE": (
         "Local port {port} is already in use, so the client cannot bind to it. Another client "
@@ -334,7 +356,7 @@ def explain(
     # for any failure.
     keys = [f"{kind} {s}".strip() for kind in (name, "anything") for s in (*situations, "")]
     advice = next(ADVICE[k] for k in map(_same_advice, keys) if k in ADVICE)
-    return LabsockError(
+    error = LabsockError(
         advice.format(
             at=at,
             host=host,
@@ -346,3 +368,5 @@ def explain(
             lan_hint=LAN_HINT,
         )
     )
+    error.failure = name
+    return error

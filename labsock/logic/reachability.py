@@ -197,13 +197,15 @@ class Preflight:
     def _repr_html_(self) -> str:
         from html import escape
 
+        from labsock.logic.sentences import sentence_html
+
         rows = "".join(
             f"<tr><td>{p.proto.upper()}</td>"
             f"<td style='color:{'green' if p.ok else '#b00'}'><b>{p.outcome}</b></td>"
-            f"<td style='text-align:left'>{escape(p.line().split(None, 2)[2])}</td></tr>"
+            f"<td style='text-align:left'>{sentence_html(p.line().split(None, 2)[2])}</td></tr>"
             for p in self.probes
         )
-        paragraphs = "".join(f"<p>{escape(t)}</p>" for t in self.paragraphs())
+        paragraphs = "".join(f"<p>{sentence_html(t)}</p>" for t in self.paragraphs())
         return (
             f"<p><b>Can this laptop reach {escape(self.host)}, port {self.port}?</b></p>"
             f"<table>{rows}</table>{paragraphs}"

@@ -31,8 +31,11 @@ Definitions (per sender)
                   the lowest and the highest place). ``1..100, 1`` has one wrap; so does
                   ``98, 3`` (the wrap happened even if 100 and 1 were lost).
     invalid       arrivals that were not a whole number from 1 to 100 (text, 0, 101...).
-    rate          messages a second (valid or not) over the last `rate_window` seconds;
-                  needs arrival times.
+    rate          messages a second (valid or not) at the sender's current pace: over the
+                  last `rate_window` seconds, pauses left out (a silence several times longer
+                  than the usual interval), so a client that paused and resumed shows the
+                  pace it sends at now, not an average over its pause. Measured up to `now`,
+                  it falls towards 0 once the sender stops. Needs arrival times.
 """
 
 from __future__ import annotations
@@ -41,6 +44,12 @@ from collections import OrderedDict, deque, namedtuple
 from collections.abc import Hashable, Iterable
 
 LAP = 100
+# Arrival times kept per sender for its rate: the rate needs intervals, not every arrival, so a
+# sender at 100,000 messages a second costs no more memory than one at 10.
+RATE_SAMPLES = 1000
+# A silence longer than this many usual intervals (and at least PAUSE_SECONDS) is a pause.
+PAUSE_INTERVALS = 3
+PAUSE_SECONDS = 1.0
 MAX_SENDERS = 5_000
 _TOTALS = ("senders", "received", "missing", "duplicates", "out_of_order", "invalid")
 
@@ -113,7 +122,7 @@ class _Sender:
         self.recent_lost: deque[int] = deque(maxlen=keep_missing)
         self.first_time: float | None = None
         self.last_time: float | None = None
-        self.times: deque[float] = deque()
+        self.times: deque[float] = deque(maxlen=RATE_SAMPLES)
 
 
 class SequenceTracker:
@@ -191,9 +200,12 @@ class SequenceTracker:
         if state.first_time is None:
             state.first_time = time
         state.last_time = time
-        state.times.append(time)
-        while state.times and time - state.times[0] > self.rate_window:
-            state.times.popleft()
+        times = state.times
+        times.append(time)
+        # Keep one arrival older than the window: the interval up to the first one inside it
+        # says whether the sender paused just before.
+        while len(times) > 2 and time - times[1] > self.rate_window:
+            times.popleft()
 
     def _place(self, state: _Sender, number: int) -> str:
         highest = state.highest
@@ -303,18 +315,41 @@ class SequenceTracker:
         return [self.stats(sender, now) for sender in self._senders]
 
     def _rate(self, state: _Sender, now: float | None) -> float | None:
-        times = state.times
-        if not times:
-            return None
-        if now is None:
-            # Measured up to the latest arrival: intervals between arrivals in the window.
-            span = times[-1] - times[0]
-            return (len(times) - 1) / span if span > 0 else None
-        # Measured up to now, so a sender that stopped drops towards 0.
-        start = now - self.rate_window
-        count = sum(1 for t in times if start < t <= now)
-        span = min(self.rate_window, now - state.first_time)
-        return count / span if span > 0 else None
+        return current_rate(state.times, now, self.rate_window)
+
+
+def pause_after(intervals) -> float:
+    """The silence, in seconds, that counts as a pause between messages at this pace: several
+    usual intervals (the median), and at least PAUSE_SECONDS."""
+    usual = sorted(intervals)[len(intervals) // 2] if intervals else 0.0
+    return max(PAUSE_SECONDS, PAUSE_INTERVALS * usual)
+
+
+def current_rate(times, now: float | None = None, window: float = 5.0) -> float | None:
+    """Messages a second at a sender's current pace (see "rate" in the module docstring).
+
+    times: arrival times, oldest first (one older than the window may lead). now: measure up to
+    this time, so a silence since the last arrival lowers the rate (None: up to the last
+    arrival). None when there is no interval to measure yet; 0.0 when nothing came recently.
+    """
+    if not times:
+        return None
+    times = list(times)
+    end = times[-1] if now is None else now
+    recent = [i for i, t in enumerate(times) if end - window < t <= end]
+    if not recent:
+        return 0.0
+    intervals = [max(0.0, times[i] - times[i - 1]) for i in recent if i > 0]
+    if not intervals:
+        return None
+    pause = pause_after(intervals)
+    sending = [gap for gap in intervals if gap <= pause]
+    if not sending:
+        return None  # the first arrival after a pause: no pace to measure yet
+    busy = sum(sending)
+    # A silence since the last arrival counts once it is longer than an interval at this pace.
+    silence = max(0.0, end - times[recent[-1]] - busy / len(sending))
+    return len(sending) / (busy + silence) if busy + silence > 0 else None
 
 
 def describe_runs(numbers: Iterable[int], limit: int = 8) -> str:

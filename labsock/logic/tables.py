@@ -69,7 +69,7 @@ class TableReport:
         return "\n".join([*text_table([self.head(), *self.rows()]), "", self.conclusion()])
 
     def _repr_html_(self) -> str:
-        from html import escape
+        from labsock.logic.sentences import sentence_html
 
         table = html_table(self.head(), self.rows(), code=self.code_cells)
-        return f"{table}<p>{escape(self.conclusion())}</p>"
+        return f"{table}<p>{sentence_html(self.conclusion())}</p>"

@@ -51,11 +51,18 @@ def is_ipv4(text: str) -> bool:
     )
 
 
-def validate_host(host, *, purpose: str = "destination") -> str:
+# Where the port goes instead, said where the student wrote "address:port": in a call, the
+# port is its own argument; a widget with a port box (labsock.client_panel) says so instead.
+PORT_AS_ARGUMENT = "give the port on its own, as port={port}"
+PORT_IN_ITS_BOX = "the port goes in its own box"
+
+
+def validate_host(host, *, purpose: str = "destination", port_goes: str = PORT_AS_ARGUMENT) -> str:
     """Return host stripped of spaces, or raise a LabsockError naming the fix.
 
     purpose "server": the address a server listens on (0.0.0.0 allowed: every network).
     purpose "destination": the address a client sends to (0.0.0.0 refused: it is nobody).
+    port_goes: where the port belongs, for "address:port" typed as one ({port}: the number).
     """
     if not isinstance(host, str) or not host.strip():
         example = "'127.0.0.1' (this laptop only) or '0.0.0.0' (let other laptops connect)"
@@ -69,7 +76,8 @@ def validate_host(host, *, purpose: str = "destination") -> str:
     if "://" in text or "/" in text:
         hint = "Type only the address, without http:// or slashes, for example 192.0.2.10."
     elif text.count(":") == 1 and text.rsplit(":", 1)[1].isdigit():
-        hint = "Type the address and the port separately: the port goes in its own box."
+        port = text.rsplit(":", 1)[1]
+        hint = f"Write the address without :{port}; {port_goes.format(port=port)}."
     elif ":" in text:
         hint = "That looks like an IPv6 address; this lab uses IPv4 (four numbers with dots)."
     elif re.match(_DOTTED, text) and not is_ipv4(text):

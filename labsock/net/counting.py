@@ -15,10 +15,12 @@ import socket
 import threading
 import time
 
-from labsock.logic.errors import explain, failure_name, is_refusal
+from labsock.logic.errors import LabsockError, explain, failure_name, is_refusal
 from labsock.logic.sequence import LAP
 from labsock.logic.validation import ANY_ADDRESS, validate_count, validate_delay
+from labsock.net.interrupts import interruptible
 from labsock.net.lifecycle import LifeCycle, background_thread, running, stop_all
+from labsock.net.ports_here import server_cell_failed
 from labsock.net.progress import Progress
 from labsock.net.sockets import bind_port_of, destination
 
@@ -89,6 +91,9 @@ class CountingClient(LifeCycle):
         (and sends `count` more), so the server sees one unbroken count rather than a jump back
         to 1, which would look like lost messages.
         """
+        failed = server_cell_failed("udp", self.host, self.port)
+        if failed:
+            raise LabsockError(f"{failed} Once the server runs, start the clients again.")
         self.bind_port = self._requested_bind_port
         self._sock = self._open()
         self.bind_port = self._sock.getsockname()[1]
@@ -113,7 +118,12 @@ class CountingClient(LifeCycle):
         if thread is None:
             return True
         if self.count is not None:
-            thread.join(timeout)
+            who = self.name or "the counting client"
+            with interruptible(f"{who} to send all {self.count} numbers"):
+                # Woken as it ends, not join(timeout): on Python 3.11 an interrupted join marks a
+                # thread that goes on counting as ended, and the client would say "stopped".
+                if self._progress.wait_until(lambda: self._finished, timeout):
+                    thread.join()
         return not thread.is_alive()
 
     @property
@@ -139,7 +149,8 @@ class CountingClient(LifeCycle):
         def reached_or_over() -> bool:
             return getattr(self, counter) >= count or self._finished
 
-        self._progress.wait_until(reached_or_over, timeout)
+        with interruptible(f"{self.name or 'the counting client'} to reach {count} {counter}"):
+            self._progress.wait_until(reached_or_over, timeout)
         return getattr(self, counter) >= count
 
     def _open(self) -> socket.socket:

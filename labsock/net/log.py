@@ -16,6 +16,7 @@ from collections import deque
 from itertools import islice
 
 from labsock.logic.errors import LabsockError
+from labsock.net.interrupts import interruptible
 
 MESSAGE, CONNECTED, DISCONNECTED, ERROR = "message", "connected", "disconnected", "error"
 
@@ -241,6 +242,10 @@ class MessageLog:
 
     def wait_for(self, count: int, timeout: float = 5.0) -> bool:
         """Block until at least count messages are logged; False after timeout seconds."""
+        with interruptible(f"{count} message(s) in the log"):
+            return self._wait_for(count, timeout)
+
+    def _wait_for(self, count: int, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while True:
             # Read total before the count: an append in between then wakes wait() at once.

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from labsock.logic.errors import LabsockError
 from labsock.logic.impairment import Counts, Impairment, Link, preset
+from labsock.net.interrupts import interruptible
 from labsock.net.lifecycle import ThreadOnPort, background_thread, running
 from labsock.net.progress import Progress
 from labsock.net.sockets import destination, server_address, udp_socket
@@ -249,11 +250,15 @@ class UDPRelay(RelayBase):
                 and self.counts("backward").received >= replies
             )
 
-        return self._progress.wait_until(idle, timeout)
+        with interruptible("the relay to pass on what it holds"):
+            return self._progress.wait_until(idle, timeout)
 
     def wait_received(self, count: int, timeout: float = 5.0, direction: str = "forward") -> bool:
         """True once the relay has read count datagrams in that direction (held or not)."""
-        return self._progress.wait_until(lambda: self.counts(direction).received >= count, timeout)
+        with interruptible(f"the relay to read {count} datagram(s)"):
+            return self._progress.wait_until(
+                lambda: self.counts(direction).received >= count, timeout
+            )
 
     def table(self) -> str:
         """One line per client and direction: the relay's own counts."""

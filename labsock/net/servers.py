@@ -22,7 +22,7 @@ import socket
 import threading
 import time
 
-from labsock.logic.errors import failure_name
+from labsock.logic.errors import LabsockError, failure_name
 from labsock.logic.replies import (
     BUILT_IN,
     as_reply_bytes,
@@ -41,6 +41,7 @@ from labsock.net.log import (
     MessageLog,
     readable,
 )
+from labsock.net.ports_here import failed_start, note_start
 from labsock.net.sockets import (
     UDP_MAX_PAYLOAD,
     server_address,
@@ -92,7 +93,12 @@ class Server(ThreadOnPort):
 
     def _begin(self) -> None:
         self.port = self._requested_port
-        self._open()
+        try:
+            self._open()
+        except LabsockError as exc:
+            # Noted, so a later cell that needs this server says so instead of going on.
+            raise failed_start(self.protocol, self.port, exc) from None
+        note_start(self.protocol, self._requested_port)
         self.log.closed = False
         self._stopping = False
         # The built-in replies are quick: they run in the loop. The student's own run beside it.

@@ -19,11 +19,13 @@ from collections.abc import Iterable, Mapping
 from html import escape
 
 from labsock.logic.errors import LabsockError
+from labsock.logic.sentences import sentence_html
 from labsock.logic.sequence import LAP, SequenceTracker, describe_runs, parse_number
 from labsock.logic.text import escape_controls
 from labsock.net.log import MESSAGE
 from labsock.show.client_table import ClientTable, port_of, sender_label
 from labsock.show.optional import widgets
+from labsock.show.status_line import kernel_may_be_gone, state_of
 from labsock.show.timeline import Timeline
 from labsock.show.views import LiveView, live_text, shown_as_text
 
@@ -156,6 +158,7 @@ class CountingView:
         widget: bool = True,
     ):
         self.log, self.names = _log_and_names(source, names)
+        self.source = source
         self.tracker = SequenceTracker()
         self.recent: deque = deque(maxlen=rows)
         self.max_clients = max_clients  # table rows; a class of 2,000 clients gets a summary
@@ -170,6 +173,7 @@ class CountingView:
             self.live = LiveView(
                 self.log,
                 self._redraw,
+                source=source,
                 max_rate=max_rate,
                 label="counting view",
                 when_quiet=True,
@@ -202,6 +206,11 @@ class CountingView:
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until the view has stopped following the log (its server stopped)."""
         return True if self.live is None else self.live.wait(timeout)
+
+    @property
+    def status(self) -> str:
+        """Whether what the view follows still runs, in words (the line above the widget)."""
+        return state_of(self.source)[1]
 
     def stop(self) -> None:
         """Stop following the log (the widget keeps its last picture)."""
@@ -253,7 +262,9 @@ class CountingView:
         )
 
     def text(self) -> str:
-        lines = [f"{self.log.message_count} message(s) received", str(self.table()), ""]
+        running, status, _ = state_of(self.source)
+        lines = [] if running else [status]  # a view of what stopped says so first
+        lines += [f"{self.log.message_count} message(s) received", str(self.table()), ""]
         rows = self._recent_rows()
         lines += [f"{clock}  {who}: {escape_controls(text)}" for clock, who, text in rows]
         return "\n".join(lines)
@@ -281,7 +292,8 @@ def counting_view(source, names: Mapping | None = None, *, clients: Iterable = (
 class ClientControls:
     """Start and Stop buttons for a counting client, with a status line.
 
-    controls.start() and controls.stop() do what the buttons do, so a notebook also runs headless.
+    Start is greyed out while the client runs, Stop while it does not. controls.start() and
+    controls.stop() do what the buttons do, so a notebook also runs headless.
     """
 
     refresh_interval = 0.5  # the status line is redrawn twice a second while the client runs
@@ -292,20 +304,25 @@ class ClientControls:
         label = client.name or f"port {client.bind_port}"
         self.start_button = ui.Button(description=f"Start {label}", button_style="success")
         self.stop_button = ui.Button(description=f"Stop {label}", button_style="warning")
-        self.status = ui.HTML(escape(client.describe()))
+        self.status = ui.HTML()
         self.start_button.on_click(lambda _button: self.start())
         self.stop_button.on_click(lambda _button: self.stop())
         self.widget = ui.HBox([self.start_button, self.stop_button, self.status])
         self._refresher: threading.Thread | None = None
         self._stopped = threading.Event()
+        self._beat = 0
+        self._error = ""
+        self._show()
         if client.running:
             self._follow_client()
 
     def start(self) -> str:
+        self._error = ""
         try:
             self.client.start()
         except LabsockError as exc:
-            self.status.value = f"<span style='color:#b00'>{escape(str(exc))}</span>"
+            self._error = str(exc)
+            self._show()
             return str(exc)
         self._follow_client()
         return self._show()
@@ -316,11 +333,20 @@ class ClientControls:
         return self._show()
 
     def _show(self) -> str:
-        text = self.client.describe()
-        error = self.client.error
-        self.status.value = escape(text) + (
-            f"<br><span style='color:#b00'>{escape(error)}</span>" if error else ""
-        )
+        client = self.client
+        running = client.running
+        text = client.describe()
+        self._beat += 1
+        html = escape(text)
+        if running:
+            html += kernel_may_be_gone(self._beat, "this client")
+        for problem in (client.error, self._error):
+            if problem:
+                html += f"<br><span style='color:#b00'>{sentence_html(problem)}</span>"
+        # The buttons first: once the line says "running", Start is already greyed out.
+        self.start_button.disabled = running
+        self.stop_button.disabled = not running
+        self.status.value = html
         return text
 
     def _follow_client(self) -> None:

@@ -7,6 +7,7 @@ sent to the time it arrived; a message that never arrived ends in a cross. Drawn
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict, deque
 from dataclasses import dataclass
 
@@ -67,7 +68,12 @@ class FlowDiagram:
         return self.text()
 
     def plot(self, ax=None, limit: int = 40):
-        """Draw the lanes and arrows; returns the matplotlib Axes."""
+        """Draw the lanes and arrows; returns the matplotlib Axes.
+
+        Each label stands beside its sender's lane, outside the two lanes where no arrow
+        passes, and below the one before it when messages leave close together: labels never
+        sit on arrows or on each other.
+        """
         arrows = self.arrows[:limit]
         if ax is None:
             _, ax = pyplot().subplots(figsize=(5, max(3.0, min(9.0, 0.2 * len(arrows) + 1))))
@@ -78,46 +84,65 @@ class FlowDiagram:
         def ms(t):
             return (t - start) * 1000
 
-        end = max([ms(a.arrived_at or a.sent_at) for a in arrows], default=1.0)
-        for lane, pos in x.items():
-            ax.plot([pos, pos], [0, end * 1.05 + 1e-3], color="0.6", lw=2)
-            ax.text(pos, -0.03 * (end + 1e-3), lane, ha="center", va="bottom", fontsize=10)
+        end = max([ms(a.arrived_at or a.sent_at) for a in arrows], default=1.0) + 1e-3
+        ax.set_ylim(end * 1.05, -0.05 * end)  # time runs down
+        ax.set_xlim(-0.5, 1.5)
+        # The lanes' names above the axes, where the title makes room for them.
+        ax.xaxis.tick_top()
+        ax.set_xticks(list(x.values()), labels=[plot_label(lane) for lane in x], fontsize=10)
+        ax.tick_params(axis="x", length=0)
+        labels = _LabelColumns(ax)
+        for pos in x.values():
+            ax.plot([pos, pos], [0, end * 1.05], color="0.6", lw=2)
         for a in arrows:
             x0, x1 = x.get(a.sender, 0.0), x.get(a.receiver, 1.0)
             y0 = ms(a.sent_at)
             if a.lost:
                 # A lost message goes half way and stops at a cross.
                 xm = (x0 + x1) / 2
-                slope = (x1 - x0) or 1.0
-                ym = y0 + 0.5 * max(end * 0.03, 1e-3) * abs(slope)
+                ym = y0 + 0.015 * end
                 ax.plot([x0, xm], [y0, ym], color="tab:red", lw=1)
                 ax.plot(xm, ym, marker="x", color="tab:red", ms=8, mew=2)
-                label = plot_label(f" {a.label} lost")  # a $ in received text is no formula
-                ax.text(xm, ym, label, color="tab:red", fontsize=8, va="center")
+                labels.place(x0 <= x1, y0, f"{a.label} lost", "tab:red")
             else:
-                y1 = ms(a.arrived_at)
                 ax.annotate(
                     "",
-                    xy=(x1, y1),
+                    xy=(x1, ms(a.arrived_at)),
                     xytext=(x0, y0),
                     arrowprops={"arrowstyle": "->", "color": "tab:blue", "lw": 1},
                 )
-                # Label near the sender, so arrows crossing in the middle don't hide it.
-                ax.text(
-                    0.75 * x0 + 0.25 * x1,
-                    0.75 * y0 + 0.25 * y1,
-                    plot_label(a.label),
-                    fontsize=7,
-                    ha="center",
-                    va="bottom",
-                    color="tab:blue",
-                )
-        ax.set_ylim(end * 1.05 + 1e-3, -0.08 * (end + 1e-3))
-        ax.set_xlim(-0.3, 1.3)
-        ax.set_xticks([])
+                labels.place(x0 <= x1, y0, a.label, "tab:blue")
         ax.set_ylabel("time (ms)")
         ax.set_title(f"{len(arrows)} messages, {sum(a.lost for a in arrows)} lost")
         return ax
+
+
+class _LabelColumns:
+    """Labels in two columns, left of the left lane and right of the right one, each label at
+    its message's time or, when that would touch the label above, just below it."""
+
+    FONT = 7  # points
+
+    def __init__(self, ax):
+        self.ax = ax
+        low, high = ax.get_ylim()
+        box = ax.get_position()  # a fraction of the figure
+        height_pt = box.height * ax.figure.get_figheight() * 72
+        self.line = abs(low - high) / height_pt * self.FONT * 1.3  # one label's height, in ms
+        self.last = {True: -math.inf, False: -math.inf}
+
+    def place(self, from_left: bool, at: float, text: str, colour: str) -> None:
+        y = max(at, self.last[from_left] + self.line)
+        self.last[from_left] = y
+        self.ax.text(
+            -0.04 if from_left else 1.04,
+            y,
+            plot_label(text),  # a $ in received text is no formula
+            ha="right" if from_left else "left",
+            va="center",
+            fontsize=self.FONT,
+            color=colour,
+        )
 
 
 def match_messages(

@@ -6,13 +6,30 @@ plain text chart, for a terminal or wherever there is no display. No sockets her
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Iterable, Mapping
 
-from labsock.logic.sequence import LAP
+from labsock.logic.sequence import LAP, pause_after
 from labsock.show.client_table import sender_label
 from labsock.show.optional import pyplot
 
 MARKS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def broken_at_pauses(pairs: list[tuple[float, int]]) -> tuple[list[float], list[float]]:
+    """(times, numbers) to draw, with a gap (NaN, which matplotlib leaves undrawn) wherever the
+    sender paused: a silence several times its usual interval (labsock.logic.sequence)."""
+    times = [t for t, _ in pairs]
+    pause = pause_after([times[i] - times[i - 1] for i in range(1, len(times))])
+    xs: list[float] = []
+    ys: list[float] = []
+    for index, (time, number) in enumerate(pairs):
+        if index and time - times[index - 1] > pause:
+            xs.append(math.nan)
+            ys.append(math.nan)
+        xs.append(time)
+        ys.append(number)
+    return xs, ys
 
 
 class Timeline:
@@ -45,11 +62,12 @@ class Timeline:
     def plot(self, ax=None, title: str | None = "Numbers as they arrived"):
         """Draw number against arrival time, one colour a client; returns the matplotlib Axes."""
         if ax is None:
-            _, ax = pyplot().subplots(figsize=(9, 4))
+            # constrained: the figure makes room for the legend outside the axes
+            _, ax = pyplot().subplots(figsize=(9, 4), layout="constrained")
         for sender, pairs in self.series().items():
-            times = [t for t, _ in pairs]
-            numbers = [n for _, n in pairs]
-            # Thin lines show the saw-tooth of each wrap; dots show each message.
+            times, numbers = broken_at_pauses(pairs)
+            # Thin lines show the saw-tooth of each wrap; dots show each message; a pause is a
+            # gap in the line, not a flat line that looks like numbers kept coming.
             ax.plot(times, numbers, marker=".", markersize=4, linewidth=0.6,
                     label=sender_label(sender, self.names))  # fmt: skip
         ax.set_xlabel("arrival time (s since the first message)")
@@ -58,7 +76,10 @@ class Timeline:
         if title:
             ax.set_title(title)
         if self.points:
-            ax.legend(loc="upper left", fontsize="small")
+            # Outside, right of the axes: inside, it hid the first numbers of every client.
+            ax.legend(
+                loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, fontsize="small"
+            )
         ax.grid(True, alpha=0.3)
         return ax
 
