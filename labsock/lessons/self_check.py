@@ -17,6 +17,7 @@ from labsock.logic.errors import LabsockError
 from labsock.logic.replies import reply_function
 from labsock.logic.sequence import LAP, SequenceTracker, parse_number
 from labsock.net.clients import send_tcp, send_udp
+from labsock.net.interrupts import interruptible
 from labsock.net.programs.job import Job, job
 
 # Sent by every server check: plain words, a second client, and text beyond ASCII.
@@ -171,6 +172,8 @@ def check_server(
     expected = reply_function(reply)
     checklist = Checklist(f"Your {proto.upper()} server on port {port}")
     found = _program(program, checklist)
+    if program is not None and found is None:
+        return checklist  # the rest follows from that first point: its hint says what to do
     _listens(found, proto, port, checklist)
     sent = _replies(checklist, proto, host, port, expected, timeout)
     _saw_arrive(found, sent, checklist)
@@ -218,6 +221,11 @@ def check_printing_server(
 
 
 def _wait_for_output(program: Job, text: str, timeout: float) -> bool:
+    with interruptible(f"{text!r} in the output of {program.name}"):
+        return _until_printed(program, text, timeout)
+
+
+def _until_printed(program: Job, text: str, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     version = -1
     while text not in program.output:
@@ -276,6 +284,11 @@ def check_counting_clients(
 
 
 def _numbers_by_port(program: Job, ports, numbers: int, timeout: float) -> dict[int, list[int]]:
+    with interruptible(f"numbers to arrive at {program.name}"):
+        return _until_numbers(program, ports, numbers, timeout)
+
+
+def _until_numbers(program: Job, ports, numbers: int, timeout: float) -> dict[int, list[int]]:
     deadline = time.monotonic() + timeout
     while True:
         program.catch_up()

@@ -20,17 +20,12 @@ import threading
 from html import escape
 
 from labsock.show.optional import widgets
+from labsock.show.status_line import kernel_may_be_gone
 from labsock.show.views import shown_as_text
 
 SHOWN_LINES = 200
 MAX_RATE = 10.0  # redraws a second, at most
 HEARTBEAT = 1.0  # seconds between status redraws while the program runs
-STALE_AFTER = 3  # seconds without a redraw before the page says the kernel may be gone
-
-_STALE_STYLE = (
-    "<style>@keyframes labsock-stale { from { visibility: hidden } to { visibility: visible } }"
-    "</style>"
-)
 
 
 def visible(text: str) -> str:
@@ -124,12 +119,7 @@ class ProgramView:
             parts.append(f"<div><i>{escape(REUSE_NOTE)}</i></div>")
         if job.running:
             # Shown by the page itself once the redraws stop: the kernel may be gone.
-            parts.append(
-                f"{_STALE_STYLE}<span style='visibility: hidden; color: #b00; "
-                f"animation: labsock-stale 0s {STALE_AFTER}s forwards'> (no news from the "
-                "kernel for a few seconds: was it restarted or shut down? Then this program has "
-                f"ended; run the cell again.)</span><!-- {self._beat} -->"
-            )
+            parts.append(kernel_may_be_gone(self._beat, "this program"))
         return "".join(parts)
 
     def _follow(self) -> None:

@@ -488,7 +488,11 @@ def run(path: str, reporter: Reporter) -> int:
         sys.stdout.flush()
         text, line = explain_failure(exc, path, source)
         print(text, file=sys.stderr, flush=True)
-        reporter.note("failed", text=text, line=line, error=exc.__class__.__name__)
+        call = getattr(exc, "labsock_call", None)
+        bind = None
+        if call and call[0] == "bind" and isinstance(call[2], tuple):
+            bind = [call[1], call[2][1]]  # the protocol and port it could not bind
+        reporter.note("failed", text=text, line=line, error=exc.__class__.__name__, bind=bind)
         return 1
     return 0
 

@@ -34,8 +34,10 @@ from pathlib import Path
 from labsock.logic import wire
 from labsock.logic.errors import LabsockError, NotWrittenYet
 from labsock.logic.validation import ANY_ADDRESS
+from labsock.net.interrupts import interruptible
 from labsock.net.lifecycle import LifeCycle, clash, running, stop_all
 from labsock.net.log import CONNECTED, DISCONNECTED, MessageLog, readable
+from labsock.net.ports_here import note_start
 
 BOOTSTRAP = str(Path(__file__).with_name("bootstrap.py"))
 READY_TIMEOUT = 5.0  # seconds a cell waits for a program to start waiting
@@ -290,7 +292,7 @@ class Job(LifeCycle):
 
         Returns "waiting", "input", "ended", or "still starting" after timeout seconds.
         """
-        with self._changed:
+        with interruptible(f"{self.name} to start"), self._changed:
             self._changed.wait_for(lambda: self.waiting_in is not None or not self.running, timeout)
         if not self.running:
             return "ended"
@@ -304,7 +306,8 @@ class Job(LifeCycle):
         if process is None:
             return True
         try:
-            process.wait(timeout)
+            with interruptible(f"{self.name} to end"):
+                process.wait(timeout)
         except subprocess.TimeoutExpired:
             return False
         self._finish()
@@ -569,6 +572,7 @@ class Job(LifeCycle):
             self._ports[sock_id] = (note["proto"], note["host"], note["port"])
             self._used.add(self._ports[sock_id])
             if not note.get("implicit"):
+                note_start(note["proto"], note["port"])
                 self._bound.add(self._ports[sock_id])
             if note.get("reuse_added"):
                 self._reuse_added = True
@@ -599,6 +603,9 @@ class Job(LifeCycle):
             self.error = note.get("text")
             self.error_line = note.get("line")
             self.error_kind = note.get("error")
+            if note.get("bind"):  # a server that could not bind: cells below must not go on
+                proto, port = note["bind"]
+                note_start(proto, port, LabsockError(self.error or "bind failed"))
         elif event == "unrecorded":
             self.unrecorded_received += int(note.get("received", 0))
             self.unrecorded_sent += int(note.get("sent", 0))
