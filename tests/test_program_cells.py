@@ -206,6 +206,16 @@ def test_a_taken_port_is_explained(kernel):
     assert "Traceback" not in taken.text
 
 
+def test_cells_below_a_server_that_could_not_bind_say_so(kernel):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        port = squatter.getsockname()[1]
+        kernel.run(cell("%%background blocked_server", textbook.UDP_SERVER, port=port))
+        counting = kernel.run(f"labsock.start_counting(bind_port=0, port={port}, count=3)")
+    assert counting.errors and counting.errors[0]["ename"] == "LabsockError"
+    assert "The server cell above failed" in counting.errors[0]["evalue"]
+
+
 def test_a_port_held_by_an_earlier_program_of_this_notebook_is_freed(kernel):
     port = free_port()
     kernel.run(cell("%%background old_name", textbook.UDP_SERVER, port=port))
