@@ -13,7 +13,6 @@ Client and servers are pinned to one CPU, as in the other benchmarks.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import statistics
@@ -35,22 +34,17 @@ PROGRAM_CPU = min(ALL_CPUS) if ALL_CPUS else 0
 SERVER = UDP_SERVER  # the textbook's, with print and all
 
 
-@contextlib.contextmanager
-def on_the_programs_cpu():
-    """Run the enclosed start on the client's CPU, then go back to the others.
+def pin_process(pid: int) -> None:
+    """Every thread of process pid onto the client's CPU (the plain server runs there too).
 
     In a notebook the kernel (which reads the program's reports) and the program are separate
-    processes, which any laptop with two cores runs side by side; the same holds here for the
-    plain run, whose parent idles on the other CPU.
+    processes, which any laptop with two cores runs side by side; here the kernel's part (this
+    process and its reader threads) stays on the other CPU, as the plain run's parent does.
     """
     if not hasattr(os, "sched_setaffinity") or len(ALL_CPUS) < 2:
-        yield
         return
-    os.sched_setaffinity(0, {PROGRAM_CPU})
-    try:
-        yield
-    finally:
-        os.sched_setaffinity(0, ALL_CPUS - {PROGRAM_CPU})
+    for thread in os.listdir(f"/proc/{pid}/task"):
+        os.sched_setaffinity(int(thread), {PROGRAM_CPU})
 
 
 def free_port() -> int:
@@ -78,11 +72,10 @@ def plain_rate(prefix: list[str], folder: str, count: int) -> float:
 
 def watched_rate(prefix: list[str], folder: str, count: int) -> float:
     port = free_port()
-    with on_the_programs_cpu():  # the program inherits it; the watching stays on another
-        job = labsock.Job(
-            SERVER.format(port=port), "bench_server", folder=folder, log_size=count + 1000
-        ).start()
-    job.wait_until_ready()
+    job = labsock.background(
+        SERVER.format(port=port), "bench_server", folder=folder, log_size=count + 1000
+    )
+    pin_process(job.pid)  # the program, all its threads, beside the client
     try:
         rate = count / client_seconds(prefix, CLIENT, port, count)
         job.catch_up()
