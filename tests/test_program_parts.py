@@ -194,3 +194,22 @@ def test_an_unwritten_exercise_in_a_program_says_its_one_sentence():
     assert text.startswith("This exercise is not written yet")
     assert "Traceback" not in text and "\n" not in text.strip()
     assert line == 1
+
+
+@given(st.lists(st.text(alphabet="ab\n", max_size=30), max_size=40), st.integers(1, 60))
+def test_output_counts_lines_and_follows_a_cursor_as_the_whole_text_would(pieces, limit):
+    output, cursor, followed = Output(limit=limit), 0, ""
+    for piece in pieces:
+        output.add(piece)
+        new, cursor = output.since(cursor)
+        followed += new if not new.startswith("[...") else ""
+    text = output.text()
+    assert len(text) <= limit and text == "".join(pieces)[-limit:][: len(text)]
+    shown, hidden = output.tail(3)
+    lines = text.split("\n")
+    if text.endswith("\n"):
+        lines.pop()
+    assert shown == "\n".join(lines[-3:])
+    assert hidden == max(len(lines) - len(lines[-3:]), 0)
+    if not output.dropped:
+        assert followed == text  # a reader that follows the cursor saw everything, once
