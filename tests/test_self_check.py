@@ -207,3 +207,51 @@ def test_a_printed_line_with_a_digit_beyond_ascii_is_read_not_a_crash():
     # "²" is a digit to str.isdigit(), and int() refuses it
     names = {11000: "c1", 13000: "c2"}
     assert _printed_pairs("c1 ² 3\nc2: 5\n", names) == [(11000, 3), (13000, 5)]
+
+
+FRAMED_SERVER = """\
+from socket import *
+serverSocket = socket(AF_INET, SOCK_STREAM)
+serverSocket.bind(('127.0.0.1', {port}))
+serverSocket.listen(1)
+while True:
+    connectionSocket, addr = serverSocket.accept()
+    buffer = b''
+    while True:
+        chunk = connectionSocket.recv(1024)
+        if not chunk:
+            break
+        buffer += chunk
+        while b'\\n' in buffer:
+            line, buffer = buffer.split(b'\\n', 1)
+            print('message:', line.decode())
+    connectionSocket.close()
+"""
+NAIVE_SERVER = FRAMED_SERVER.replace(
+    "        buffer += chunk\n        while b'\\n' in buffer:\n"
+    "            line, buffer = buffer.split(b'\\n', 1)\n"
+    "            print('message:', line.decode())\n",
+    "        print('message:', chunk.decode(errors='replace'))\n",
+)
+FRAMED_CLIENT = """\
+from socket import *
+s = socket(AF_INET, SOCK_STREAM)
+s.connect(('127.0.0.1', {port}))
+for message in ['hello', 'how are you?', 'grüße', 'bye']:
+    s.sendall((message + '\\n').encode())
+s.close()
+"""
+
+
+@pytest.mark.parametrize("server, passes", [(FRAMED_SERVER, True), (NAIVE_SERVER, False)])
+def test_a_framed_server_prints_whole_messages_through_the_slicer(start, tmp_path, server, passes):
+    port = free_port(socket.SOCK_STREAM)
+    start(server.format(port=port), "framed_server")
+    slicer = labsock.slice_tcp(0, to=f"127.0.0.1:{port}", max_piece=3)
+    try:
+        labsock.run_client(FRAMED_CLIENT.format(port=slicer.port), "framed_client", folder=tmp_path)
+        result = labsock.check_framed_server(timeout=1 if not passes else 5)
+    finally:
+        slicer.stop()
+    assert result.passed is passes, str(result)
+    assert marks(result)[:3] == ["ok", "ok", "ok"]

@@ -423,3 +423,48 @@ def check_pinger(program: str = "pinger", relay=None, *, pings: int = 10) -> Che
             "its timeout is read by the next recvfrom as the next ping's: match replies by number.",
         )
     return checklist
+
+
+def check_framed_server(
+    server: str = "framed_server", client: str = "framed_client", *, timeout: float = 5.0
+) -> Checklist:
+    """Task 4's framing exercise: the server prints each message its client sent, whole and in
+    order, however TCP (here the slicer) cut the stream; the messages are read from what
+    labsock saw the client send."""
+    checklist = Checklist(f"Your framed TCP server ({server})")
+    found = _program(server, checklist)
+    if found is None:
+        return checklist
+    try:
+        sender = job(client)
+    except LabsockError as exc:
+        checklist.add(f"a program called {client} ran", False, str(exc))
+        return checklist
+    stream = b"".join(m.data for m in sender.sent_log.messages())
+    messages = [part.decode("utf-8", "replace") for part in stream.split(b"\n")[:-1]]
+    checklist.add(
+        f"{client} sent its messages, each ending with a newline",
+        bool(messages),
+        f"{client} sent {stream[:60]!r}: send each message with '\\n' at its end.",
+    )
+    if not messages:
+        return checklist
+    with interruptible(f"the messages in the output of {server}"):
+        _until_printed(found, messages[-1], timeout)
+    pieces = len(found.log.messages())
+    checklist.add(
+        "the stream arrived cut into more pieces than there were messages",
+        pieces > len(messages),
+        "Nothing cut the stream: send through the slicer's port, as the client cell does.",
+    )
+    printed = [line for line in found.output.splitlines() if any(m in line for m in messages)]
+    whole = len(printed) == len(messages) and all(
+        message in line for message, line in zip(messages, printed, strict=True)
+    )
+    checklist.add(
+        f"each of the {len(messages)} messages is printed whole, on a line of its own, in order",
+        whole,
+        f"Printed: {printed[:4]}. Keep the bytes that came in a buffer (add each chunk to it), "
+        "and take a message out only once a newline has come (split at the first newline).",
+    )
+    return checklist
