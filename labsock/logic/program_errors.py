@@ -9,7 +9,21 @@ are needed, a port as a string) with the fix.
 
 from __future__ import annotations
 
-from labsock.logic.errors import LabsockError, explain
+import errno
+from collections.abc import Callable
+
+from labsock.logic.errors import LabsockError, error_number, explain, failure_name
+from labsock.logic.proc_net import Holder
+from labsock.logic.student_code import (
+    SENDING_CALLS,
+    Call,
+    accepted_into,
+    assignment_of,
+    calls_on,
+    is_simple,
+    port_line,
+    socket_call_at,
+)
 
 ANYWHERE = ("", "0.0.0.0")
 
@@ -18,8 +32,15 @@ HINTS = [
     (
         "TypeError",
         "bytes-like object is required, not 'str'",
-        "Sockets send bytes, not text: encode the text first, e.g. "
-        "`clientSocket.sendto(message.encode(), (serverName, serverPort))`.",
+        "Sockets send bytes, not text: encode the text first, e.g. `message.encode()`.",
+    ),
+    (
+        "UnicodeDecodeError",
+        "can't decode byte",
+        "These bytes are not whole UTF-8 text. A TCP connection is a stream of bytes, and one "
+        "recv can end in the middle of a character: 'é' is two bytes (\\xc3\\xa9), and a piece "
+        "that ends after the first cannot be decoded. Keep the bytes as they come "
+        "(buffer += data), cut whole lines at b'\\n', and decode each whole line.",
     ),
     (
         "TypeError",
@@ -66,8 +87,22 @@ HINTS = [
 ]
 
 
-def explain_failure(exc: BaseException, path: str, source: str) -> tuple[str, int | None]:
-    """(the explanation, the line of the student's program it points at, if any)."""
+WhoHolds = Callable[[str, int], "Holder | None"]
+
+
+def explain_failure(
+    exc: BaseException,
+    path: str,
+    source: str,
+    *,
+    who_holds: WhoHolds | None = None,
+    kernel_pid: int | None = None,
+) -> tuple[str, int | None]:
+    """(the explanation, the line of the student's program it points at, if any).
+
+    who_holds(proto, port) names the process that holds a port a bind found taken (None: not
+    known); kernel_pid is the notebook's kernel, so a port it holds is named as this notebook's.
+    """
     lines = source.splitlines()
     if isinstance(exc, SyntaxError) and exc.filename == path:
         return _syntax(exc, lines), exc.lineno
@@ -75,7 +110,8 @@ def explain_failure(exc: BaseException, path: str, source: str) -> tuple[str, in
         return str(exc), _student_line(exc, path)
     line = _student_line(exc, path)
     where = _where(line, lines)
-    what = _socket_words(exc) or _hint(exc)
+    call = socket_call_at(source, line) if line is not None else None
+    what = _mistake(exc, call, source, who_holds, kernel_pid) or _socket_words(exc) or _hint(exc)
     return f"{where}\n{what}", line
 
 
@@ -129,3 +165,155 @@ def _hint(exc: BaseException) -> str:
         if kind == name and words in message:
             return f"{said}\n{advice}"
     return said
+
+
+# -- the mistakes of socket courses, said with the student's own names ---------------------------
+
+NOT_CONNECTED = {errno.ENOTCONN, 10057}  # WSAENOTCONN
+NOT_SUPPORTED = {errno.EOPNOTSUPP, getattr(errno, "ENOTSUP", errno.EOPNOTSUPP), 10045}
+BROKEN_PIPE = {errno.EPIPE}
+
+
+def _mistake(exc, call: Call | None, source: str, who_holds, kernel_pid) -> str | None:
+    """Words for a mistake recognised from the failing call and the program's source, or None."""
+    if call is None:
+        return None
+    said = f"{exc.__class__.__name__}: {exc}"
+    if isinstance(exc, TypeError) and "bytes-like object is required, not 'str'" in str(exc):
+        return f"{said}\n{_forgot_encode(call)}"
+    if not isinstance(exc, OSError):
+        return None
+    number = error_number(exc)
+    sock = call.receiver
+    if call.method in ("listen", "accept") and number in NOT_SUPPORTED:
+        return f"{said}\n{_udp_has_no_connections(call, source)}"
+    if failure_name(exc) == "EADDRINUSE" and call.method == "bind":
+        return _port_taken(exc, call, source, who_holds, kernel_pid)
+    listening = calls_on(source, sock, "listen")
+    ever_connected = calls_on(source, sock, "connect") or accepted_into(source, sock)
+    receives = call.method in ("recv", "recvfrom")
+    sends = call.method in SENDING_CALLS
+    if listening and (receives or sends) and number in NOT_CONNECTED | BROKEN_PIPE:
+        return f"{said}\n{_listening_socket(call, listening)}"
+    if ever_connected or not _is_tcp(exc, source, sock):
+        return None
+    if receives and number in NOT_CONNECTED or sends and number in NOT_CONNECTED | BROKEN_PIPE:
+        return f"{said}\n{_not_connected(call)}"
+    return None
+
+
+def _is_tcp(exc: BaseException, source: str, sock: str) -> bool:
+    call = getattr(exc, "labsock_call", None)
+    if call is not None:
+        return call[1] == "tcp"
+    made = assignment_of(source, sock)
+    return made is not None and "SOCK_STREAM" in made.text
+
+
+def _forgot_encode(call: Call) -> str:
+    if call.method not in SENDING_CALLS or not call.arguments:
+        return "Sockets send bytes, not text: encode the text first, e.g. `message.encode()`."
+    data, *rest = call.arguments
+    encoded = f"{data}.encode()" if is_simple(data) else f"({data}).encode()"
+    fixed = f"{call.receiver}.{call.method}({', '.join([encoded, *rest])})"
+    return (
+        f"Sockets send bytes, not text, and {data} is text (a str): encode it as you send it, "
+        f"`{fixed}`."
+    )
+
+
+def _udp_has_no_connections(call: Call, source: str) -> str:
+    made = assignment_of(source, call.receiver)
+    where = f" ({made})" if made else " (SOCK_DGRAM)"
+    return (
+        f"{call.receiver} is a UDP socket{where}, and only TCP has connections to "
+        f"{call.method}. A UDP server needs neither listen nor accept: bind, then recvfrom each "
+        "datagram. For a TCP server, make the socket with socket(AF_INET, SOCK_STREAM)."
+    )
+
+
+def _listening_socket(call: Call, listening) -> str:
+    use = "recv(2048)" if call.method in ("recv", "recvfrom") else "send(reply.encode())"
+    return (
+        f"{call.receiver} is a TCP socket that listens for connections ({listening}): it only "
+        "accepts them, and data travels on the connection accept gives. Take a connection "
+        f"first, `connectionSocket, addr = {call.receiver}.accept()`, then "
+        f"`connectionSocket.{use}`. (recvfrom and sendto with an address are UDP's way.)"
+    )
+
+
+def _not_connected(call: Call) -> str:
+    if call.method == "sendto" and len(call.arguments) >= 2:
+        data, address = call.arguments[0], call.arguments[-1]
+        way = f"`{call.receiver}.connect({address})`, then `{call.receiver}.send({data})`"
+    else:
+        way = f"`{call.receiver}.connect((serverName, serverPort))`, then {call.method}"
+    return (
+        f"{call.receiver} is a TCP socket with no connection: TCP sends and receives only over a "
+        f"connection, so an address in sendto does not help (and the system says 'broken pipe' "
+        f"or 'not connected'). Connect first, {way}. (sendto and recvfrom with addresses are "
+        "UDP's way.)"
+    )
+
+
+def _port_taken(exc, call: Call, source: str, who_holds, kernel_pid) -> str:
+    proto = getattr(exc, "labsock_call", None)
+    proto = proto[1] if proto else "udp"
+    port = _port_of(exc)
+    holder = who_holds(proto, port) if who_holds and port else None
+    chosen = port_line(source, call)
+    at = f" Your program asks for it at {chosen}." if chosen else ""
+    taken = f"Port {port} ({proto.upper()}) is already in use, so {call.receiver} cannot bind it."
+    if holder is not None and holder.pid == kernel_pid:
+        kernel = (
+            "This notebook's own kernel"
+            if "ipykernel" in holder.command
+            else ("The Python that started this program")
+        )
+        return (
+            f"{taken} {kernel} holds it (process {holder.pid}): a cell run "
+            "without %%background made a socket on that port, and the kernel keeps it open, "
+            f"also after Interrupt.{at} The way out: run `{call.receiver}.close()` in a cell "
+            "of its own (or restart the kernel: Kernel > Restart Kernel), then this cell again. "
+            "Put %%background NAME on top of a server's cell, so it runs as its own program."
+        )
+    if holder is not None:
+        who = f"`{holder.command}` (process {holder.pid})" if holder.command else None
+        who = who or f"process {holder.pid}"
+        if "ipykernel" in holder.command:
+            who = f"another notebook's kernel (process {holder.pid})"
+        elif "bootstrap.py" in holder.command:
+            name = holder.command.split("bootstrap.py", 1)[1].strip().rsplit("/", 1)[-1]
+            who = f"the program {name}, run by labsock from another notebook (process {holder.pid})"
+        stop = (
+            "Stop that one (Ctrl+C in its terminal; a notebook's kernel: Shut Down in "
+            "JupyterLab's Running panel, the square-in-a-circle icon)"
+        )
+    else:
+        who = "another program (a server started from another notebook or a terminal)"
+        stop = (
+            "Stop that one (Ctrl+C in its terminal; another notebook's kernel: Shut Down in "
+            "JupyterLab's Running panel, the square-in-a-circle icon)"
+        )
+    other = _another_port(chosen, port)
+    return f"{taken} {who[0].upper()}{who[1:]} holds it.{at} {stop}, or {other}."
+
+
+def _port_of(exc) -> int | None:
+    call = getattr(exc, "labsock_call", None)
+    address = call[2] if call else None
+    try:
+        return int(address[1])
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _another_port(chosen, port) -> str:
+    if chosen is not None and "=" in chosen.text and port:
+        name = chosen.text.split("=", 1)[0].strip()
+        if name.isidentifier():
+            return (
+                f"choose another port: change line {chosen.number} to `{name} = {port + 1}`, and "
+                "the client's port with it"
+            )
+    return "choose another port (the client's too)"

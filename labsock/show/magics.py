@@ -15,20 +15,50 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import sys
 import time
 
 from labsock.logic.errors import LabsockError, explain
 from labsock.logic.program_edits import parse_setting, set_variables
-from labsock.net.programs.job import READY_TIMEOUT, Job
+from labsock.logic.student_code import blocking_server, endless_sending_loop
+from labsock.logic.who_answered import Answerer, answered_note
+from labsock.net.lifecycle import running
+from labsock.net.programs.job import READY_TIMEOUT, Job, jobs
 from labsock.show.program_view import ProgramView
 
 CLIENT_TIMEOUT = 5.0
+# The program of the latest %%background cell: the one the student is working on.
+_latest_background: list[str] = []
 
 
 def register(ipython) -> None:
-    """Make %%background and %%client cell magics of this IPython shell."""
+    """Make %%background and %%client cell magics of this IPython shell, and have a plain cell
+    that would run a server in the kernel itself say so before it freezes the notebook."""
     ipython.register_magic_function(background, "cell", "background")
     ipython.register_magic_function(client, "cell", "client")
+    if warn_plain_server not in ipython.events.callbacks["pre_run_cell"]:
+        ipython.events.register("pre_run_cell", warn_plain_server)
+
+
+def warn_plain_server(info) -> None:
+    """Before a cell without a magic runs a server in the kernel, say it will freeze the
+    notebook (it waits in recvfrom or accept with the kernel) and how to run it instead."""
+    cell = getattr(info, "raw_cell", None) or ""
+    if cell.lstrip().startswith("%%"):
+        return
+    found = blocking_server(cell)
+    if found is None:
+        return
+    name = f"{found.proto}_server"
+    print(
+        f"labsock: this cell runs a server in the notebook's own kernel. At line "
+        f"{found.waits.number}, `{found.waits.text}` waits for a client, and the whole notebook "
+        "waits with it: no other cell runs until you press Interrupt, and the port stays held "
+        f"after. Put `%%background {name}` on the first line of this cell instead: the server "
+        "then runs as its own program, and the cell returns at once.",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 class _Parser(argparse.ArgumentParser):
@@ -74,6 +104,7 @@ def background(line: str, cell: str):
     """%%background NAME: run the cell as its own program; return once it waits."""
     args = _arguments("background", line)
     job = _job(args, cell)
+    _latest_background[:] = [job.name]
     try:
         state = job.wait_until_ready(args.timeout or READY_TIMEOUT)
     except KeyboardInterrupt:  # Interrupt pressed while it started: the program goes on
@@ -104,6 +135,7 @@ def client(line: str, cell: str, *, ask=None):
             printed = _print_new(job, printed)
             if job.wait(0):
                 _print_new(job, printed)
+                _say_who_answered(job)
                 break
             if job.needs_input:
                 printed = _print_prompt(job, printed)
@@ -168,6 +200,10 @@ def _needs_typing(name: str, prompt: str | None) -> str:
 
 
 def _gave_up(job: Job, timeout: float) -> str:
+    loop = endless_sending_loop(job.code)
+    sent = job.sent + job.unrecorded_sent
+    if loop is not None and sent > 1:
+        return _sends_for_ever(job, timeout, loop, sent)
     to = job.last_sent_to
     if to is not None:  # it sent, and is still there: waiting for the answer
         proto, (host, port) = to
@@ -179,3 +215,75 @@ def _gave_up(job: Job, timeout: float) -> str:
         "should end once it has its reply: does it wait for something that never comes? "
         f"For a slower program: %%client {job.name} --timeout 30"
     )
+
+
+def _sends_for_ever(job: Job, timeout: float, loop, sent: int) -> str:
+    """A client in an endless loop was stopped: say so, and that the server did answer."""
+    received = [
+        f"{other.name} received {other.log.message_count + other.unrecorded_received:,}"
+        for other in _receivers(job)
+    ]
+    servers = (
+        f"; meanwhile {' and '.join(received)} messages, so the server is running"
+        if received
+        else ""
+    )
+    return (
+        f"{job.name} was still sending when it was stopped after {timeout:g} s: it sent "
+        f"{sent:,} messages{servers}. At line {loop.number}, `{loop.text}` never ends, and "
+        "nothing in it pauses, so it sends as fast as Python can and a %%client cell waits for "
+        "it in vain. A client that sends for ever runs in the background (`%%background "
+        f"{job.name}`, with Stop under it); or end the loop (`for n in range(10):`) and pause in "
+        "it (`time.sleep(0.5)`)."
+    )
+
+
+def _client_ports(job: Job) -> set[int]:
+    return {port for _, _, port in job.ports_used}
+
+
+def _receivers(job: Job) -> list[Job]:
+    """This notebook's other programs whose log holds a message from this client's ports."""
+    ports = _client_ports(job)
+    found = []
+    for other in reversed(jobs()):  # the newest first
+        if other is not job and any(m.port in ports for m in other.log.messages()):
+            found.append(other)
+    return found
+
+
+def _answerer(job: Job) -> Answerer | None:
+    """Who the client's first reply came from, or None when it got no reply."""
+    replies = job.log.messages()
+    if not replies:
+        return None
+    ip, port = replies[0].ip, replies[0].port
+    for other in _receivers(job):
+        if any(held == port for _, _, held in other.ports_used):
+            return Answerer("program", other.name, _doing(other))
+    for other in reversed(jobs()):
+        if other is not job and any(held == port for _, _, held in other.ports_used):
+            return Answerer("program", other.name, _doing(other))
+    for thing in running():
+        if not isinstance(thing, Job) and any(c[-1] == port for c in thing.claims()):
+            return Answerer("labsock", thing.what)
+    return Answerer("nobody", f"{ip}:{port}")
+
+
+def _doing(job: Job) -> str:
+    """What a program is doing, in words (its state line without its name)."""
+    return job.state().split(": ", 1)[-1]
+
+
+def _say_who_answered(job: Job) -> None:
+    answerer = _answerer(job)
+    if answerer is None:
+        return
+    latest = next(iter(_latest_background), None)
+    latest_state = ""
+    if latest is not None:
+        latest_job = next((j for j in jobs() if j.name == latest), None)
+        latest_state = _doing(latest_job) if latest_job is not None else "not started"
+    note = answered_note(job.name, answerer, latest, latest_state)
+    if note:
+        print(note)

@@ -486,7 +486,7 @@ def run(path: str, reporter: Reporter) -> int:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BaseException as exc:  # every failure becomes one plain explanation
         sys.stdout.flush()
-        text, line = explain_failure(exc, path, source)
+        text, line = _explain(exc, path, source)
         print(text, file=sys.stderr, flush=True)
         call = getattr(exc, "labsock_call", None)
         bind = None
@@ -497,11 +497,18 @@ def run(path: str, reporter: Reporter) -> int:
     return 0
 
 
+def _explain(exc: BaseException, path: str, source: str) -> tuple[str, int | None]:
+    """explain_failure, able to name the process that holds a port (the kernel: our parent)."""
+    from labsock.net.port_holders import holder_of
+
+    return explain_failure(exc, path, source, who_holds=holder_of, kernel_pid=os.getppid())
+
+
 def _explain_thread_failures(reporter: Reporter, path: str, source: str) -> None:
     def hook(args):
         if args.exc_type is SystemExit:
             return
-        text, line = explain_failure(args.exc_value, path, source)
+        text, line = _explain(args.exc_value, path, source)
         name = args.thread.name if args.thread else "a thread"
         print(f"({name}) {text}", file=sys.stderr, flush=True)
         reporter.note("failed", text=text, line=line, error=args.exc_type.__name__)

@@ -1,0 +1,207 @@
+"""What a student's program says, read from its source: the lines an explanation can point at.
+
+A hint that names the student's own line and variables ("serverSocket listens at line 4")
+teaches more than one with the textbook's names. These functions read the program's source
+(never run it) and answer small questions: which socket call is on this line, where is this name
+set, does a loop send for ever without a pause. Code that does not parse answers None.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+SOCKET_CALLS = (
+    "sendto", "send", "sendall", "recvfrom", "recv", "listen", "accept", "connect", "bind",
+)  # fmt: skip
+WAITING_CALLS = ("recvfrom", "recv", "accept")  # a server blocks in these
+SENDING_CALLS = ("sendto", "send", "sendall")
+
+
+@dataclass(frozen=True)
+class Call:
+    """A method call on one line, e.g. serverSocket.sendto(reply, clientAddress)."""
+
+    receiver: str  # the object's text: serverSocket
+    method: str  # sendto
+    arguments: tuple[str, ...]  # the arguments' text: ("reply", "clientAddress")
+    line: int
+
+
+@dataclass(frozen=True)
+class Line:
+    """A line of the program: its number and its text (stripped)."""
+
+    number: int
+    text: str
+
+    def __str__(self) -> str:
+        return f"line {self.number}: `{self.text}`"
+
+
+def _tree(source: str) -> ast.Module | None:
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _text(source: str, node: ast.AST) -> str:
+    return ast.get_source_segment(source, node) or ast.unparse(node)
+
+
+def _method_calls(source: str, tree: ast.AST):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            yield Call(
+                receiver=_text(source, node.func.value),
+                method=node.func.attr,
+                arguments=tuple(_text(source, a) for a in node.args),
+                line=node.lineno,
+            )
+
+
+def is_simple(expression: str) -> bool:
+    """True when `expression.encode()` reads right without brackets (a name, a call, 'text')."""
+    tree = _tree(expression)
+    if tree is None or len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
+        return False
+    simple = (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.Constant, ast.JoinedStr)
+    return isinstance(tree.body[0].value, simple)
+
+
+def socket_call_at(source: str, line: int) -> Call | None:
+    """The socket call (sendto, recvfrom, listen...) on this line, if there is one."""
+    tree = _tree(source)
+    if tree is None:
+        return None
+    for call in _method_calls(source, tree):
+        if call.line == line and call.method in SOCKET_CALLS:
+            return call
+    return None
+
+
+def line_of(source: str, number: int) -> Line | None:
+    lines = source.splitlines()
+    if not 0 < number <= len(lines):
+        return None
+    return Line(number, lines[number - 1].strip())
+
+
+def assignment_of(source: str, name: str) -> Line | None:
+    """The line that sets `name` (its first top-level `name = ...`), e.g. serverPort = 12000."""
+    tree = _tree(source)
+    if tree is None:
+        return None
+    for node in ast.walk(tree):
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        for target in targets:
+            names = target.elts if isinstance(target, ast.Tuple) else [target]
+            if any(isinstance(n, ast.Name) and n.id == name for n in names):
+                return line_of(source, node.lineno)
+    return None
+
+
+def calls_on(source: str, receiver: str, method: str) -> Line | None:
+    """The first line that calls receiver.method(...), e.g. serverSocket.listen(1)."""
+    tree = _tree(source)
+    if tree is None:
+        return None
+    for call in sorted(_method_calls(source, tree), key=lambda c: c.line):
+        if call.receiver == receiver and call.method == method:
+            return line_of(source, call.line)
+    return None
+
+
+def accepted_into(source: str, name: str) -> bool:
+    """True if `name` is set from an accept() (connectionSocket, addr = serverSocket.accept())."""
+    tree = _tree(source)
+    if tree is None:
+        return False
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)):
+            continue
+        func = node.value.func
+        if isinstance(func, ast.Attribute) and func.attr == "accept":
+            for target in node.targets:
+                names = target.elts if isinstance(target, ast.Tuple) else [target]
+                if any(isinstance(n, ast.Name) and n.id == name for n in names):
+                    return True
+    return False
+
+
+def port_line(source: str, call: Call) -> Line | None:
+    """The line that chose the port of a bind/connect/sendto call: `serverPort = 12000` when the
+    address is (host, serverPort), else the call's own line (a port written in the call)."""
+    address = call.arguments[-1] if call.arguments else ""
+    tree = _tree(address)
+    if tree is not None and tree.body and isinstance(tree.body[0], ast.Expr):
+        value = tree.body[0].value
+        if isinstance(value, ast.Tuple) and len(value.elts) == 2:
+            port = value.elts[1]
+            if isinstance(port, ast.Name):
+                found = assignment_of(source, port.id)
+                if found is not None:
+                    return found
+        elif isinstance(value, ast.Name):  # bind(address) with address = ('', 12000)
+            found = assignment_of(source, value.id)
+            if found is not None:
+                return found
+    return line_of(source, call.line)
+
+
+def _is_true(test: ast.expr) -> bool:
+    return isinstance(test, ast.Constant) and bool(test.value) and test.value is not None
+
+
+def _called(node: ast.AST, names: tuple[str, ...]) -> bool:
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Call):
+            func = inner.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if name in names:
+                return True
+    return False
+
+
+def endless_sending_loop(source: str) -> Line | None:
+    """The `while True:` line of a loop that sends and never pauses (no sleep, no break)."""
+    tree = _tree(source)
+    if tree is None:
+        return None
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.While)
+            and _is_true(node.test)
+            and _called(node, SENDING_CALLS)
+            and not _called(node, ("sleep",))
+            and not any(isinstance(inner, ast.Break) for inner in ast.walk(node))
+        ):
+            return line_of(source, node.lineno)
+    return None
+
+
+@dataclass(frozen=True)
+class BlockingServer:
+    """A server written in a plain cell: where it waits, and its protocol."""
+
+    waits: Line
+    proto: str  # "udp" or "tcp"
+
+
+def blocking_server(source: str) -> BlockingServer | None:
+    """A program that binds a socket and then waits in recvfrom/accept/recv with no timeout:
+    run in the kernel itself, it freezes the notebook until Interrupt."""
+    tree = _tree(source)
+    if tree is None:
+        return None
+    calls = sorted(_method_calls(source, tree), key=lambda c: c.line)
+    if not any(c.method == "bind" for c in calls):
+        return None
+    if any(c.method in ("settimeout", "setblocking") for c in calls):
+        return None  # it may well return: no warning that could be wrong
+    for call in calls:
+        if call.method in WAITING_CALLS:
+            proto = "udp" if call.method == "recvfrom" or "SOCK_DGRAM" in source else "tcp"
+            return BlockingServer(line_of(source, call.line), proto)
+    return None

@@ -1,0 +1,49 @@
+"""Which program answered a client: said when it is not the one the student is working on.
+
+A server from an earlier cell keeps running, so a client can be answered by it rather than by
+the server the student just wrote (the upper-case server answering the alnum client with
+"HELLO, WORLD 42!"). The client's cell names the program that answered whenever that is not the
+program of the latest %%background cell, and says so when none of the notebook's programs did.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LOOPBACK = ("127.", "::1", "localhost")
+
+
+@dataclass(frozen=True)
+class Answerer:
+    """Who holds the address the reply came from."""
+
+    kind: str  # "program" (a student's), "labsock" (a labsock server or relay), "nobody"
+    name: str  # the program's name, labsock's thing in words, or the address "ip:port"
+    state: str = ""  # for a program: running / stopped / failed..., in words
+
+
+def answered_note(client: str, answerer: Answerer, latest: str | None, latest_state: str) -> str:
+    """One line for the client's cell, or "" when the answer came from where it should.
+
+    latest: the program of the notebook's latest %%background cell (None: there was none);
+    latest_state: what that program is doing, in words (job.state() without its name).
+    """
+    if answerer.kind == "labsock":
+        return ""  # a reference server or a relay the student started on purpose
+    if answerer.kind == "nobody":
+        elsewhere = (
+            "another notebook or a terminal of this laptop"
+            if answerer.name.startswith(LOOPBACK)
+            else "another laptop, another notebook or a terminal"
+        )
+        return (
+            f"(The reply came from {answerer.name}, which none of this notebook's programs "
+            f"holds: a program of {elsewhere} answered {client}.)"
+        )
+    if latest is None or answerer.name == latest:
+        return ""
+    return (
+        f"(This reply came from {answerer.name} ({answerer.state}, from an earlier cell), not "
+        f"from {latest}, the program of your latest %%background cell ({latest_state}). Stop "
+        f"{answerer.name}, or run {latest}'s cell again, then this cell.)"
+    )
