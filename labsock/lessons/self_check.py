@@ -408,7 +408,16 @@ def check_pinger(program: str = "pinger", relay=None, *, pings: int = 10) -> Che
         answered + timed_out == pings,
         f"{answered} lines with a round trip and {timed_out} with 'timed out', for {pings} pings.",
     )
-    if relay is not None:
+    if relay is not None and not relay.running:
+        # A stopped relay has forgotten what it did to each client: nothing to compare with.
+        checklist.add(
+            "the relay still runs, so it can say what it dropped",
+            False,
+            "The relay was stopped (relay.stop() ran), and with it went its count of the pings "
+            "and replies it dropped: this check cannot compare your timeouts with it. Run the "
+            "relay's cell again, then your pinger's cell, then this check.",
+        )
+    elif relay is not None:
         # Only this program's datagrams: other clients may use the same relay.
         ports = {port for proto, _, port in found.ports_used if proto == "udp"}
         dropped = sum(

@@ -47,7 +47,7 @@ def socket_inode(link: str) -> int | None:
 def command_words(cmdline: bytes, limit: int = 80) -> str:
     """A process's command line (/proc/PID/cmdline, NUL-separated) as one short line."""
     words = [w.decode("utf-8", "replace") for w in cmdline.split(b"\0") if w]
-    text = " ".join(words)
+    text = " ".join(" ".join(words).split())  # one line, whatever `python -c` held
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

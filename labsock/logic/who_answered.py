@@ -43,7 +43,8 @@ def answered_note(client: str, answerer: Answerer, latest: str | None, latest_st
     if latest is None or answerer.name == latest:
         return ""
     return (
-        f"(This reply came from {answerer.name} ({answerer.state}, from an earlier cell), not "
-        f"from {latest}, the program of your latest %%background cell ({latest_state}). Stop "
-        f"{answerer.name}, or run {latest}'s cell again, then this cell.)"
+        f"(This reply came from {answerer.name}, not from {latest}, the program of your latest "
+        f"%%background cell. {answerer.name}, from an earlier cell: {answerer.state}. "
+        f"{latest}: {latest_state}. Stop {answerer.name}, or run {latest}'s cell again, then "
+        "this cell.)"
     )

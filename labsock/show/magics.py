@@ -53,7 +53,7 @@ def warn_plain_server(info) -> None:
     print(
         f"labsock: this cell runs a server in the notebook's own kernel. At line "
         f"{found.waits.number}, `{found.waits.text}` waits for a client, and the whole notebook "
-        "waits with it: no other cell runs until you press Interrupt, and the port stays held "
+        "freezes with it: no other cell runs until you press Interrupt, and the port stays held "
         f"after. Put `%%background {name}` on the first line of this cell instead: the server "
         "then runs as its own program, and the cell returns at once.",
         file=sys.stderr,
