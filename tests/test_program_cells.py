@@ -6,6 +6,7 @@ free port, never the lab's 12000.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 
@@ -202,7 +203,8 @@ def test_a_taken_port_is_explained(kernel):
         taken = kernel.run(cell("%%background late_server", textbook.UDP_SERVER, port=port))
     assert "late_server: failed at line 4" in taken.text
     assert "serverSocket.bind(('127.0.0.1', serverPort))" in taken.text
-    assert f"Port {port} (UDP) on 127.0.0.1 is already in use by another program" in taken.text
+    assert f"Port {port} (UDP) is already in use, so serverSocket cannot bind it." in taken.text
+    assert f"(process {os.getpid()}) holds it" in taken.text  # this test's process
     assert "Traceback" not in taken.text
 
 
