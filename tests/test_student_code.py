@@ -1,0 +1,102 @@
+"""Reading a student's program for the lines a hint names (pure: no sockets, no processes)."""
+
+from __future__ import annotations
+
+import pytest
+
+from labsock.logic.proc_net import Holder, command_words, inodes_on_port, socket_inode
+from labsock.logic.student_code import (
+    accepted_into,
+    assignment_of,
+    blocking_server,
+    calls_on,
+    endless_sending_loop,
+    is_simple,
+    port_line,
+    socket_call_at,
+)
+from labsock.logic.who_answered import Answerer, answered_note
+from tests import textbook
+
+pytestmark = pytest.mark.fast
+
+UDP_SERVER = textbook.UDP_SERVER.format(port=12000)
+TCP_SERVER = textbook.TCP_SERVER.format(port=12000)
+
+
+def test_the_socket_call_on_a_line_with_its_own_names():
+    call = socket_call_at(UDP_SERVER, 9)
+    assert (call.receiver, call.method) == ("serverSocket", "sendto")
+    assert call.arguments == ("modifiedMessage.encode()", "clientAddress")
+    assert socket_call_at(UDP_SERVER, 8) is None  # message.decode().upper(): no socket call
+
+
+def test_where_a_name_is_set_and_where_a_socket_is_used():
+    assert str(assignment_of(UDP_SERVER, "serverPort")) == "line 2: `serverPort = 12000`"
+    assert calls_on(TCP_SERVER, "serverSocket", "listen").number == 5
+    assert calls_on(TCP_SERVER, "connectionSocket", "listen") is None
+    assert accepted_into(TCP_SERVER, "connectionSocket")
+    assert not accepted_into(TCP_SERVER, "serverSocket")
+
+
+def test_the_line_that_chose_a_port():
+    bind = socket_call_at(UDP_SERVER, 4)
+    assert port_line(UDP_SERVER, bind).text == "serverPort = 12000"
+    literal = "from socket import *\ns = socket(AF_INET, SOCK_DGRAM)\ns.bind(('', 12000))\n"
+    assert port_line(literal, socket_call_at(literal, 3)).number == 3
+
+
+def test_an_endless_sending_loop_is_found_and_a_paused_or_ending_one_is_not():
+    flood = "while True:\n    s.sendto(b'1', a)\n"
+    assert endless_sending_loop(flood).number == 1
+    assert endless_sending_loop("while True:\n    s.sendto(b'1', a)\n    time.sleep(1)\n") is None
+    assert endless_sending_loop("while True:\n    s.sendto(b'1', a)\n    break\n") is None
+    assert endless_sending_loop("for n in range(5):\n    s.sendto(b'1', a)\n") is None
+    assert endless_sending_loop("while True\n") is None  # does not parse: no answer
+
+
+def test_a_blocking_server_is_told_from_a_client_and_a_server_with_a_timeout():
+    assert blocking_server(UDP_SERVER).waits.number == 7
+    assert blocking_server(UDP_SERVER).proto == "udp"
+    assert blocking_server(TCP_SERVER).proto == "tcp"
+    assert blocking_server(textbook.UDP_CLIENT) is None  # no bind
+    timed = UDP_SERVER.replace("print(", "serverSocket.settimeout(1)\nprint(")
+    assert blocking_server(timed) is None
+
+
+def test_what_reads_right_with_encode_after_it():
+    assert is_simple("message") and is_simple("'hello'") and is_simple("m.upper()")
+    assert not is_simple("a + b")
+
+
+PROC_NET_UDP = """\
+  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+  12: 0100007F:2EE0 00000000:0000 07 00000000:00000000 00:00000000 00000000  1000        0 48213 2
+  13: 0100007F:2EE1 00000000:0000 07 00000000:00000000 00:00000000 00000000  1000        0 48214 2
+"""
+PROC_NET_TCP = """\
+  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:2EE0 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 501 1
+   1: 0100007F:2EE0 0100007F:D431 01 00000000:00000000 00:00000000 00000000  1000        0 502 1
+"""
+
+
+def test_proc_net_rows_name_the_sockets_on_a_port():
+    assert inodes_on_port(PROC_NET_UDP, 12000, tcp=False) == [48213]
+    assert inodes_on_port(PROC_NET_TCP, 12000, tcp=True) == [501]  # the listener only
+    assert inodes_on_port("garbage\nnot a row\n", 12000, tcp=False) == []
+    assert socket_inode("socket:[48213]") == 48213
+    assert socket_inode("/dev/null") is None
+    assert command_words(b"python3\0-c\0import x\nprint(1)\0") == "python3 -c import x print(1)"
+
+
+def test_who_answered_is_said_only_when_it_surprises():
+    earlier = Answerer("program", "udp_server", "running")
+    note = answered_note("alnum_client", earlier, "alnum_server", "failed at line 3")
+    assert note.startswith("(This reply came from udp_server, not from alnum_server")
+    assert answered_note("c", Answerer("program", "alnum_server"), "alnum_server", "") == ""
+    assert answered_note("c", Answerer("labsock", "the UDP server"), "alnum_server", "") == ""
+    assert answered_note("c", earlier, None, "") == ""  # no %%background cell ran
+    outside = answered_note("c", Answerer("nobody", "10.0.0.7:12000"), "x", "")
+    assert "another laptop" in outside
+    assert Holder(1, "python3").pid == 1
