@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from labsock.logic.netstat_rows import first_pid, netstat_pid, tasklist_name
 from labsock.logic.proc_net import Holder, command_words, inodes_on_port, socket_inode
 from labsock.logic.student_code import (
     accepted_into,
@@ -100,3 +101,26 @@ def test_who_answered_is_said_only_when_it_surprises():
     outside = answered_note("c", Answerer("nobody", "10.0.0.7:12000"), "x", "")
     assert "another laptop" in outside
     assert Holder(1, "python3").pid == 1
+
+
+NETSTAT_UDP = """
+Active Connections
+
+  Proto  Local Address          Foreign Address        State           PID
+  UDP    0.0.0.0:5353           *:*                                    2112
+  UDP    127.0.0.1:12000        *:*                                    4242
+"""
+NETSTAT_TCP = """
+  Proto  Local Address          Foreign Address        State           PID
+  TCP    127.0.0.1:12000        127.0.0.1:50123        ESTABLISHED     777
+  TCP    0.0.0.0:12000          0.0.0.0:0              ABHÖREN         4242
+"""
+
+
+def test_netstat_and_tasklist_name_the_holder_on_windows():
+    assert netstat_pid(NETSTAT_UDP, "udp", 12000) == 4242
+    assert netstat_pid(NETSTAT_TCP, "tcp", 12000) == 4242  # the listener, in any language
+    assert netstat_pid(NETSTAT_UDP, "udp", 12001) is None
+    assert tasklist_name('"python.exe","4242","Console","1","12,345 K"\n') == "python.exe"
+    assert tasklist_name("INFO: No tasks are running.\n") == ""
+    assert first_pid("4242\n4243\n") == 4242 and first_pid("") is None

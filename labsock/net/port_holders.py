@@ -1,14 +1,19 @@
 """Which program holds a port: named in the explanation when a student's bind finds it taken.
 
-Linux only, from /proc (no psutil: students' laptops do not need it); elsewhere, and where /proc
-hides other users' processes, the answer is None and the explanation says "another program".
+Linux reads /proc (no psutil: students' laptops do not need it); macOS asks lsof and ps, Windows
+netstat and tasklist, each for at most two seconds. Where none can tell (another user's process,
+a tool missing), the answer is None and the explanation says "another program".
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
+from labsock.logic.netstat_rows import first_pid, netstat_pid, tasklist_name
 from labsock.logic.proc_net import Holder, command_words, inodes_on_port, socket_inode
 
 PROC = Path("/proc")
@@ -16,6 +21,45 @@ PROC = Path("/proc")
 
 def holder_of(proto: str, port: int, proc: Path = PROC) -> Holder | None:
     """The process that holds `port` (proto "udp" or "tcp"), or None when it cannot be told."""
+    try:
+        if sys.platform == "win32":
+            return _from_netstat(proto, port)
+        if sys.platform == "darwin":
+            return _from_lsof(proto, port)
+        return _from_proc(proto, port, proc)
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None  # best effort: the explanation still says the port is taken
+
+
+def _run(*command: str) -> str:
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=2.0,
+        check=False,
+        creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),  # Windows: no console flash
+    )
+    return done.stdout
+
+
+def _from_netstat(proto: str, port: int) -> Holder | None:
+    pid = netstat_pid(_run("netstat", "-ano", "-p", proto.upper()), proto, port)
+    if pid is None:
+        return None
+    return Holder(pid, tasklist_name(_run("tasklist", "/FI", f"PID eq {pid}", "/FO", "CSV", "/NH")))
+
+
+def _from_lsof(proto: str, port: int) -> Holder | None:
+    lsof = shutil.which("lsof") or "/usr/sbin/lsof"
+    wanted = [f"-i{proto.upper()}:{port}"] + (["-sTCP:LISTEN"] if proto == "tcp" else [])
+    pid = first_pid(_run(lsof, "-nP", "-t", *wanted))
+    if pid is None:
+        return None
+    return Holder(pid, command_words(_run("ps", "-o", "command=", "-p", str(pid)).encode()))
+
+
+def _from_proc(proto: str, port: int, proc: Path) -> Holder | None:
     tcp = proto == "tcp"
     inodes: set[int] = set()
     for table in (f"{proto}", f"{proto}6"):
