@@ -37,8 +37,17 @@ MISTAKES = (
             "was still sending when it was stopped after 2 s",
             "udp_server received",
             "messages, so the server is running",
-            "At line 6, `while True:` never ends",
+            "At line 6, `while True:` never ends (nothing in it pauses",
             "%%background flooder",
+        ),
+        ("Is the server running",),
+    ),
+    Mistake(
+        "paced_endless_client",
+        "the same client with a pause in its loop (it still never ends)",
+        (
+            "At line 7, `while True:` never ends (it pauses, but nothing in it ends it)",
+            "`%%background flooder`",
         ),
         ("Is the server running",),
     ),

@@ -263,6 +263,16 @@ def test_endless_client(kernel, stop_programs):
     said("endless_client", flood.stdout)
 
 
+def test_paced_endless_client(kernel, stop_programs):
+    port = free_port()
+    kernel.run(f"%%background udp_server\n{textbook.UDP_SERVER.format(port=port)}")
+    paced = FLOODER.format(port=port).replace(
+        "number = number + 1", "number = number + 1\n    time.sleep(0.1)"
+    )
+    flood = kernel.run(f"%%client flooder --timeout 1\nimport time\n{paced}")
+    said("paced_endless_client", flood.stdout)
+
+
 @pytest.fixture(scope="module")
 def plain_cell_then_background(kernel):
     """A server run in a plain cell, interrupted, then the same server with %%background:

@@ -49,8 +49,10 @@ def test_the_line_that_chose_a_port():
 
 def test_an_endless_sending_loop_is_found_and_a_paused_or_ending_one_is_not():
     flood = "while True:\n    s.sendto(b'1', a)\n"
-    assert endless_sending_loop(flood).number == 1
-    assert endless_sending_loop("while True:\n    s.sendto(b'1', a)\n    time.sleep(1)\n") is None
+    assert endless_sending_loop(flood).line.number == 1
+    assert not endless_sending_loop(flood).pauses
+    paced = endless_sending_loop("x = 1\nwhile True:\n    s.sendto(b'1', a)\n    time.sleep(1)\n")
+    assert paced.pauses and paced.line.number == 2
     assert endless_sending_loop("while True:\n    s.sendto(b'1', a)\n    break\n") is None
     assert endless_sending_loop("for n in range(5):\n    s.sendto(b'1', a)\n") is None
     assert endless_sending_loop("while True\n") is None  # does not parse: no answer
@@ -63,6 +65,8 @@ def test_a_blocking_server_is_told_from_a_client_and_a_server_with_a_timeout():
     assert blocking_server(textbook.UDP_CLIENT) is None  # no bind
     timed = UDP_SERVER.replace("print(", "serverSocket.settimeout(1)\nprint(")
     assert blocking_server(timed) is None
+    defined = "def serve():\n" + "".join(f"    {line}\n" for line in UDP_SERVER.splitlines())
+    assert blocking_server(defined) is None  # only a call of serve() would block
 
 
 def test_what_reads_right_with_encode_after_it():

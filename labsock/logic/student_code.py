@@ -50,8 +50,10 @@ def _text(source: str, node: ast.AST) -> str:
     return ast.get_source_segment(source, node) or ast.unparse(node)
 
 
-def _method_calls(source: str, tree: ast.AST):
-    for node in ast.walk(tree):
+def _method_calls(source: str, tree: ast.AST, *, run_now: bool = False):
+    """Every obj.method(...) call; run_now: only those the code runs as it runs (not the ones
+    inside a def, a lambda or a class, which run only when called)."""
+    for node in _walk(tree, skip=_DEFINITIONS if run_now else ()):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             yield Call(
                 receiver=_text(source, node.func.value),
@@ -68,6 +70,18 @@ def is_simple(expression: str) -> bool:
         return False
     simple = (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.Constant, ast.JoinedStr)
     return isinstance(tree.body[0].value, simple)
+
+
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def _walk(tree: ast.AST, skip: tuple = ()):
+    """ast.walk, without going into the nodes of the kinds in skip."""
+    waiting = [tree]
+    while waiting:
+        node = waiting.pop()
+        yield node
+        waiting.extend(c for c in ast.iter_child_nodes(node) if not isinstance(c, skip))
 
 
 def socket_call_at(source: str, line: int) -> Call | None:
@@ -164,20 +178,27 @@ def _called(node: ast.AST, names: tuple[str, ...]) -> bool:
     return False
 
 
-def endless_sending_loop(source: str) -> Line | None:
-    """The `while True:` line of a loop that sends and never pauses (no sleep, no break)."""
+@dataclass(frozen=True)
+class EndlessLoop:
+    """A `while True:` loop that sends and has no break: it never ends."""
+
+    line: Line
+    pauses: bool  # it calls sleep: slow, but still for ever
+
+
+def endless_sending_loop(source: str) -> EndlessLoop | None:
+    """The `while True:` loop that sends and never ends (no break), if the program has one."""
     tree = _tree(source)
     if tree is None:
         return None
-    for node in ast.walk(tree):
+    for node in sorted(_walk(tree), key=lambda n: getattr(n, "lineno", 0)):
         if (
             isinstance(node, ast.While)
             and _is_true(node.test)
             and _called(node, SENDING_CALLS)
-            and not _called(node, ("sleep",))
             and not any(isinstance(inner, ast.Break) for inner in ast.walk(node))
         ):
-            return line_of(source, node.lineno)
+            return EndlessLoop(line_of(source, node.lineno), _called(node, ("sleep",)))
     return None
 
 
@@ -195,7 +216,7 @@ def blocking_server(source: str) -> BlockingServer | None:
     tree = _tree(source)
     if tree is None:
         return None
-    calls = sorted(_method_calls(source, tree), key=lambda c: c.line)
+    calls = sorted(_method_calls(source, tree, run_now=True), key=lambda c: c.line)
     if not any(c.method == "bind" for c in calls):
         return None
     if any(c.method in ("settimeout", "setblocking") for c in calls):

@@ -228,13 +228,17 @@ def _sends_for_ever(job: Job, timeout: float, loop, sent: int) -> str:
         if received
         else ""
     )
+    pace = (
+        "it pauses, but nothing in it ends it"
+        if loop.pauses
+        else "nothing in it pauses, so it sends as fast as Python can"
+    )
     return (
         f"{job.name} was still sending when it was stopped after {timeout:g} s: it sent "
-        f"{sent:,} messages{servers}. At line {loop.number}, `{loop.text}` never ends, and "
-        "nothing in it pauses, so it sends as fast as Python can and a %%client cell waits for "
-        "it in vain. A client that sends for ever runs in the background (`%%background "
-        f"{job.name}`, with Stop under it); or end the loop (`for n in range(10):`) and pause in "
-        "it (`time.sleep(0.5)`)."
+        f"{sent:,} messages{servers}. At line {loop.line.number}, `{loop.line.text}` never ends "
+        f"({pace}), and a %%client cell waits for its program to end. A client that sends for "
+        f"ever runs in the background (`%%background {job.name}`, with Stop under it); or end "
+        "the loop (`for n in range(10):`), with a pause in it (`time.sleep(0.5)`)."
     )
 
 
