@@ -283,8 +283,8 @@ def plain_cell_then_background(kernel):
     try:
         assert poll_until(lambda: held(port)), "the plain cell's server did not bind"
         # Said while the cell is blocked in recvfrom, before anyone pressed Interrupt.
-        assert poll_until(lambda: "freezes" in plain.stdout), plain.stdout
-        said_before_interrupt = plain.stdout
+        assert poll_until(lambda: "freezes" in plain.text), plain.text
+        said_before_interrupt = plain.text
     finally:
         # An interrupt that comes before the cell runs is lost: press it until the cell ends.
         for _ in range(20):

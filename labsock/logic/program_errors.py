@@ -274,8 +274,7 @@ def _port_taken(exc, call: Call, source: str, who_holds, kernel_pid) -> str:
             f"{taken} {kernel} holds it (process {holder.pid}): a cell run "
             "without %%background made a socket on that port, and the kernel keeps it open, "
             f"also after Interrupt.{at} The way out: run `{call.receiver}.close()` in a cell "
-            "of its own (or restart the kernel: Kernel > Restart Kernel), then this cell again. "
-            "Put %%background NAME on top of a server's cell, so it runs as its own program."
+            "of its own (or restart the kernel: Kernel > Restart Kernel), then this cell again."
         )
     if holder is not None:
         who = f"`{holder.command}` (process {holder.pid})" if holder.command else None

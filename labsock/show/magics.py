@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import sys
 import time
 
 from labsock.logic.errors import LabsockError, explain
@@ -50,15 +49,29 @@ def warn_plain_server(info) -> None:
     if found is None:
         return
     name = f"{found.proto}_server"
-    print(
+    text = (
         f"labsock: this cell runs a server in the notebook's own kernel. At line "
         f"{found.waits.number}, `{found.waits.text}` waits for a client, and the whole notebook "
         "freezes with it: no other cell runs until you press Interrupt, and the port stays held "
         f"after. Put `%%background {name}` on the first line of this cell instead: the server "
-        "then runs as its own program, and the cell returns at once.",
-        file=sys.stderr,
-        flush=True,
+        "then runs as its own program, and the cell returns at once."
     )
+    _show_warning(text)
+
+
+def _show_warning(text: str) -> None:
+    """A paragraph that wraps at words (a stream's text breaks mid-word in JupyterLab), shown
+    at once, before the cell's code runs; plain text where HTML is not shown."""
+    from html import escape
+
+    from IPython.display import display
+
+    html = (
+        '<p style="white-space: normal; word-break: normal; overflow-wrap: break-word; '
+        'color: #a00; margin: 0.3em 0">'
+        f"{escape(text)}</p>"
+    )
+    display({"text/plain": text, "text/html": html}, raw=True)
 
 
 class _Parser(argparse.ArgumentParser):
