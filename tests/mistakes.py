@@ -102,6 +102,15 @@ MISTAKES = (
         ("port=12001", "port=0"),
     ),
     Mistake(
+        "port_held_by_another_notebook",
+        "a server whose port a program of another notebook holds",
+        (
+            "The program old_server.py, run by labsock from another notebook or Python",
+            "holds it. Your program asks for it at line 2: `serverPort = ",
+        ),
+        ("port=12001", "port=0"),
+    ),
+    Mistake(
         "plain_cell_server",
         "a server in a plain cell (no `%%background`): before it blocks",
         (

@@ -273,6 +273,20 @@ def test_paced_endless_client(kernel, stop_programs):
     said("paced_endless_client", flood.stdout)
 
 
+def test_port_held_by_another_notebook(kernel, stop_programs, tmp_path):
+    port = free_port()
+    # This test's process plays the other notebook: its labsock runs old_server on the port.
+    server = textbook.UDP_SERVER.format(port=port)
+    old = labsock.background(server, name="old_server", folder=tmp_path)
+    try:
+        taken = kernel.run(f"%%background udp_server\n{server}")
+    finally:
+        old.stop()
+    said("port_held_by_another_notebook", taken.text)
+    if sys.platform == "linux":
+        assert f"(process {old.pid}) holds it" in taken.text
+
+
 @pytest.fixture(scope="module")
 def plain_cell_then_background(kernel):
     """A server run in a plain cell, interrupted, then the same server with %%background:

@@ -44,10 +44,13 @@ def socket_inode(link: str) -> int | None:
     return None
 
 
-def command_words(cmdline: bytes, limit: int = 80) -> str:
-    """A process's command line (/proc/PID/cmdline, NUL-separated) as one short line."""
+def command_words(cmdline: bytes) -> str:
+    """A process's command line (/proc/PID/cmdline, NUL-separated) as one line."""
     words = [w.decode("utf-8", "replace") for w in cmdline.split(b"\0") if w]
-    text = " ".join(" ".join(words).split())  # one line, whatever `python -c` held
+    return " ".join(" ".join(words).split())  # one line, whatever `python -c` held
+
+
+def shortened(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

@@ -13,7 +13,7 @@ import errno
 from collections.abc import Callable
 
 from labsock.logic.errors import LabsockError, error_number, explain, failure_name
-from labsock.logic.proc_net import Holder
+from labsock.logic.proc_net import Holder, shortened
 from labsock.logic.student_code import (
     SENDING_CALLS,
     Call,
@@ -277,13 +277,17 @@ def _port_taken(exc, call: Call, source: str, who_holds, kernel_pid) -> str:
             "of its own (or restart the kernel: Kernel > Restart Kernel), then this cell again."
         )
     if holder is not None:
-        who = f"`{holder.command}` (process {holder.pid})" if holder.command else None
+        who = f"`{shortened(holder.command)}` (process {holder.pid})" if holder.command else None
         who = who or f"process {holder.pid}"
         if "ipykernel" in holder.command:
             who = f"another notebook's kernel (process {holder.pid})"
         elif "bootstrap.py" in holder.command:
-            name = holder.command.split("bootstrap.py", 1)[1].strip().rsplit("/", 1)[-1]
-            who = f"the program {name}, run by labsock from another notebook (process {holder.pid})"
+            program = holder.command.split("bootstrap.py", 1)[1].strip()
+            name = program.replace("\\", "/").rsplit("/", 1)[-1]
+            who = (
+                f"the program {name}, run by labsock from another notebook or Python "
+                f"(process {holder.pid})"
+            )
         stop = (
             "Stop that one (Ctrl+C in its terminal; a notebook's kernel: Shut Down in "
             "JupyterLab's Running panel, the square-in-a-circle icon)"
