@@ -63,3 +63,12 @@ def test_every_advice_names_a_known_failure_and_situation():
     for key in ADVICE:
         name, _, situation = key.partition(" ")
         assert name in names and (not situation or situation in situations), key
+
+
+def test_a_failure_without_an_endpoint_names_none():
+    error = explain(
+        OSError(107, "Transport endpoint is not connected"), action="receive", proto="tcp"
+    )
+    assert (
+        str(error) == "Could not receive: OSError: [Errno 107] Transport endpoint is not connected."
+    )

@@ -227,6 +227,8 @@ def what_error_means(number: int, system: str | None = None) -> str:
 def where(proto: str | None, host: str | None, port: int | None) -> str:
     """Name an endpoint the way the notebooks print it: '127.0.0.1:12000 (UDP)'."""
     text = f"{host}:{port}" if host is not None and port is not None else str(host or port or "")
+    if not text:
+        return ""  # no endpoint: "on  (TCP)" would read as a missing word
     return f"{text} ({proto.upper()})" if proto else text
 
 
