@@ -25,7 +25,9 @@ END = "<!-- end of mistakes table -->"
 class Mistake:
     key: str  # test_mistakes.py has test_<key>
     mistake: str  # what the student does, in the README's words
-    says: tuple[str, ...]  # excerpts of what labsock says; the first goes in the README
+    # Excerpts of what labsock says. {port} and {next_port} stand for the port the test used
+    # (and the next); the README shows them as the lab's 12000 and 12001.
+    says: tuple[str, ...]
     not_said: tuple[str, ...] = ()  # what a hint that blamed the wrong thing said
 
 
@@ -96,8 +98,8 @@ MISTAKES = (
         "a server whose port another program (outside labsock) holds",
         (
             "is already in use, so serverSocket cannot bind it",
-            "holds it. Your program asks for it at line 2: `serverPort = ",
-            "change line 2 to `serverPort = ",
+            "holds it. Your program asks for it at line 2: `serverPort = {port}`",
+            "change line 2 to `serverPort = {next_port}`, and the client's port with it",
         ),
         ("port=12001", "port=0"),
     ),
@@ -106,7 +108,7 @@ MISTAKES = (
         "a server whose port a program of another notebook holds",
         (
             "The program old_server.py, run by labsock from another notebook or Python",
-            "holds it. Your program asks for it at line 2: `serverPort = ",
+            "holds it. Your program asks for it at line 2: `serverPort = {port}`",
         ),
         ("port=12001", "port=0"),
     ),
@@ -160,6 +162,14 @@ MISTAKES = (
 )
 
 
+IN_THE_LAB = {"port": 12000, "next_port": 12001}
+
+
+def excerpts(mistake: Mistake, **values) -> list[str]:
+    """The mistake's excerpts with the ports filled in (the lab's, unless given)."""
+    return [words.format(**{**IN_THE_LAB, **values}) for words in mistake.says]
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -170,7 +180,7 @@ def table() -> str:
         "| Mistake | What labsock says (excerpts of one message, joined by …) |",
         "|---|---|",
     ]
-    rows += [f"| {_cell(m.mistake)} | {_cell(' … '.join(m.says))} |" for m in MISTAKES]
+    rows += [f"| {_cell(m.mistake)} | {_cell(' … '.join(excerpts(m)))} |" for m in MISTAKES]
     return "\n".join(rows)
 
 

@@ -19,7 +19,7 @@ import pytest
 import labsock
 from tests import textbook
 from tests.kernel_session import KernelSession
-from tests.mistakes import MISTAKES, README, readme_table, table
+from tests.mistakes import MISTAKES, README, excerpts, readme_table, table
 
 BY_KEY = {m.key: m for m in MISTAKES}
 
@@ -48,10 +48,12 @@ def poll_until(condition, timeout: float = 10.0) -> bool:
     return True
 
 
-def said(key: str, text: str) -> None:
-    """What labsock said holds every excerpt of the case, none of the wrong hint's words."""
+def said(key: str, text: str, port: int | None = None) -> None:
+    """What labsock said holds every excerpt of the case (with the port the test used), none of
+    the wrong hint's words."""
     mistake = BY_KEY[key]
-    for words in mistake.says:
+    values = {} if port is None else {"port": port, "next_port": port + 1}
+    for words in excerpts(mistake, **values):
         assert words in text, f"{key}: {words!r} missing from:\n{text}"
     for words in mistake.not_said:
         assert words not in text, f"{key}: {words!r} (a wrong hint) in:\n{text}"
@@ -154,8 +156,7 @@ def test_port_held_outside(tmp_path):
     finally:
         squatter.kill()
         squatter.wait()
-    said("port_held_outside", text)
-    assert f"serverPort = {port}`" in text and f"`serverPort = {port + 1}`" in text
+    said("port_held_outside", text, port)
     if sys.platform == "linux":  # /proc names the program that holds it
         assert f"(process {squatter.pid}) holds it" in text
 
@@ -282,7 +283,7 @@ def test_port_held_by_another_notebook(kernel, stop_programs, tmp_path):
         taken = kernel.run(f"%%background udp_server\n{server}")
     finally:
         old.stop()
-    said("port_held_by_another_notebook", taken.text)
+    said("port_held_by_another_notebook", taken.text, port)
     if sys.platform == "linux":
         assert f"(process {old.pid}) holds it" in taken.text
 
