@@ -99,7 +99,7 @@ MISTAKES = (
         (
             "is already in use, so serverSocket cannot bind it",
             "holds it. Your program asks for it at line 2: `serverPort = {port}`",
-            "change line 2 to `serverPort = {next_port}`, and the client's port with it",
+            "change line 2 to `serverPort = {next_port}`, and the client's serverPort with it",
         ),
         ("port=12001", "port=0"),
     ),

@@ -6,6 +6,7 @@ import pytest
 
 from labsock.logic.netstat_rows import first_pid, netstat_pid, tasklist_name
 from labsock.logic.proc_net import Holder, command_words, inodes_on_port, socket_inode
+from labsock.logic.program_errors import explain_failure
 from labsock.logic.student_code import (
     accepted_into,
     assignment_of,
@@ -128,3 +129,22 @@ def test_netstat_and_tasklist_name_the_holder_on_windows():
     assert tasklist_name('"python.exe","4242","Console","1","12,345 K"\n') == "python.exe"
     assert tasklist_name("INFO: No tasks are running.\n") == ""
     assert first_pid("4242\n4243\n") == 4242 and first_pid("") is None
+
+
+def test_a_client_port_taken_suggests_another_without_a_server_to_change():
+    code = (
+        "from socket import *\nclientPort = 11000\nclientSocket = socket(AF_INET, SOCK_DGRAM)\n"
+        "clientSocket.bind(('', clientPort))\n"
+    )
+    error = OSError(98, "Address already in use")
+    error.labsock_call = ("bind", "udp", ("", 11000))
+    try:
+        # The bind fails at line 4 of c1.py, as it would run (without opening a socket here).
+        exec(compile("\n\n\nraise error\n", "c1.py", "exec"), {"error": error})
+    except OSError as raised:
+        text, line = explain_failure(
+            raised, "c1.py", code, who_holds=lambda proto, port: Holder(77, "python3 c1.py")
+        )
+    assert line == 4
+    assert "`python3 c1.py` (process 77) holds it" in text
+    assert "change line 2 to `clientPort = 11001`." in text

@@ -315,8 +315,8 @@ def _another_port(chosen, port) -> str:
     if chosen is not None and "=" in chosen.text and port:
         name = chosen.text.split("=", 1)[0].strip()
         if name.isidentifier():
+            client = ", and the client's serverPort with it" if "server" in name.lower() else ""
             return (
-                f"choose another port: change line {chosen.number} to `{name} = {port + 1}`, and "
-                "the client's port with it"
+                f"choose another port: change line {chosen.number} to `{name} = {port + 1}`{client}"
             )
-    return "choose another port (the client's too)"
+    return "choose another port (a server's: its client's too)"
