@@ -152,6 +152,7 @@ MISTAKES = (
             "This reply came from udp_server, not from alnum_server, the program of your latest "
             "%%background cell",
             "udp_server, from an earlier cell: running",
+            "alnum_server: not written yet",
         ),
     ),
     Mistake(

@@ -26,6 +26,7 @@ from browser_helpers import (
     wait_until_ran,
 )
 
+from labsock.lessons.exercises import STUB
 from tests import textbook
 
 pytestmark = pytest.mark.browser
@@ -33,12 +34,8 @@ pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(os.environ.get("LABSOCK_ARTIFACTS", REPO / "artifacts")) / "browser"
 
-ALNUM_STUB = """\
-%%background alnum_server
-from socket import *
-# YOUR CODE HERE
-raise NotImplementedError()
-"""
+# The student version's cell: the solution replaced by the stub.
+ALNUM_STUB = f"%%background alnum_server\nfrom socket import *\n{STUB}\n"
 ALNUM_CLIENT = '%%client alnum_client --type "Hello, World 42!"\n'
 
 

@@ -17,6 +17,7 @@ import time
 import pytest
 
 import labsock
+from labsock.lessons.exercises import STUB
 from tests import textbook
 from tests.kernel_session import KernelSession
 from tests.mistakes import MISTAKES, README, excerpts, readme_table, table
@@ -332,11 +333,8 @@ def test_a_background_cell_is_not_warned_about(kernel, stop_programs):
     assert "freezes" not in started.text
 
 
-ALNUM_STUB = """\
-from socket import *
-# YOUR CODE HERE
-raise NotImplementedError()
-"""
+# The student version's program: the solution replaced by the stub.
+ALNUM_STUB = f"from socket import *\n{STUB}\n"
 
 
 def test_answered_by_an_earlier_server(kernel, stop_programs):

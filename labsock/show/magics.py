@@ -17,7 +17,7 @@ import argparse
 import shlex
 import time
 
-from labsock.logic.errors import LabsockError, explain
+from labsock.logic.errors import LabsockError, NotWrittenYet, explain
 from labsock.logic.program_edits import parse_setting, set_variables
 from labsock.logic.student_code import blocking_server, endless_sending_loop
 from labsock.logic.who_answered import Answerer, answered_note
@@ -289,6 +289,8 @@ def _answerer(job: Job) -> Answerer | None:
 
 def _doing(job: Job) -> str:
     """What a program is doing, in words (its state line without its name)."""
+    if job.error_kind == NotWrittenYet.__name__:
+        return "not written yet (its cell still holds '# YOUR CODE HERE')"
     return job.state().split(": ", 1)[-1]
 
 
