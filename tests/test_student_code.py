@@ -100,6 +100,9 @@ def test_who_answered_is_said_only_when_it_surprises():
     earlier = Answerer("program", "udp_server", "running")
     note = answered_note("alnum_client", earlier, "alnum_server", "failed at line 3")
     assert note.startswith("(This reply came from udp_server, not from alnum_server")
+    assert note.endswith("or run alnum_server's cell again, then this cell.)")
+    stub = answered_note("alnum_client", earlier, "alnum_server", "not written yet (...)")
+    assert stub.endswith("or write alnum_server and run its cell, then this cell.)")
     assert answered_note("c", Answerer("program", "alnum_server"), "alnum_server", "") == ""
     assert answered_note("c", Answerer("labsock", "the UDP server"), "alnum_server", "") == ""
     assert answered_note("c", earlier, None, "") == ""  # no %%background cell ran

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 LOOPBACK = ("127.", "::1", "localhost")
+NOT_WRITTEN = "not written yet"  # how a program still the exercise's stub is said to be
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,13 @@ def answered_note(client: str, answerer: Answerer, latest: str | None, latest_st
         )
     if latest is None or answerer.name == latest:
         return ""
+    again = (
+        f"write {latest} and run its cell"
+        if latest_state.startswith(NOT_WRITTEN)
+        else f"run {latest}'s cell again"
+    )
     return (
         f"(This reply came from {answerer.name}, not from {latest}, the program of your latest "
         f"%%background cell. {answerer.name}, from an earlier cell: {answerer.state}. "
-        f"{latest}: {latest_state}. Stop {answerer.name}, or run {latest}'s cell again, then "
-        "this cell.)"
+        f"{latest}: {latest_state}. Stop {answerer.name}, or {again}, then this cell.)"
     )

@@ -20,7 +20,7 @@ import time
 from labsock.logic.errors import LabsockError, NotWrittenYet, explain
 from labsock.logic.program_edits import parse_setting, set_variables
 from labsock.logic.student_code import blocking_server, endless_sending_loop
-from labsock.logic.who_answered import Answerer, answered_note
+from labsock.logic.who_answered import NOT_WRITTEN, Answerer, answered_note
 from labsock.net.lifecycle import running
 from labsock.net.programs.job import READY_TIMEOUT, Job, jobs
 from labsock.show.program_view import ProgramView
@@ -290,7 +290,7 @@ def _answerer(job: Job) -> Answerer | None:
 def _doing(job: Job) -> str:
     """What a program is doing, in words (its state line without its name)."""
     if job.error_kind == NotWrittenYet.__name__:
-        return "not written yet (its cell still holds '# YOUR CODE HERE')"
+        return f"{NOT_WRITTEN} (its cell still holds '# YOUR CODE HERE')"
     return job.state().split(": ", 1)[-1]
 
 
