@@ -20,6 +20,7 @@ import time
 from labsock.logic.errors import LabsockError, explain
 from labsock.logic.program_edits import parse_setting, set_variables
 from labsock.net.programs.job import READY_TIMEOUT, Job
+from labsock.show.error_buttons import offer_way_out
 from labsock.show.program_view import ProgramView
 
 CLIENT_TIMEOUT = 5.0
@@ -86,7 +87,7 @@ def background(line: str, cell: str):
             f"{args.timeout or READY_TIMEOUT:g} s (no recvfrom, accept, input or sleep): it may "
             "be busy in a loop. Its output shows below; Stop ends it."
         )
-    return view
+    return offer_way_out(view, job)  # another notebook's program held its port: a Stop button
 
 
 def client(line: str, cell: str, *, ask=None):
