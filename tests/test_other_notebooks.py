@@ -259,8 +259,8 @@ def test_a_program_of_another_notebook_is_named_and_its_button_stops_it(two_note
     assert "server: failed at line 4" in failed.text
     status = task3.child_widget(failed.widget_id, 0, 0, 1)  # the program view's status line
     said = unescape(task3.widget_state(status)["value"])
-    print(said)
-    assert f"{TASK2}'s lan_server holds port {port} (UDP)" in said
+    assert f"is already in use: {TASK2}'s lan_server holds port {port} (UDP)" in said
+    assert "Running panel" not in said and "port=12001" not in said, "no guesses: it is known"
     _, labels = way_out_of(task3, failed)
     assert labels == [f"Stop lan_server ({TASK2}), then run this cell again", "Run this cell again"]
     assert task2.value("labsock.job('lan_server').running") is True

@@ -41,8 +41,8 @@ class Holder:
         """ "task2_two_laptops.ipynb's lan_server holds port 12000 (UDP)", and the way out."""
         if self.stoppable:
             return (
-                f"{self.notebook}'s {self.name} holds port {self.port} ({self.proto.upper()}): "
-                f"a program started there with %%background {self.name}, still running. The "
+                f"{self.notebook}'s {self.name} holds port {self.port} ({self.proto.upper()}), "
+                f"a program started there with %%background {self.name} that still runs. The "
                 "button below stops it, then runs this cell again (or press its Stop in that "
                 "notebook)."
             )

@@ -94,9 +94,18 @@ def program_bind_failed(program, proto: str, port: int) -> None:
     program gets the way out (program.way_out, shown under its cell)."""
     holder = other_notebooks.holder_of(proto, port)
     if holder is not None:
-        program.error = f"{program.error or 'bind failed'} {holder.sentence()}"
+        program.error = _naming(program.error or "", holder)
         program.way_out = _way_out(holder)
     note_start(proto, port, LabsockError(program.error or "bind failed"))
+
+
+def _naming(explanation: str, holder) -> str:
+    """The program's explanation with its guesses at the holder ("perhaps another notebook...
+    the Running panel... another port") replaced by the holder itself."""
+    said, found, _guesses = explanation.partition("already in use")
+    if not found:
+        return f"{explanation} {holder.sentence()}".strip()
+    return f"{said}already in use: {holder.sentence()}"
 
 
 def _way_out(holder) -> tuple:
