@@ -82,6 +82,20 @@ def test_the_sentence_says_which_notebook_holds_the_port_and_the_way_out():
 
 
 @pytest.mark.fast
+def test_a_holder_outside_any_notebook_is_named_with_its_command_and_pid():
+    terminal = "a Python program (python -m labsock, pid 77)"
+    record = {**program_record(12000), "notebook": terminal, "pid": 77}
+    program, server = holders_in(record, "udp", 12000)
+    assert server.sentence().startswith(
+        f"labsock's UDP server in {terminal} holds port 12000 (UDP). Stop it there (Ctrl+C"
+    )
+    assert program.sentence().startswith(
+        f"lan_server holds port 12000 (UDP), a program that {terminal} started that still runs."
+    )
+    assert program.button() == "Stop lan_server (pid 11), then run this cell again"
+
+
+@pytest.mark.fast
 def test_a_notebook_is_named_by_its_file_name():
     assert notebook_name("/home/ada/lab/notebooks/task2_two_laptops.ipynb", 7, "x") == TASK2
     assert notebook_name("C:\\Users\\ada\\task2_two_laptops.ipynb", 7, "x") == TASK2
@@ -324,3 +338,27 @@ def test_run_this_cell_again_removes_the_old_error_even_when_it_fails_again(two_
         click_and_wait_until_the_old_error_goes(task3, failed, "Run this cell again")
     # The second run's own error (with its own buttons) was shown before the old one went.
     assert "already in use" in said_after_the_click(task3)
+
+
+def test_a_terminals_labsock_server_is_named_with_its_command(state):
+    import labsock
+
+    port = free_port()
+    terminal = subprocess.Popen(
+        [sys.executable, "-m", "labsock", "serve", "udp", "--port", str(port), "--json"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert json.loads(terminal.stdout.readline())["event"] == "listening"
+        with pytest.raises(LabsockError) as failed:
+            labsock.serve_udp(port=port)
+    finally:
+        terminal.terminate()
+        terminal.wait()
+    said = str(failed.value)
+    assert said.startswith(
+        f"Port {port} (UDP) is already in use: labsock's UDP server in a Python program "
+        f"(python -m labsock, pid {terminal.pid}) holds port {port} (UDP). Stop it there (Ctrl+C"
+    )
+    assert failed.value.way_out == (("Run this cell again", None),)

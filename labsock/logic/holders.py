@@ -37,24 +37,41 @@ class Holder:
         """A program is its own process: ending it ends nothing else of that notebook."""
         return self.kind == "program"
 
+    @property
+    def in_notebook(self) -> bool:
+        return self.notebook.endswith(".ipynb")
+
     def sentence(self) -> str:
         """ "task2_two_laptops.ipynb's lan_server holds port 12000 (UDP)", and the way out."""
+        port = f"port {self.port} ({self.proto.upper()})"
         if self.stoppable:
+            started = (
+                f"a program started there with %%background {self.name}"
+                if self.in_notebook
+                else f"a program that {self.notebook} started"
+            )
+            whose = f"{self.notebook}'s {self.name}" if self.in_notebook else self.name
             return (
-                f"{self.notebook}'s {self.name} holds port {self.port} ({self.proto.upper()}), "
-                f"a program started there with %%background {self.name} that still runs. The "
-                "button below stops it, then runs this cell again (or press its Stop in that "
-                "notebook)."
+                f"{whose} holds {port}, {started} that still runs. The button below stops it, "
+                "then runs this cell again"
+                + (" (or press its Stop in that notebook)." if self.in_notebook else ".")
+            )
+        server = _without_the(self.name)
+        if not self.in_notebook:
+            return (
+                f"labsock's {server} in {self.notebook} holds {port}. Stop it there (Ctrl+C in "
+                "its terminal), then run this cell again."
             )
         return (
-            f"{self.notebook}'s labsock {_without_the(self.name)} holds port {self.port} "
-            f"({self.proto.upper()}). Stop it there (its cell's .stop(), or labsock.stop_all()), "
-            "or shut down that notebook's kernel in JupyterLab's Running panel (the "
-            "square-in-a-circle icon in the left bar); then run this cell again."
+            f"{self.notebook}'s labsock {server} holds {port}. Stop it there (its cell's "
+            ".stop(), or labsock.stop_all()), or shut down that notebook's kernel in "
+            "JupyterLab's Running panel (the square-in-a-circle icon in the left bar); then run "
+            "this cell again."
         )
 
     def button(self) -> str:
-        return f"Stop {self.name} ({self.notebook}), then run this cell again"
+        where = self.notebook if self.in_notebook else f"pid {self.pid}"
+        return f"Stop {self.name} ({where}), then run this cell again"
 
 
 def _without_the(words: str) -> str:

@@ -77,7 +77,9 @@ def this_notebook() -> str:
     JPY_SESSION_NAME; ipykernel copies it into the namespace as __session__)."""
     main = sys.modules.get("__main__")
     session = os.environ.get("JPY_SESSION_NAME") or getattr(main, "__session__", None)
-    command = " ".join(Path(arg).name for arg in sys.argv[:3]) or "python"
+    first = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path("python")
+    # `python -m labsock serve ...` runs labsock/__main__.py: name the module, as it was typed
+    command = f"python -m {first.parent.name}" if first.name == "__main__.py" else first.name
     return notebook_name(session if isinstance(session, str) else None, os.getpid(), command)
 
 
