@@ -37,7 +37,7 @@ from labsock.net.lifecycle import running
 
 RECORD_LIMIT = 1_000_000  # bytes: a record bigger than this is not ours
 _write_lock = threading.Lock()
-_started_cache: dict[int, str | None] = {}
+_last_written: dict[Path, str] = {}  # what this process last wrote, by file
 
 
 # -- where ------------------------------------------------------------------------------------
@@ -123,7 +123,12 @@ def record() -> None:
             "notebook": this_notebook(),
             "things": _snapshot(),
         }
-        _write(folder / f"kernel-{os.getpid()}.json", json.dumps(data))
+        text = json.dumps(data)
+        path = folder / f"kernel-{os.getpid()}.json"
+        if _last_written.get(path) == text and path.exists():
+            return  # a re-run cell starting the same things: the record already says so
+        _write(path, text)
+        _last_written[path] = text
     except Exception:  # noqa: BLE001 - a record is a courtesy: a cell must never fail for it
         pass
 
