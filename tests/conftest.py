@@ -1,10 +1,17 @@
+import os
 import socket
 import subprocess
+import tempfile
 import threading
 
 import pytest
 
 import labsock
+
+# The record of what each kernel runs (labsock.net.other_notebooks) goes to a folder of this
+# run's own, also for the kernels the tests start: a test never meets a student's notebooks,
+# nor another test run's.
+os.environ["LABSOCK_STATE_DIR"] = tempfile.mkdtemp(prefix="labsock-state-")
 
 # Everything labsock runs in the background, by kind: the public labsock function that lists
 # them (each thing listed has stop()). No test may leave any running; a new kind gets a row here.

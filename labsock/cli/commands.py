@@ -19,6 +19,7 @@ COMMANDS = {
     "count": "labsock.cli.count",
     "relay": "labsock.cli.relay",
     "ping": "labsock.cli.ping",
+    "versions": "labsock.cli.versions",
 }
 
 

@@ -5,7 +5,10 @@ started. When that cell failed (another notebook's kernel held the port), the ce
 say so instead of going on, or they count into the other notebook's server. So every server start
 is noted here, failed or not, and a later cell asks start_failure(proto, port).
 
-What runs is read from labsock.net.lifecycle's registry, every kind's.
+What runs is read from labsock.net.lifecycle's registry, every kind's. Every start is also
+recorded for the student's other notebooks (labsock.net.other_notebooks), so a cell there whose
+port this notebook holds can say so; and a start that finds its port taken names the other
+notebook that holds it, with a button that stops it when it is a program.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import threading
 
 from labsock.logic.errors import LabsockError
+from labsock.net import other_notebooks
 from labsock.net.lifecycle import running
 
 _failed: dict[tuple[str, int], str] = {}  # (protocol, port) -> why its latest start failed
@@ -26,6 +30,8 @@ def note_start(proto: str, port: int, failure: LabsockError | None = None) -> No
             _failed.pop((proto, port), None)
         else:
             _failed[(proto, port)] = str(failure)
+    if failure is None:
+        other_notebooks.record()
 
 
 def start_failure(proto: str, port: int) -> str | None:
@@ -67,9 +73,43 @@ def failed_start(proto: str, port: int, error: LabsockError) -> LabsockError:
 
     Whatever of this notebook held the port was stopped before the start (labsock.net.lifecycle),
     so the holder is elsewhere (another notebook's kernel, a terminal): once the student has
-    stopped it, the cell runs again at one click.
+    stopped it, the cell runs again at one click. When another of the student's notebooks holds
+    it, the error names that notebook and what holds the port instead of pointing at the
+    Running panel.
     """
     if error.failure == "EADDRINUSE":
-        error.way_out = (("Run this cell again", None),)
+        holder = other_notebooks.holder_of(proto, port)
+        if holder is not None:
+            taken = f"Port {port} ({proto.upper()}) is already in use: "
+            error = LabsockError(taken + holder.sentence())
+            error.failure = "EADDRINUSE"
+        error.way_out = _way_out(holder)
     note_start(proto, port, error)
     return error
+
+
+def program_bind_failed(program, proto: str, port: int) -> None:
+    """A student's program could not bind (proto, port): noted, so the cells below say so; when
+    another of the student's notebooks holds the port, its error names that notebook and the
+    program gets the way out (program.way_out, shown under its cell)."""
+    holder = other_notebooks.holder_of(proto, port)
+    if holder is not None:
+        program.error = _naming(program.error or "", holder)
+        program.way_out = _way_out(holder)
+    note_start(proto, port, LabsockError(program.error or "bind failed"))
+
+
+def _naming(explanation: str, holder) -> str:
+    """The program's explanation with its guesses at the holder ("perhaps another notebook...
+    the Running panel... another port") replaced by the holder itself."""
+    said, found, _guesses = explanation.partition("already in use")
+    if not found:
+        return f"{explanation} {holder.sentence()}".strip()
+    return f"{said}already in use: {holder.sentence()}"
+
+
+def _way_out(holder) -> tuple:
+    again = ("Run this cell again", None)
+    if holder is None or not holder.stoppable:
+        return (again,)
+    return ((holder.button(), lambda: other_notebooks.stop(holder)), again)

@@ -23,6 +23,7 @@ from labsock.logic.student_code import blocking_server, endless_sending_loop
 from labsock.logic.who_answered import NOT_WRITTEN, Answerer, answered_note
 from labsock.net.lifecycle import running
 from labsock.net.programs.job import READY_TIMEOUT, Job, jobs
+from labsock.show.error_buttons import offer_way_out
 from labsock.show.program_view import ProgramView
 
 CLIENT_TIMEOUT = 5.0
@@ -130,7 +131,7 @@ def background(line: str, cell: str):
             f"{args.timeout or READY_TIMEOUT:g} s (no recvfrom, accept, input or sleep): it may "
             "be busy in a loop. Its output shows below; Stop ends it."
         )
-    return view
+    return offer_way_out(view, job)  # another notebook's program held its port: a Stop button
 
 
 def client(line: str, cell: str, *, ask=None):

@@ -37,7 +37,7 @@ from labsock.logic.validation import ANY_ADDRESS
 from labsock.net.interrupts import interruptible
 from labsock.net.lifecycle import LifeCycle, clash, running, stop_all
 from labsock.net.log import CONNECTED, DISCONNECTED, MessageLog, readable
-from labsock.net.ports_here import note_start
+from labsock.net.ports_here import note_start, program_bind_failed
 
 BOOTSTRAP = str(Path(__file__).with_name("bootstrap.py"))
 READY_TIMEOUT = 5.0  # seconds a cell waits for a program to start waiting
@@ -613,8 +613,7 @@ class Job(LifeCycle):
             self.error_line = note.get("line")
             self.error_kind = note.get("error")
             if note.get("bind"):  # a server that could not bind: cells below must not go on
-                proto, port = note["bind"]
-                note_start(proto, port, LabsockError(self.error or "bind failed"))
+                program_bind_failed(self, *note["bind"])  # and names another notebook's holder
         elif event == "unrecorded":
             self.unrecorded_received += int(note.get("received", 0))
             self.unrecorded_sent += int(note.get("sent", 0))
