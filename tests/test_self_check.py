@@ -4,6 +4,7 @@ fails the point that names it, with a hint."""
 from __future__ import annotations
 
 import socket
+import time
 
 import pytest
 
@@ -240,3 +241,36 @@ def test_a_framed_server_prints_whole_messages_through_the_slicer(start, tmp_pat
         slicer.stop()
     assert result.passed is passes, str(result)
     assert marks(result)[:3] == ["ok", "ok", "ok"]
+
+
+def test_a_flooded_servers_report_counts_losses_not_copies(start):
+    # Clients without a pause overflow the server's socket buffer: bursts of losses, some
+    # longer than half a lap. On loopback nothing comes twice, and the report must say so.
+    port, clients = task3(start, delay=0)
+    server = labsock.job("server")
+    deadline = time.monotonic() + 10
+    while not server.log.dropped and time.monotonic() < deadline:
+        server.wait_for_change(server.version, 0.2)  # until the log has run a while
+    names = {p: n for n, p in clients.items()}
+    report = labsock.counting_report(server, names)
+    assert report.tracker.in_order  # a student's program, no relay in between
+    stats = report.tracker.all_stats()
+    # Only a burst of exactly 99 (199...) lost still reads as a copy: it names the number just
+    # before it again, as a client that sent it twice would. Read as copies, 50-89 lost in a row
+    # gave about one duplicate in 300 arrivals.
+    assert stats and all(s.out_of_order == 0 for s in stats), stats
+    assert all(s.duplicates <= s.received // 1000 + 1 for s in stats), stats
+
+
+def test_a_report_reads_in_order_only_without_a_relay_in_between(start):
+    port = free_port()
+    start(textbook.UDP_SERVER.format(port=port), "udp_server")
+    server = labsock.job("udp_server")
+    assert labsock.counting_report(server).tracker.in_order
+    relay = relay_udp(0, to=f"127.0.0.1:{port}", network=Impairment(duplicate=0.1))
+    try:
+        assert not labsock.counting_report(server).tracker.in_order
+    finally:
+        relay.stop()
+    with labsock.serve_udp(port=0, reply="none") as labsocks_own:
+        assert not labsock.counting_report(labsocks_own).tracker.in_order
