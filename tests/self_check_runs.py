@@ -86,7 +86,7 @@ def _server(case: Case, run: Run):
     run.background(case.program.format(port=port), name)
     reply = "alnum" if "alnum" in case.check else "upper"
     check = labsock.check_tcp_server if "tcp" in case.check else labsock.check_udp_server
-    return check(port, program=name, reply=reply, timeout=0.5)
+    return check(port, program=name, reply=reply, timeout=1.0)
 
 
 def _printing(case: Case, run: Run):
@@ -101,7 +101,7 @@ def _typing(case: Case, run: Run):
     check = getattr(labsock, "check_typing_client", None)
     if check is None:
         raise LookupError("labsock has no check_typing_client")
-    return check(port, program="typing_client", timeout=1.0)
+    return check(port, program="typing_client", timeout=2.0)
 
 
 def _task3(case: Case, run: Run, server: str, client: str):

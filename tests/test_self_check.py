@@ -126,6 +126,16 @@ def test_task3_clients_and_server_pass(start):
     assert server.passed, str(server)
 
 
+def test_the_clients_check_run_twice_judges_their_own_pace_both_times(start):
+    # The first check hurried the clients' pauses: the second must not take that for theirs.
+    port, clients = task3(start, delay=0.05)
+    first = labsock.check_counting_clients(clients, server="server")
+    second = labsock.check_counting_clients(clients, server="server")
+    assert first.passed, str(first)
+    assert second.passed, str(second)
+    assert "shortened c1 and c2's pauses" in first.title
+
+
 def test_clients_without_a_delay_fail_that_point(start):
     _, clients = task3(start, delay=0)
     result = labsock.check_counting_clients(clients, server="server")

@@ -511,15 +511,21 @@ def _sent(program: Job) -> list:
     return program.sent_log.messages()
 
 
+def _own_pace(program: Job) -> list[float]:
+    """When the client sent each message at its own pace: after any hurry of an earlier check."""
+    hurried_until = getattr(program, "hurried_until", 0.0)
+    return [m.time for m in _sent(program) if m.time > hurried_until]
+
+
 def _pauses(running: dict[str, Job], timeout: float) -> dict[str, float]:
     """Each client's usual pause (the median time between two sends), at its own pace."""
     deadline = time.monotonic() + min(timeout, 3.0)
     for program in running.values():
-        _until(program, lambda p=program: len(_sent(p)) >= 3 or not p.running,
+        _until(program, lambda p=program: len(_own_pace(p)) >= 3 or not p.running,
                max(0.0, deadline - time.monotonic()))  # fmt: skip
     gaps = {}
     for name, program in running.items():
-        times = [m.time for m in _sent(program)]
+        times = _own_pace(program)
         between = sorted(b - a for a, b in zip(times, times[1:], strict=False))
         if between:
             gaps[name] = between[len(between) // 2]

@@ -648,6 +648,8 @@ class Job(LifeCycle):
         at most a few milliseconds: a self-check sees a slow client reach 100 within seconds."""
         if self.running and self._control is not None:
             self._answer({"do": "hurry", "seconds": seconds})
+            # The program's clock is this one: what it sent before then was hurried.
+            self.hurried_until = time.time() + seconds
 
     def _free_port(self, note: dict) -> dict:
         """The program's bind found its port taken: by something of this notebook's (another
