@@ -92,7 +92,7 @@ def _server(case: Case, run: Run):
 def _printing(case: Case, run: Run):
     port = free_port()
     run.background(case.program.format(port=port), "print_server")
-    return labsock.check_printing_server(port, program="print_server", timeout=1.0)
+    return labsock.check_printing_server(port, program="print_server", timeout=2.0)
 
 
 def _typing(case: Case, run: Run):

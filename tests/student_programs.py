@@ -821,6 +821,13 @@ COUNTING_SERVERS = [
     ),
     Case(
         "check_counting_server",
+        "its dictionary swaps c1 and c2",
+        SERVER_SOLUTION.replace("{{{c1}: 'c1', {c2}: 'c2'}}", "{{{c1}: 'c2', {c2}: 'c1'}}"),
+        "it prints which client sent each number",
+        "caddr[1]",
+    ),
+    Case(
+        "check_counting_server",
         "prints nothing",
         counting_server_with("pass"),
         "it prints which client sent each number",
