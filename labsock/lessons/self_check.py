@@ -100,6 +100,8 @@ def _why_not_running(found: Job) -> str:
     """What to do about a program that is not running: write it, or run its cell again."""
     if found.error_kind == NotWrittenYet.__name__:
         return str(NotWrittenYet(program=found.name))
+    if found.error:
+        return f"{found.state()}. {found.error.strip()}"
     return f"{found.state()}. Run its cell again; if it failed, its cell says at which line."
 
 
@@ -201,6 +203,8 @@ def _replies(
         got = _exchange(proto, text, host, port, timeout)
         if isinstance(got, LabsockError):
             checklist.add(what, False, _no_reply(found, proto, text, got))
+            if found is not None and not found.running:
+                break  # it ended: the points after this one would only say so again
             continue
         sent.append(text)
         checklist.add(
