@@ -88,6 +88,7 @@ _WHERE = {
     "check_counting_server": "labsock.lessons.self_check",
     "check_pinger": "labsock.lessons.self_check",
     "check_framed_server": "labsock.lessons.self_check",
+    "check_typing_client": "labsock.lessons.self_check",
     "address_box": "labsock.lessons.address_box",
     "server_panel": "labsock.lessons.lan_widgets",
     "client_panel": "labsock.lessons.lan_widgets",

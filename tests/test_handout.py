@@ -321,3 +321,20 @@ def test_in_a_kernel_an_unwritten_exercise_stops_its_cells_with_one_line(tmp_pat
     assert "This exercise is not written yet" in plain_line
     assert "reverse_words() is not written yet" in call_line
     assert ran.cells[3].outputs[0].text == "the cells after it still run\n"
+
+
+def test_the_self_checks_of_unwritten_programs_say_not_written_yet(executed):
+    # The student version's alnum server, printing server and typing client are stubs: their
+    # checks say so, not "failed at line 2 (exit code 1)".
+    ran = executed("task1_udp_tcp.ipynb")
+    checks = {
+        program: cell
+        for cell in ran.cells
+        for program in ("alnum_server", "print_server", "typing_client")
+        if cell.cell_type == "code" and "check_" in cell.source and f'"{program}"' in cell.source
+    }
+    assert sorted(checks) == ["alnum_server", "print_server", "typing_client"]
+    for program, cell in checks.items():
+        said = "".join(output_text(o) for o in cell.outputs)
+        assert f"The program {program} is not written yet" in said, said
+        assert "failed at line" not in said, said

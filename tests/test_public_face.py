@@ -236,6 +236,7 @@ CALLS = {
     "check_counting_server": lambda lab: labsock.check_counting_server("none"),
     "check_pinger": lambda lab: labsock.check_pinger("none"),
     "check_framed_server": lambda lab: labsock.check_framed_server("none"),
+    "check_typing_client": lambda lab: labsock.check_typing_client(program="none"),
     "address_box": lambda lab: labsock.address_box("127.0.0.1").check().ok,
 }
 

@@ -322,3 +322,23 @@ def test_totals_sum_every_sender():
         "out_of_order": 1,
         "invalid": 1,
     }
+
+
+@pytest.mark.fast
+def test_in_order_a_burst_of_losses_across_the_wrap_is_lost_not_copied():
+    # A flooded server loses 80 in a row (41..100, 1..20): 21 then reads 19 places behind,
+    # where a 21 already arrived. Over a relay it may be a copy; on loopback it is a jump.
+    arrivals = [("c1", n) for n in [*range(1, 41), *range(21, 31)]]
+    anywhere, on_loopback = SequenceTracker(), SequenceTracker(in_order=True)
+    anywhere.feed_many(arrivals)
+    on_loopback.feed_many(arrivals)
+    assert anywhere.stats("c1").duplicates == 10
+    s = on_loopback.stats("c1")
+    assert (s.duplicates, s.out_of_order, s.missing, s.wraps) == (0, 0, 80, 1)
+
+
+@pytest.mark.fast
+def test_in_order_a_number_sent_twice_in_a_row_is_still_a_duplicate():
+    tracker = SequenceTracker(in_order=True)
+    tracker.feed_many(("c1", n) for n in [1, 2, 3, 3, 4])
+    assert (tracker.stats("c1").duplicates, tracker.stats("c1").missing) == (1, 0)

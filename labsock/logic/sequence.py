@@ -12,8 +12,15 @@ How an arrival is placed
     (50) ahead is read as forward, 1 to 49 behind as behind. So ``99, 100, 1, 2`` is four
     steps forward across a wrap, ``98, 3`` is a jump over ``99, 100, 1, 2`` (lost), and
     ``99, 1, 100, 2`` is a late ``100``. A burst of more than 50 losses in a row, or a message
-    more than 49 places late, can't be told apart from the opposite case; on loopback and on
-    a lab network both are far outside what happens.
+    more than 49 places late, can't be told apart from the opposite case; on a lab network both
+    are far outside what happens.
+
+    ``in_order=True`` is for a network that neither reorders nor copies datagrams (one
+    laptop's loopback, with no relay between): there, nothing can be late or come twice from
+    the network, so every arrival is read forward, and a burst of 50 to 99 losses (a flooded
+    server's socket buffer overflowing) is counted as lost instead of as copies or late ones:
+    ``1..40, 21`` is 80 lost. Only the number just before it again is a duplicate (the client
+    sent it twice, or exactly 99 were lost: these can't be told apart).
 
 Definitions (per sender)
     received      arrivals that carried a valid number (1..100), duplicates included.
@@ -142,12 +149,14 @@ class SequenceTracker:
         rate_window: float = 5.0,
         keep_missing: int = 20,
         max_senders: int = MAX_SENDERS,
+        in_order: bool = False,
     ):
         if lap < 3:
             raise ValueError("lap must be at least 3")
         self.lap = lap
         self.ahead_limit = lap // 2  # up to this many places ahead reads as forward
         self.behind_limit = lap - self.ahead_limit - 1  # up to this many behind reads as late
+        self.in_order = in_order  # the network cannot reorder or copy (module docstring)
         self.rate_window = rate_window
         self.keep_missing = keep_missing
         # Past max_senders, the sender heard from least recently is summed into `retired` and
@@ -213,7 +222,7 @@ class SequenceTracker:
         if ahead == 0:
             state.duplicates += 1
             return "duplicate"
-        if ahead <= self.ahead_limit:
+        if ahead <= self.ahead_limit or self.in_order:
             place = highest + ahead
             state.open_gaps.update(range(highest + 1, place))
             state.highest = place
