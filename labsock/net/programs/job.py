@@ -693,7 +693,8 @@ def _wait_until_free(ports, timeout: float = 2.0) -> None:
 
 def _bindable(proto: str, host: str, port: int) -> bool:
     kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
-    with socket.socket(socket.AF_INET, kind) as probe:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # an IPv6 server's "::1"
+    with socket.socket(family, kind) as probe:
         if proto == "tcp" and sys.platform != "win32":
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
