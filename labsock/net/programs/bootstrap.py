@@ -372,16 +372,28 @@ def _watched_methods(reporter: Reporter):
         if self._labsock_fd is not None:
             note("listening", sock=self.fileno())
 
-    def connect(self, address):
-        try:
-            real.connect(self, address)
-        except OSError as exc:
-            _blame(exc, "connect", self, address)
-            raise
+    def connected(self, address, peer=None) -> None:
         if self._labsock_fd is not None:
             announce(self)
             self._labsock_to = address
-            note("connected", sock=self.fileno(), peer=_peer(self.getpeername()))
+            note("connected", sock=self.fileno(), peer=_peer(peer or address))
+
+    def connect(self, address):
+        try:
+            real.connect(self, address)
+        except BlockingIOError:  # a non-blocking connect (asyncio's) has begun: its port is set
+            connected(self, address)
+            raise
+        except OSError as exc:
+            _blame(exc, "connect", self, address)
+            raise
+        connected(self, address, self.getpeername())
+
+    def connect_ex(self, address):
+        code = real.connect_ex(self, address)
+        if code in (0, errno.EINPROGRESS, errno.EWOULDBLOCK):
+            connected(self, address)
+        return code
 
     # recvfrom and sendto run for every datagram: their bookkeeping is written inline (no
     # helper call), because a UDP server under labsock must keep the pace of the same server
@@ -492,7 +504,7 @@ def _watched_methods(reporter: Reporter):
         record(sent, self._labsock_fd, view[:kept], len(view))
 
     methods = {
-        "bind": bind, "listen": listen, "connect": connect, "recvfrom": recvfrom,
+        "bind": bind, "listen": listen, "connect": connect, "connect_ex": connect_ex, "recvfrom": recvfrom,
         "recvfrom_into": recvfrom_into, "recv": recv, "recv_into": recv_into,
         "sendto": sendto, "send": send, "sendall": sendall, "_announce": announce,
     }  # fmt: skip

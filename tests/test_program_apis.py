@@ -1,0 +1,312 @@
+"""Students' programs that do not call socket.socket's recvfrom or accept directly: socketserver,
+asyncio, _socket, makefile(), recv_into, select and selectors loops, IPv6, AF_UNIX, sockets made
+where no stand-in reaches. Each is ready when it waits (background() returns with the program
+waiting), logged (what it received, with its reply), and its ports are known; real processes.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+import labsock
+from labsock.net.programs import job as job_module
+
+UDP_CLIENT = """
+from socket import *
+client = socket({family}, SOCK_DGRAM)
+client.settimeout(3)
+client.sendto(b"hello", ({host!r}, {port}))
+print(client.recvfrom(2048)[0].decode())
+"""
+
+TCP_CLIENT = """
+from socket import *
+client = socket({family}, SOCK_STREAM)
+client.settimeout(3)
+client.connect(({host!r}, {port}))
+client.sendall(b"hello\\n")
+print(client.recv(2048).decode().strip())
+"""
+
+UDP_SERVERS = {
+    "socketserver_udp": """
+import socketserver
+class Upper(socketserver.BaseRequestHandler):
+    def handle(self):
+        data, sock = self.request
+        sock.sendto(data.upper(), self.client_address)
+with socketserver.UDPServer(("127.0.0.1", {port}), Upper) as server:
+    server.serve_forever()
+""",
+    "threading_udp": """
+import socketserver
+class Upper(socketserver.BaseRequestHandler):
+    def handle(self):
+        data, sock = self.request
+        sock.sendto(data.upper(), self.client_address)
+with socketserver.ThreadingUDPServer(("127.0.0.1", {port}), Upper) as server:
+    server.serve_forever()
+""",
+    "asyncio_udp": """
+import asyncio
+class Upper(asyncio.DatagramProtocol):
+    def connection_made(self, transport):
+        self.transport = transport
+    def datagram_received(self, data, address):
+        self.transport.sendto(data.upper(), address)
+async def main():
+    loop = asyncio.get_running_loop()
+    await loop.create_datagram_endpoint(Upper, local_addr=("127.0.0.1", {port}))
+    await asyncio.Event().wait()
+asyncio.run(main())
+""",
+    "raw_socket_udp": """
+import _socket
+server = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
+server.bind(("127.0.0.1", {port}))
+while True:
+    data, address = server.recvfrom(2048)
+    server.sendto(data.upper(), address)
+""",
+    "recvfrom_into_udp": """
+from socket import *
+server = socket(AF_INET, SOCK_DGRAM)
+server.bind(("127.0.0.1", {port}))
+buffer = bytearray(2048)
+while True:
+    count, address = server.recvfrom_into(buffer)
+    server.sendto(bytes(buffer[:count]).upper(), address)
+""",
+    "select_udp": """
+import select
+from socket import *
+server = socket(AF_INET, SOCK_DGRAM)
+server.setblocking(False)
+server.bind(("127.0.0.1", {port}))
+while True:
+    ready, _, _ = select.select([server], [], [])
+    data, address = server.recvfrom(2048)
+    server.sendto(data.upper(), address)
+""",
+    "poll_udp": """
+import select
+from socket import *
+server = socket(AF_INET, SOCK_DGRAM)
+server.setblocking(False)
+server.bind(("127.0.0.1", {port}))
+poller = select.poll()
+poller.register(server, select.POLLIN)
+while True:
+    poller.poll()
+    data, address = server.recvfrom(2048)
+    server.sendto(data.upper(), address)
+""",
+    "selectors_udp": """
+import selectors
+from socket import *
+server = socket(AF_INET, SOCK_DGRAM)
+server.setblocking(False)
+server.bind(("127.0.0.1", {port}))
+selector = selectors.DefaultSelector()
+selector.register(server, selectors.EVENT_READ)
+while True:
+    for key, _ in selector.select():
+        data, address = key.fileobj.recvfrom(2048)
+        key.fileobj.sendto(data.upper(), address)
+""",
+    "ipv6_udp": """
+from socket import *
+server = socket(AF_INET6, SOCK_DGRAM)
+server.bind(("::1", {port}))
+while True:
+    data, address = server.recvfrom(2048)
+    server.sendto(data.upper(), address)
+""",
+}
+
+TCP_SERVERS = {
+    "socketserver_tcp": """
+import socketserver
+class Upper(socketserver.StreamRequestHandler):
+    def handle(self):
+        self.wfile.write(self.rfile.readline().upper())
+socketserver.TCPServer.allow_reuse_address = True
+with socketserver.TCPServer(("127.0.0.1", {port}), Upper) as server:
+    server.serve_forever()
+""",
+    "threading_tcp": """
+import socketserver
+class Upper(socketserver.StreamRequestHandler):
+    def handle(self):
+        self.wfile.write(self.rfile.readline().upper())
+with socketserver.ThreadingTCPServer(("127.0.0.1", {port}), Upper) as server:
+    server.serve_forever()
+""",
+    "asyncio_tcp": """
+import asyncio
+async def upper(reader, writer):
+    writer.write((await reader.readline()).upper())
+    await writer.drain()
+    writer.close()
+async def main():
+    server = await asyncio.start_server(upper, "127.0.0.1", {port})
+    async with server:
+        await server.serve_forever()
+asyncio.run(main())
+""",
+    "makefile_tcp": """
+from socket import *
+server = socket(AF_INET, SOCK_STREAM)
+server.bind(("127.0.0.1", {port}))
+server.listen(1)
+while True:
+    connection, address = server.accept()
+    with connection.makefile("rwb") as stream:
+        stream.write(stream.readline().upper())
+    connection.close()
+""",
+    "create_server_tcp": """
+import socket
+server = socket.create_server(("127.0.0.1", {port}))
+while True:
+    connection, address = server.accept()
+    connection.sendall(connection.recv(2048).upper())
+    connection.close()
+""",
+    "ipv6_tcp": """
+import socket
+server = socket.create_server(("::1", {port}), family=socket.AF_INET6)
+while True:
+    connection, address = server.accept()
+    connection.sendall(connection.recv(2048).upper())
+    connection.close()
+""",
+}
+
+
+def free_port(kind: int, family: int = socket.AF_INET) -> int:
+    with socket.socket(family, kind) as probe:
+        probe.bind(("::1" if family == socket.AF_INET6 else "127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def serve_and_ask(name: str, server_code: str, client_code: str, kind: int, tmp_path):
+    family = socket.AF_INET6 if "ipv6" in name else socket.AF_INET
+    host = "::1" if family == socket.AF_INET6 else "127.0.0.1"
+    port = free_port(kind, family)
+    server = labsock.background(server_code.format(port=port), name, folder=tmp_path)
+    # Ready when it waits: background() returned because it waits, not after its 5 s.
+    state = server.wait_until_ready(0)
+    assert state == "waiting", (server.state(), server.output)
+    assert server.waiting_in is not None
+    proto = "tcp" if kind == socket.SOCK_STREAM else "udp"
+    assert server.ports == [(proto, host, port)]
+    client = labsock.run_client(
+        client_code.format(family=family.name, host=host, port=port), "client", folder=tmp_path
+    )
+    assert client.output.strip() == "HELLO", client.output
+    server.catch_up()
+    return server, port
+
+
+@pytest.mark.parametrize("name", sorted(UDP_SERVERS))
+def test_udp_servers_of_every_api_are_ready_logged_and_stopped(name, tmp_path):
+    server, port = serve_and_ask(name, UDP_SERVERS[name], UDP_CLIENT, socket.SOCK_DGRAM, tmp_path)
+    assert [(m.text, m.reply) for m in server.log.messages()] == [("hello", "HELLO")]
+    server.stop()
+    assert not server.running
+    assert job_module._bindable("udp", server.ports_used[0][1], port)
+
+
+@pytest.mark.parametrize("name", sorted(TCP_SERVERS))
+def test_tcp_servers_of_every_api_are_ready_logged_and_stopped(name, tmp_path):
+    server, port = serve_and_ask(name, TCP_SERVERS[name], TCP_CLIENT, socket.SOCK_STREAM, tmp_path)
+    assert "hello" in [m.text.strip() for m in server.log.messages()]
+    assert any(line.strip() == "HELLO" for line in server.sent_log.texts())
+    server.stop()
+    assert not server.running
+
+
+def test_a_free_ipv6_port_is_seen_as_free():
+    """stop() waits until the program's ports bind again: an IPv6 one must be tried as IPv6
+    (tried as IPv4, '::1' never binds and every stop took its 2 s limit)."""
+    port = free_port(socket.SOCK_DGRAM, socket.AF_INET6)
+    assert job_module._bindable("udp", "::1", port)
+    with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as holder:
+        holder.bind(("::1", port))
+        assert not job_module._bindable("udp", "::1", port)
+
+
+CLIENTS = {
+    "asyncio_client": """
+import asyncio
+async def main():
+    reader, writer = await asyncio.open_connection("127.0.0.1", {port})
+    writer.write(b"hello\\n")
+    print((await reader.readline()).decode().strip())
+    writer.close()
+asyncio.run(main())
+""",
+    "create_connection_client": """
+import socket
+with socket.create_connection(("127.0.0.1", {port}), timeout=3) as client:
+    client.sendall(b"hello\\n")
+    print(client.makefile("rb").readline().decode().strip())
+""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(CLIENTS))
+def test_clients_of_other_apis_are_logged(name, tmp_path):
+    port = free_port(socket.SOCK_STREAM)
+    server_code = TCP_SERVERS["makefile_tcp"].format(port=port)
+    server = labsock.background(server_code, "server", folder=tmp_path)
+    client = labsock.run_client(CLIENTS[name].format(port=port), name, folder=tmp_path)
+    assert client.output.strip() == "HELLO"
+    assert client.sent_log.texts() == ["hello\n"] or client.sent_log.texts() == ["hello"]
+    assert [m.text.strip() for m in client.log.messages()] == ["HELLO"]
+    assert [p[2] for p in client.ports_used if p[0] == "tcp"]  # its port, chosen at connect
+    server.stop()
+
+
+def test_unix_sockets_are_not_taken_for_tcp_and_stop_works(tmp_path):
+    port = free_port(socket.SOCK_DGRAM)
+    code = f"""
+import socket, os
+path = {str(tmp_path / "s.sock")!r}
+unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+unix.bind(path)
+unix.listen(1)
+a, b = socket.socketpair()
+a.sendall(b"x")
+b.recv(1)
+server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+server.bind(("127.0.0.1", {port}))
+while True:
+    data, address = server.recvfrom(2048)
+    server.sendto(data.upper(), address)
+"""
+    server = labsock.background(code, "unix_and_udp", folder=tmp_path)
+    assert server.ports_used == [("udp", "127.0.0.1", port)]
+    assert server.log.messages() == []  # the socket pair's byte is not a message
+    labsock.stop_all()
+    assert not server.running
+
+
+def test_a_socket_no_stand_in_reaches_still_shows_its_port(tmp_path):
+    """A C extension makes _socket's own type, which no stand-in replaces: the audit events
+    for bind name it (here the type is taken from socket.socket's bases, as C code has it)."""
+    port = free_port(socket.SOCK_DGRAM)
+    code = f"""
+import socket, time
+Untouched = [t for t in type.mro(socket.socket) if t.__module__ == "_socket"][-1]
+server = Untouched(socket.AF_INET, socket.SOCK_DGRAM)
+server.bind(("127.0.0.1", {port}))
+time.sleep(30)
+"""
+    server = labsock.background(code, "c_extension", folder=tmp_path)
+    server.catch_up()
+    assert server.ports == [("udp", "127.0.0.1", port)]
+    server.stop()
