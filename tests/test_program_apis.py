@@ -310,3 +310,34 @@ time.sleep(30)
     server.catch_up()
     assert server.ports == [("udp", "127.0.0.1", port)]
     server.stop()
+
+
+def test_stop_all_goes_on_past_a_stop_that_fails(tmp_path):
+    from labsock.logic.errors import LabsockError
+    from labsock.net.lifecycle import LifeCycle
+
+    class Stuck(LifeCycle):
+        what = "a stuck thing"
+        alive = False
+
+        def claims(self):
+            return set()
+
+        def _begin(self):
+            self.alive = True
+
+        def _end(self):
+            raise TypeError("cannot stop")
+
+        @property
+        def running(self):
+            return self.alive
+
+    port = free_port(socket.SOCK_DGRAM)
+    program = labsock.background(UDP_SERVERS["select_udp"].format(port=port), "p", folder=tmp_path)
+    stuck = Stuck().start()  # newest: stop_all tries it first
+    with pytest.raises(LabsockError, match="a stuck thing: TypeError: cannot stop"):
+        labsock.stop_all()
+    assert not program.running  # stopped all the same
+    stuck.alive = False
+    stuck._forget()

@@ -504,8 +504,8 @@ def _watched_methods(reporter: Reporter):
         record(sent, self._labsock_fd, view[:kept], len(view))
 
     methods = {
-        "bind": bind, "listen": listen, "connect": connect, "connect_ex": connect_ex, "recvfrom": recvfrom,
-        "recvfrom_into": recvfrom_into, "recv": recv, "recv_into": recv_into,
+        "bind": bind, "listen": listen, "connect": connect, "connect_ex": connect_ex,
+        "recvfrom": recvfrom, "recvfrom_into": recvfrom_into, "recv": recv, "recv_into": recv_into,
         "sendto": sendto, "send": send, "sendall": sendall, "_announce": announce,
     }  # fmt: skip
 
