@@ -341,3 +341,92 @@ def test_stop_all_goes_on_past_a_stop_that_fails(tmp_path):
     assert not program.running  # stopped all the same
     stuck.alive = False
     stuck._forget()
+
+
+CLOSES_EVERY_DESCRIPTOR = """
+import os
+os.closerange(3, 256)
+from socket import *
+server = socket(AF_INET, SOCK_DGRAM)
+server.bind(("127.0.0.1", {port}))
+while True:
+    data, address = server.recvfrom(2048)
+    server.sendto(data.upper(), address)
+"""
+
+REPLACES_EVERY_DESCRIPTOR = """
+import os, time
+null = os.open(os.devnull, os.O_RDWR)
+for fd in range(3, 64):
+    if fd != null:
+        try:
+            os.dup2(null, fd)
+        except OSError:
+            pass
+time.sleep(30)
+"""
+
+
+def test_a_server_that_closes_every_descriptor_still_serves_and_is_watched(tmp_path):
+    port = free_port(socket.SOCK_DGRAM)
+    server = labsock.background(
+        CLOSES_EVERY_DESCRIPTOR.format(port=port), "daemon", folder=tmp_path
+    )
+    assert server.wait_until_ready(0) == "waiting"
+    client = labsock.run_client(
+        UDP_CLIENT.format(family="AF_INET", host="127.0.0.1", port=port), "c", folder=tmp_path
+    )
+    assert client.output.strip() == "HELLO"
+    assert [(m.text, m.reply) for m in server.log.messages()] == [("hello", "HELLO")]
+    server.stop()
+
+
+def test_losing_the_connection_is_never_silent(tmp_path):
+    """os.dup2 over every descriptor replaces labsock's too: the program runs on, as it would
+    plainly, and its output says that labsock no longer watches it (it used to end at once,
+    silently, with exit code 0)."""
+    program = labsock.Job(REPLACES_EVERY_DESCRIPTOR, "replacer", folder=tmp_path).start()
+    said = "labsock no longer sees what its sockets do"
+    version = 0
+    for _ in range(50):  # each wait ends at a change: the output grew, or the program ended
+        if said in program.output or not program.running:
+            break
+        version = program.wait_for_change(version, 5)
+    assert said in program.output
+    assert program.running and program.exit_code is None
+    program.stop()
+
+
+def test_an_exception_whose_message_fails_is_still_explained(tmp_path):
+    code = """
+class Odd(Exception):
+    def __str__(self):
+        raise ValueError("no words")
+raise Odd()
+"""
+    program = labsock.run_client(code, "odd", folder=tmp_path)
+    assert program.exit_code == 1
+    assert "Odd" in program.error and "could not be shown" in program.error
+    assert "Traceback" not in program.output and "bootstrap" not in program.output
+
+
+def test_system_exit_with_text_keeps_its_text(tmp_path):
+    program = labsock.run_client("import sys\nsys.exit('the server address is missing')", "bye",
+                                 folder=tmp_path)  # fmt: skip
+    assert program.output.strip() == "the server address is missing"
+    assert program.exit_code == 1
+
+
+def test_a_thread_that_fails_does_not_fail_a_program_that_exits_0(tmp_path):
+    code = """
+import threading
+worker = threading.Thread(target=lambda: 1 / 0)
+worker.start()
+worker.join()
+print("done")
+"""
+    program = labsock.run_client(code, "threads", folder=tmp_path)
+    assert program.exit_code == 0
+    assert program.error is None
+    assert program.state() == "threads: exited with code 0"
+    assert "ZeroDivisionError" in program.output and "done" in program.output

@@ -52,6 +52,9 @@ RECORD_RATE = 100_000
 RECORD_BURST = 100_000
 BATCH_RECORDS = 4_000  # records in one frame: at most 4,000 x 512 bytes kept, 2 MB
 ADDRESS_IN_USE = {errno.EADDRINUSE, 98, 48, 10048}
+# What a send or receive on the connection raises once the program closed or replaced its
+# descriptor (not the notebook going away, which is EPIPE or ECONNRESET).
+NOT_A_SOCKET_NOW = {errno.EBADF, errno.ENOTSOCK, 10038}
 _AUDITED = ("socket.bind", "socket.connect", "socket.sendto")
 
 _real_socket = socket.socket
@@ -70,6 +73,8 @@ class Reporter:
         # Notes ever appended, and ever sent: when equal, a batch holds only records (most do).
         self._notes_added = self._notes_sent = 0
         self.waited = False
+        self.fd = control.fileno()  # kept: see _keep_control_open
+        self.lost = False  # the program closed the connection's descriptor (see lose())
         # Sockets seen only by the audit hook (see _watch_unwatched_sockets).
         self.audited: dict = {}  # audit event -> its last arguments
         self.watched_types: tuple = ()
@@ -112,11 +117,14 @@ class Reporter:
             now = time.monotonic()
             tokens = min(RECORD_BURST, tokens - recorded + (now - last) * RECORD_RATE)
             last = now
-            self.set_budget(max(int(tokens), 0))
+            self.set_budget(0 if self.lost else max(int(tokens), 0))
 
     def flush(self) -> int:
         """Send what is pending; returns how many records went (notes not counted)."""
         with self._send_lock:
+            if self.lost:
+                del self.pending[:]
+                return 0
             self._report_unwatched()
             count = len(self.pending)
             unrecorded = self.unrecorded()
@@ -158,7 +166,10 @@ class Reporter:
                 frames.append(wire.note("unrecorded", received=received, sent=sent))
             try:
                 self.control.sendall(b"".join(frames))
-            except OSError:
+            except OSError as exc:
+                if _code(exc) in NOT_A_SOCKET_NOW:
+                    self.lose()
+                    return 0
                 os._exit(0)  # the notebook is gone: so is the program
             self._notes_sent += notes
             return count - notes
@@ -193,7 +204,9 @@ class Reporter:
         while True:
             try:
                 data = self.control.recv(4096)
-            except OSError:
+            except OSError as exc:
+                if _code(exc) in NOT_A_SOCKET_NOW:
+                    return self.lose()
                 data = b""
             if not data:
                 os._exit(0)  # the kernel died or restarted: leave no program behind
@@ -207,6 +220,22 @@ class Reporter:
                     with self._answered:
                         self._answers.append(request)
                         self._answered.notify_all()
+
+    def lose(self) -> None:
+        """The program closed or replaced the connection's descriptor (os.dup2, a C library):
+        it runs on, as it would plainly, but unwatched; it says so, once, where the student
+        looks (the notebook sees the connection end, and says so too)."""
+        if self.lost:
+            return
+        self.lost = True
+        self.set_budget(0)
+        print(
+            f"labsock: this program closed file descriptor {self.fd}, labsock's connection to "
+            "it, so labsock no longer sees what its sockets do (the log stays as it is); the "
+            "program runs on. Stop ends it as before.",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def ask(self, event: str, timeout: float = 3.0, **fields) -> dict | None:
         """Send a question to the notebook and wait for its answer (None after timeout)."""
@@ -603,6 +632,27 @@ def _watch_unwatched_sockets(reporter: Reporter, watched: tuple) -> None:
     sys.addaudithook(reporter.audited.__setitem__)
 
 
+def _keep_control_open(mine: int) -> None:
+    """A server that closes every inherited descriptor (os.closerange(3, 256), as daemons do)
+    closes only its own: in a plain run labsock's descriptor does not exist, and os.close of
+    it fails as it would there."""
+    real_close, real_closerange = os.close, os.closerange
+
+    def close(fd):
+        if fd == mine:
+            raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+        real_close(fd)
+
+    def closerange(low, high):
+        if low <= mine < high:
+            real_closerange(low, mine)
+            real_closerange(mine + 1, high)
+        else:
+            real_closerange(low, high)
+
+    os.close, os.closerange = close, closerange
+
+
 def _blocks(timeout) -> bool:
     """Would a select, poll or selector with this timeout wait? (0 or less only looks.)"""
     return timeout is None or timeout > 0
@@ -724,10 +774,13 @@ def run(path: str, reporter: Reporter) -> int:
         code = compile(source, path, "exec")
         exec(code, program.__dict__)
     except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if exc.code is None or isinstance(exc.code, int):
+            return exc.code or 0
+        print(_said(exc.code), file=sys.stderr, flush=True)  # as Python does: sys.exit("text")
+        return 1
     except BaseException as exc:  # every failure becomes one plain explanation
         sys.stdout.flush()
-        text, line = explain_failure(exc, path, source)
+        text, line = _explain(exc, path, source)
         print(text, file=sys.stderr, flush=True)
         call = getattr(exc, "labsock_call", None)
         bind = None
@@ -738,14 +791,35 @@ def run(path: str, reporter: Reporter) -> int:
     return 0
 
 
+def _said(value) -> str:
+    """str(value), or words that say it could not be shown (a __str__ may itself fail)."""
+    try:
+        return str(value)
+    except Exception:  # noqa: BLE001 (anything a student's __str__ raises)
+        return f"({type(value).__name__}: its message could not be shown)"
+
+
+def _explain(exc: BaseException, path: str, source: str) -> tuple[str, int | None]:
+    """explain_failure(), even for an exception whose __str__ or __repr__ fails."""
+    try:
+        return explain_failure(exc, path, source)
+    except Exception:  # noqa: BLE001
+        return (
+            f"Your program stopped: {type(exc).__name__}, whose message could not be shown "
+            "(its __str__ failed too).",
+            None,
+        )
+
+
 def _explain_thread_failures(reporter: Reporter, path: str, source: str) -> None:
     def hook(args):
         if args.exc_type is SystemExit:
             return
-        text, line = explain_failure(args.exc_value, path, source)
-        name = args.thread.name if args.thread else "a thread"
+        text, line = _explain(args.exc_value, path, source)
+        name = _said(args.thread.name) if args.thread else "a thread"
         print(f"({name}) {text}", file=sys.stderr, flush=True)
-        reporter.note("failed", text=text, line=line, error=args.exc_type.__name__)
+        # Not "failed": as in a plain run, a thread's exception does not change the exit code.
+        reporter.note("thread failed", text=text, line=line, error=args.exc_type.__name__)
 
     threading.excepthook = hook
 
@@ -759,6 +833,7 @@ def main() -> None:
     _watch_input(reporter)
     _watch_sleep(reporter)
     _watch_selects(reporter)
+    _keep_control_open(reporter.fd)
     _watch_unwatched_sockets(reporter, (socket.socket, _socket.socket))
     status = run(path, reporter)
     sys.stdout.flush()
