@@ -7,10 +7,12 @@ waiting), logged (what it received, with its reply), and its ports are known; re
 from __future__ import annotations
 
 import socket
+import threading
 
 import pytest
 
 import labsock
+from labsock.logic.errors import LabsockError
 from labsock.net.programs import job as job_module
 
 UDP_CLIENT = """
@@ -313,7 +315,6 @@ time.sleep(30)
 
 
 def test_stop_all_goes_on_past_a_stop_that_fails(tmp_path):
-    from labsock.logic.errors import LabsockError
     from labsock.net.lifecycle import LifeCycle
 
     class Stuck(LifeCycle):
@@ -430,3 +431,39 @@ print("done")
     assert program.error is None
     assert program.state() == "threads: exited with code 0"
     assert "ZeroDivisionError" in program.output and "done" in program.output
+
+
+NOT_READING = "import time\nprint('busy')\ntime.sleep(30)\n"
+LONG_LINE = "x" * 4_000_000  # far more than a pipe holds (64 KB on Linux)
+
+
+def returns(call) -> bool:
+    """True if call() returns within 10 s (it must not wait for the program)."""
+    caller = threading.Thread(target=call, daemon=True)
+    caller.start()
+    caller.join(10)
+    return not caller.is_alive()
+
+
+def test_typing_a_long_line_to_a_program_not_reading_does_not_block(tmp_path):
+    program = labsock.background(NOT_READING, "busy", folder=tmp_path)
+    assert returns(lambda: program.type(LONG_LINE))
+    program.stop()
+    assert not program.running
+
+
+def test_lines_typed_at_start_do_not_hold_the_start(tmp_path):
+    started = []
+    program = labsock.Job(NOT_READING, "busy", folder=tmp_path, typed=[LONG_LINE])
+    assert returns(lambda: started.append(program.start()))
+    assert started and program.running
+    program.stop()
+
+
+def test_a_lone_surrogate_is_said_not_dropped(tmp_path):
+    program = labsock.background(NOT_READING, "busy", folder=tmp_path)
+    with pytest.raises(LabsockError, match=r"'\\udc80' at character 6: half of a character"):
+        program.type("hello\udc80")
+    program.stop()
+    with pytest.raises(LabsockError, match=r"'\\ud83d' at line 2, character 12"):
+        labsock.Job("import time\nmessage = '\ud83d'\n", "copied", folder=tmp_path)

@@ -43,7 +43,7 @@ def set_variables(code: str, settings: dict[str, object]) -> tuple[str, list[str
 def _set_one(code: str, name: str, value) -> tuple[str, bool]:
     try:
         tree = ast.parse(code)
-    except SyntaxError:
+    except (SyntaxError, ValueError):  # ValueError: a lone surrogate, said when the program starts
         return f"{name} = {value!r}\n{code}", False  # the program's own error shows when it runs
     for node in tree.body:
         if (

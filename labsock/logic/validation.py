@@ -161,3 +161,21 @@ def validate_size(data: bytes, limit: int, proto: str) -> bytes:
             + (", or use TCP, which splits long data for you." if proto == "udp" else ".")
         )
     return data
+
+
+def validate_text(text: str, what: str) -> str:
+    """text, if it can be saved and sent as UTF-8. A lone surrogate (half of a character that
+    takes two in UTF-16, as some copy-and-paste leaves behind) cannot: said with its line."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        line = text.count("\n", 0, exc.start) + 1
+        column = exc.start - (text.rfind("\n", 0, exc.start) + 1) + 1
+        where = f"at line {line}, character {column}" if "\n" in text else f"at character {column}"
+        raise LabsockError(
+            f"{what} holds {ascii(text[exc.start])} {where}: half of a character (a lone "
+            "surrogate), which cannot be saved or sent as UTF-8. It usually comes from copying "
+            "text that split an emoji or a rare character in two; delete it there and type the "
+            "character again."
+        ) from None
+    return text

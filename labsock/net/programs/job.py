@@ -20,6 +20,7 @@ import atexit
 import codecs
 import json
 import os
+import queue
 import re
 import secrets
 import signal
@@ -33,7 +34,7 @@ from pathlib import Path
 
 from labsock.logic import wire
 from labsock.logic.errors import LabsockError, NotWrittenYet
-from labsock.logic.validation import ANY_ADDRESS
+from labsock.logic.validation import ANY_ADDRESS, validate_text
 from labsock.net.interrupts import interruptible
 from labsock.net.lifecycle import LifeCycle, clash, running, stop_all
 from labsock.net.log import CONNECTED, DISCONNECTED, MessageLog, readable
@@ -189,7 +190,7 @@ class Job(LifeCycle):
         self.name = check_name(name)
         if not isinstance(code, str):
             raise LabsockError("The program must be Python code, as text.")
-        self.code = code
+        self.code = validate_text(code, f"The code of {name}")
         self.path = Path(folder).resolve() / f"{name}.py"
         self._log = MessageLog(log_size, names)  # what it received, with its replies
         self._sent_log = MessageLog(log_size)  # what it sent, each with where it went
@@ -205,11 +206,12 @@ class Job(LifeCycle):
         self.prompt: str | None = None  # input()'s prompt while the program waits for a line
         self.stopped = False  # ended by stop() rather than by itself
         self.output_record = Output()
-        self._typed = [str(line) for line in typed]
+        self._typed = [validate_text(str(line), "A line to type") for line in typed]
         self._unechoed: list[str] = []  # typed lines the output must not show twice
         self.last_sent_to: tuple[str, tuple[str, int]] | None = None  # (protocol, peer)
         self._inputs_asked = 0
         self._lines_given = 0
+        self._typing: queue.SimpleQueue | None = None  # lines for the writer thread
         self._ports: dict[int, tuple[str, str, int]] = {}  # socket id -> (proto, host, port)
         self._bound: set[tuple[str, str, int]] = set()  # ports it asked for by bind()
         self._used: set[tuple[str, str, int]] = set()  # every port it had, also the closed
@@ -344,6 +346,8 @@ class Job(LifeCycle):
         for thread in self._threads:
             if thread is not threading.current_thread():
                 thread.join(2.0)
+        if self._typing is not None:
+            self._typing.put(None)  # the writer thread ends
         if self._process is not None and self._process.stdin:
             try:
                 self._process.stdin.close()
@@ -470,20 +474,33 @@ class Job(LifeCycle):
             if self.error_kind == NotWrittenYet.__name__:
                 raise NotWrittenYet(program=self.name)
             raise LabsockError(f"{self.name} has ended: there is nothing to type to.")
-        line = str(line).replace("\n", " ")
+        line = validate_text(str(line), "The line typed").replace("\n", " ")
         if not echo:
             self._unechoed.append(line + "\n")
         self._write_line(line)
         self._touch()
 
     def _write_line(self, line: str) -> None:
-        stdin = self._process.stdin
-        try:
-            stdin.write(line.replace("\n", " ").encode("utf-8") + b"\n")
-            stdin.flush()
-        except (OSError, ValueError):
-            return  # ended meanwhile
-        self._lines_given += 1
+        """Queue a line for the program's stdin: a program that does not read it fills the
+        pipe, and only the writer thread then waits, never the notebook (nor start(), which
+        holds labsock's start lock)."""
+        with self._changed:
+            if self._typing is None:
+                self._typing = queue.SimpleQueue()
+                threading.Thread(
+                    target=self._type_lines, name=f"labsock-job-{self.name}-typing", daemon=True
+                ).start()
+            self._typing.put(line.replace("\n", " ").encode("utf-8") + b"\n")
+            self._lines_given += 1
+
+    def _type_lines(self) -> None:
+        stdin, lines = self._process.stdin, self._typing
+        while (line := lines.get()) is not None:
+            try:
+                stdin.write(line)
+                stdin.flush()
+            except (OSError, ValueError):
+                return  # ended meanwhile
 
     # -- reading what it does -------------------------------------------------------------------
 
