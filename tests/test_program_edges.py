@@ -1,0 +1,55 @@
+"""The pure edges of running students' programs (issue 17, point 4): --set edits by the parser's
+positions, text that cannot be UTF-8, output bounded by characters, one validation for numbers.
+No sockets, no processes."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from labsock.logic.errors import LabsockError
+from labsock.logic.program_edits import set_variables
+from labsock.logic.validation import validate_text
+
+pytestmark = pytest.mark.fast
+
+# Characters str.splitlines() ends a line at, and Python's parser does not.
+NOT_LINE_ENDS = ["\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029", "\x0b"]
+
+
+def value_of(code: str, name: str):
+    for node in ast.parse(code).body:
+        if isinstance(node, ast.Assign) and node.targets[0].id == name:
+            return ast.literal_eval(node.value)
+    return None
+
+
+@pytest.mark.parametrize("odd", NOT_LINE_ENDS)
+def test_set_edits_the_right_place_after_a_character_splitlines_counts_as_a_line_end(odd):
+    code = f"# a comment with {odd} inside\nmessage = 'x{odd}y'\nserverName = 'localhost'\n"
+    changed, _ = set_variables(code, {"serverName": "10.0.0.5"})
+    assert value_of(changed, "serverName") == "10.0.0.5"
+    assert value_of(changed, "message") == f"x{odd}y"
+    assert changed == code.replace("'localhost'", "'10.0.0.5'")
+
+
+@given(st.lists(st.sampled_from([*NOT_LINE_ENDS, "\n", "\r\n", "\r", "é", "x", " "]), max_size=30))
+def test_set_changes_only_the_value_whatever_comes_before(pieces):
+    comment = "".join(pieces).replace("\r", "\n")  # a comment ends at a real line end
+    code = "".join(f"# {line}\n" for line in comment.split("\n")) + "serverName = 'a'\nx = 1\n"
+    changed, _ = set_variables(code, {"serverName": "10.0.0.5"})
+    assert changed == code.replace("serverName = 'a'", "serverName = '10.0.0.5'")
+
+
+def test_a_lone_surrogate_is_named_with_its_place():
+    assert validate_text("ünïcode ✓", "x") == "ünïcode ✓"
+    with pytest.raises(LabsockError, match=r"'\\udfff' at line 3, character 2"):
+        validate_text("a\nb\nc\udfff", "The code")
+
+
+def test_set_on_code_with_a_lone_surrogate_leaves_the_saying_to_the_start():
+    changed, _ = set_variables("x = '\udc80'\n", {"serverName": "10.0.0.5"})
+    assert changed.startswith("serverName = '10.0.0.5'\n")
