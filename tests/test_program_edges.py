@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from labsock.logic.errors import LabsockError
 from labsock.logic.program_edits import set_variables
 from labsock.logic.validation import validate_text
+from labsock.net.programs.job import Output
 
 pytestmark = pytest.mark.fast
 
@@ -53,3 +54,32 @@ def test_a_lone_surrogate_is_named_with_its_place():
 def test_set_on_code_with_a_lone_surrogate_leaves_the_saying_to_the_start():
     changed, _ = set_variables("x = '\udc80'\n", {"serverName": "10.0.0.5"})
     assert changed.startswith("serverName = '10.0.0.5'\n")
+
+
+def test_one_long_line_is_shown_by_its_newest_characters_only():
+    output = Output()
+    output.add("begin" + "x" * 999_000 + "end\nlast line\n")
+    text, hidden = output.tail(200)
+    assert len(text) < 200_000  # not the million characters, at every redraw
+    assert text.startswith("[... the start of this line is not shown ...]x")
+    assert text.endswith("xxend\nlast line")
+    assert hidden == 0  # the long line is shown, in part
+
+
+@given(st.lists(st.text(alphabet="ab\n", max_size=40), max_size=30), st.integers(1, 8),
+       st.integers(1, 60))  # fmt: skip
+def test_the_tail_is_the_end_of_the_output_within_its_bounds(pieces, lines, characters):
+    output = Output()
+    for piece in pieces:
+        output.add(piece)
+    whole = "".join(pieces)
+    text, hidden = output.tail(lines, characters)
+    marker = "[... the start of this line is not shown ...]"
+    shown = text.removeprefix(marker)
+    assert len(shown) <= characters
+    assert shown.count("\n") < lines
+    assert whole.removesuffix("\n").endswith(shown)
+    all_lines = whole.count("\n") + (1 if whole and not whole.endswith("\n") else 0)
+    assert (
+        max(all_lines - lines, 0) <= hidden <= all_lines - (shown.count("\n") + 1 if shown else 0)
+    )

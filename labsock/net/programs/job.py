@@ -43,6 +43,7 @@ from labsock.net.ports_here import note_start
 BOOTSTRAP = str(Path(__file__).with_name("bootstrap.py"))
 READY_TIMEOUT = 5.0  # seconds a cell waits for a program to start waiting
 OUTPUT_LIMIT = 1_000_000  # characters of output a job keeps (the newest)
+TAIL_CHARACTERS_A_LINE = 500  # characters a view shows for each line it shows, on average
 _NAME = r"[A-Za-z_][A-Za-z0-9_]{0,63}"
 
 # Every program started, running or ended, by name (the latest run of each): job(name) finds a
@@ -150,15 +151,29 @@ class Output:
                 return note + "".join(self._chunks), self.total
             return self._newest(new), self.total
 
-    def tail(self, lines: int) -> tuple[str, int]:
-        """The last `lines` lines, and how many lines before them are not shown."""
+    def tail(self, lines: int, characters: int | None = None) -> tuple[str, int]:
+        """The last `lines` lines, and how many lines before them are not shown.
+
+        At most `characters` characters (TAIL_CHARACTERS_A_LINE a line by default): one line of
+        a million characters must not be joined, split and drawn at every redraw. A line shown
+        without its start begins with a note that says so."""
+        if characters is None:
+            characters = max(lines, 1) * TAIL_CHARACTERS_A_LINE
         with self._lock:
-            picked, newlines = [], 0
+            picked, newlines, size = [], 0, 0
             for chunk in reversed(self._chunks):
                 picked.append(chunk)
                 newlines += chunk.count("\n")
-                if newlines > lines:
+                size += len(chunk)
+                if newlines > lines or size > characters:
                     break
+            before = ""  # the character kept just before the text taken, if any
+            trimmed = max(size - characters, 0)
+            if trimmed:
+                before = picked[-1][trimmed - 1]
+                picked[-1] = picked[-1][trimmed:]
+            elif len(picked) < len(self._chunks):
+                before = self._chunks[-len(picked) - 1][-1]
             text = "".join(reversed(picked))
             last = self._chunks[-1] if self._chunks else ""
             all_lines = self._newlines + (1 if last and not last.endswith("\n") else 0)
@@ -166,7 +181,11 @@ class Output:
         if text.endswith("\n"):
             kept.pop()
         shown = kept[-lines:]
-        return "\n".join(shown), max(all_lines - len(shown), 0)
+        cut_line = before not in ("", "\n") and len(shown) == len(kept) and shown
+        text = "\n".join(shown)
+        if cut_line:
+            text = "[... the start of this line is not shown ...]" + text
+        return text, max(all_lines - len(shown), 0)
 
 
 class Job(LifeCycle):
