@@ -6,6 +6,7 @@ waiting), logged (what it received, with its reply), and its ports are known; re
 
 from __future__ import annotations
 
+import math
 import socket
 import threading
 
@@ -467,3 +468,17 @@ def test_a_lone_surrogate_is_said_not_dropped(tmp_path):
     program.stop()
     with pytest.raises(LabsockError, match=r"'\\ud83d' at line 2, character 12"):
         labsock.Job("import time\nmessage = '\ud83d'\n", "copied", folder=tmp_path)
+
+
+@pytest.mark.parametrize("timeout", [math.inf, math.nan, -1], ids=repr)
+def test_waits_refuse_a_number_that_is_no_time(timeout, tmp_path):
+    with pytest.raises(LabsockError, match="is not a number of seconds"):
+        labsock.run_client("print('hi')", "c1", timeout=timeout, folder=tmp_path)
+    with pytest.raises(LabsockError, match="is not a number of seconds"):
+        labsock.preflight("127.0.0.1", timeout=timeout)
+    program = labsock.background("import time\ntime.sleep(30)", "sleeper", folder=tmp_path)
+    with pytest.raises(LabsockError, match="is not a number of seconds"):
+        program.wait_until_ready(timeout)
+    with pytest.raises(LabsockError, match="is not a number of seconds"):
+        program.wait(timeout)
+    program.stop()

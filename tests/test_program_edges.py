@@ -4,15 +4,19 @@ No sockets, no processes."""
 
 from __future__ import annotations
 
+import argparse
 import ast
+import math
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from labsock.cli.arguments import seconds, whole_number
 from labsock.logic.errors import LabsockError
 from labsock.logic.program_edits import set_variables
-from labsock.logic.validation import validate_text
+from labsock.logic.validation import validate_text, validate_timeout
+from labsock.net.log import MessageLog
 from labsock.net.programs.job import Output
 
 pytestmark = pytest.mark.fast
@@ -83,3 +87,38 @@ def test_the_tail_is_the_end_of_the_output_within_its_bounds(pieces, lines, char
     assert (
         max(all_lines - lines, 0) <= hidden <= all_lines - (shown.count("\n") + 1 if shown else 0)
     )
+
+
+BAD_SECONDS = [math.nan, math.inf, -math.inf, -1, 0.0 - 1e-9, 1e300, "2", True, None]
+
+
+@pytest.mark.parametrize("value", BAD_SECONDS, ids=repr)
+def test_one_check_refuses_every_bad_number_of_seconds(value):
+    with pytest.raises(LabsockError, match="is not a number of seconds"):
+        validate_timeout(value)
+
+
+@pytest.mark.parametrize("text", ["١", "²", "１", "-1", "nan", "inf", "1e999", ""])
+def test_the_command_line_takes_only_plain_numbers(text):
+    for parse in (seconds, whole_number):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse(text)
+
+
+def test_the_command_line_still_takes_plain_numbers():
+    assert seconds(" 2.5 ") == 2.5
+    assert whole_number("10") == 10
+
+
+@pytest.mark.parametrize("size", [2**70, 0, -5, 1.5, math.nan, "100"], ids=repr)
+def test_a_log_size_too_big_or_not_whole_is_said(size):
+    with pytest.raises(LabsockError, match="is not a size the log can keep"):
+        MessageLog(size)
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "inf", "١"])
+def test_a_cell_timeout_is_checked_as_every_other(value):
+    from labsock.show.magics import _arguments
+
+    with pytest.raises(LabsockError, match="positive number of seconds"):
+        _arguments("client", f"c1 --timeout {value}")

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from labsock.logic import wire
 from labsock.logic.errors import LabsockError, NotWrittenYet
-from labsock.logic.validation import ANY_ADDRESS, validate_text
+from labsock.logic.validation import ANY_ADDRESS, validate_text, validate_timeout
 from labsock.net.interrupts import interruptible
 from labsock.net.lifecycle import LifeCycle, clash, running, stop_all
 from labsock.net.log import CONNECTED, DISCONNECTED, MessageLog, readable
@@ -322,6 +322,7 @@ class Job(LifeCycle):
 
         Returns "waiting", "input", "ended", or "still starting" after timeout seconds.
         """
+        timeout = 0.0 if timeout == 0 else validate_timeout(timeout)  # 0: only look
         with interruptible(f"{self.name} to start"), self._changed:
             self._changed.wait_for(lambda: self.waiting_in is not None or not self.running, timeout)
         if not self.running:
@@ -332,6 +333,7 @@ class Job(LifeCycle):
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for the program to end by itself; True once it has ended."""
+        timeout = None if timeout is None else validate_timeout(timeout)
         process = self._process
         if process is None:
             return True
@@ -752,6 +754,7 @@ def run_client(code: str, name: str, *, typed=(), timeout: float = 5.0, **option
 
     After `timeout` seconds it is stopped: a client waiting for a reply from nobody must end.
     """
+    timeout = validate_timeout(timeout)
     started = Job(code, name, typed=typed, **options).start()
     if not started.wait(timeout):
         started.stop()
