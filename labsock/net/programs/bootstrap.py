@@ -620,16 +620,29 @@ def _watch_sleep(reporter: Reporter) -> None:
 
 
 def _watch_unwatched_sockets(reporter: Reporter, watched: tuple) -> None:
-    """Ports of sockets made where no stand-in reaches (a C extension makes _socket's own type):
+    """Ports of sockets made where no stand-in reaches: a C extension makes its sockets in C.
     Python's audit events for bind, connect and sendto name them.
 
-    The hook is a dict's own __setitem__, keeping the last arguments of each event: a Python
-    hook costs 0.5-0.8 us on every sendto of every datagram, this about 40 ns. The reporter
-    looks at the last bind, connect and sendto at each batch (see Reporter._report_unwatched),
-    so two such sockets made within 50 ms may show as one: a backstop, for ports only (such
-    sockets are not logged and their waits not seen)."""
+    Only once the program loads an extension module from outside the standard library: with
+    any audit hook at all, every sendto of every datagram pays for the event (0.6 us here,
+    about 8 % of a textbook server's CPU a datagram), and the standard library's sockets are
+    all watched already. The hook is a dict's own __setitem__, keeping the last arguments of
+    each event; the reporter looks at the last bind, connect and sendto at each batch (see
+    Reporter._report_unwatched), so two such sockets made within 50 ms may show as one: a
+    backstop, for ports only (such sockets are not logged and their waits not seen)."""
+    from importlib.machinery import ExtensionFileLoader
+
     reporter.watched_types = watched
-    sys.addaudithook(reporter.audited.__setitem__)
+    standard = os.path.dirname(getattr(_socket, "__file__", None) or "?")  # lib-dynload
+    create_module = ExtensionFileLoader.create_module
+
+    def create_watched_module(loader, spec):
+        if os.path.dirname(spec.origin or "") != standard:
+            ExtensionFileLoader.create_module = create_module  # once is enough
+            sys.addaudithook(reporter.audited.__setitem__)
+        return create_module(loader, spec)
+
+    ExtensionFileLoader.create_module = create_watched_module
 
 
 def _keep_control_open(mine: int) -> None:
