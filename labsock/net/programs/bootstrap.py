@@ -5,11 +5,16 @@
 Started by labsock.net.programs.job, never by hand. Before the program runs, three things are
 watched, without changing what the program sees:
 
-- every socket it makes (socket.socket is replaced by a subclass): each bind, listen, accept,
-  connect and close is reported at once, and each datagram or chunk received or sent goes into a
-  batch sent every 50 ms, so the notebook can log, count and check what the program's server saw;
-- the first time the program waits (recvfrom, accept, recv, input() or time.sleep), the notebook
-  hears about it at once: the cell that started the program returns exactly then;
+- every IP socket it makes (socket.socket and _socket.socket are replaced by subclasses, which
+  socketserver, asyncio, create_server and makefile() use too): each bind, listen, accept,
+  connect and close is reported at once, and each datagram or chunk received or sent (recvfrom,
+  recv, their _into forms, sendto, send, sendall) goes into a batch sent every 50 ms, so the
+  notebook can log, count and check what the program's server saw. AF_UNIX and other non-IP
+  sockets are left alone. Sockets a C extension makes are seen by the audit events of bind,
+  connect and sendto (their ports only);
+- the first time the program waits (recvfrom, accept, recv, a blocking select, poll, epoll or
+  selectors.select as socketserver and asyncio use, input() or time.sleep), the notebook hears
+  about it at once: the cell that started the program returns exactly then;
 - input() asks the notebook for a line (the program's stdin is a pipe the notebook writes to).
 
 On a TCP socket, bind also sets SO_REUSEADDR (SO_EXCLUSIVEADDRUSE on Windows): without it, a server
