@@ -333,7 +333,8 @@ class Job(LifeCycle):
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for the program to end by itself; True once it has ended."""
-        timeout = None if timeout is None else validate_timeout(timeout)
+        if timeout is not None and timeout != 0:  # None: until it ends; 0: only look
+            timeout = validate_timeout(timeout)
         process = self._process
         if process is None:
             return True
