@@ -181,8 +181,11 @@ class Reporter:
 
     def _report_unwatched(self) -> None:
         """The ports of sockets only the audit hook saw (see _watch_unwatched_sockets)."""
+        audited = dict(self.audited)
+        # Every event's last arguments, let go: a socket the program dropped must close now.
+        self.audited.clear()
         for event in _AUDITED:
-            args = self.audited.pop(event, None)
+            args = audited.get(event)
             sock = args[0] if args else None
             if sock is None or type(sock) in self.watched_types:
                 continue
