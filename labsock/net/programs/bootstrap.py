@@ -714,11 +714,15 @@ def _watch_selects(reporter: Reporter) -> None:
 def _watched_poller(make, first_wait, name: str, timeout_at: int, milliseconds: bool):
     """select.poll() and select.epoll() objects cannot be subclassed: wrap the one made."""
 
-    def made(*args, **kwargs):
-        poller = make(*args, **kwargs)
+    def wrap(poller):
         return _Poller(poller, first_wait(poller.poll, name, timeout_at, milliseconds))
 
+    def made(*args, **kwargs):
+        return wrap(make(*args, **kwargs))
+
     made.__name__ = name
+    if hasattr(make, "fromfd"):  # select.epoll.fromfd(fd)
+        made.fromfd = lambda fd: wrap(make.fromfd(fd))
     return made
 
 
