@@ -387,6 +387,11 @@ def test_losing_the_connection_is_never_silent(tmp_path):
         version = program.wait_for_change(version, 5)
     assert said in program.output
     assert program.running and program.exit_code is None
+    for _ in range(50):
+        if program.notes:
+            break
+        version = program.wait_for_change(version, 5)
+    assert "labsock lost its connection to replacer" in " ".join(program.notes)
     program.stop()
 
 

@@ -79,6 +79,7 @@ class Reporter:
         self._notes_added = self._notes_sent = 0
         self.waited = False
         self.fd = control.fileno()  # kept: see _keep_control_open
+        self._spare = _spare_descriptor(self.fd)  # see lose()
         self.lost = False  # the program closed the connection's descriptor (see lose())
         # Sockets seen only by the audit hook (see _watch_unwatched_sockets).
         self.audited: dict = {}  # audit event -> its last arguments
@@ -237,6 +238,13 @@ class Reporter:
             return
         self.lost = True
         self.set_budget(0)
+        # The connection stays open while _listen's recv runs on it, descriptor or not: end it
+        # through the spare descriptor, so the notebook sees it end (and says so).
+        if self._spare is not None:
+            try:
+                _real_socket(fileno=self._spare).shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         print(
             f"labsock: this program closed file descriptor {self.fd}, labsock's connection to "
             "it, so labsock no longer sees what its sockets do (the log stays as it is); the "
@@ -651,6 +659,18 @@ def _watch_unwatched_sockets(reporter: Reporter, watched: tuple) -> None:
         return create_module(loader, spec)
 
     ExtensionFileLoader.create_module = create_watched_module
+
+
+def _spare_descriptor(fd: int) -> int | None:
+    """A copy of the connection's descriptor, numbered above what programs close (3 to 255),
+    or None where the system allows no such number."""
+    try:
+        import fcntl
+
+        spare = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 1000)
+    except (ImportError, OSError, AttributeError):
+        return None
+    return spare
 
 
 def _keep_control_open(mine: int) -> None:

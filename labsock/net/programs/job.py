@@ -588,7 +588,19 @@ class Job(LifeCycle):
         finally:
             self._log_received(pending)
             control.close()
+            self._note_if_lost()
             self._touch()
+
+    def _note_if_lost(self) -> None:
+        """The connection ended while the program runs on: it closed labsock's descriptor."""
+        try:
+            self._process.wait(0.5)  # a program that ends closes the connection a moment before
+        except subprocess.TimeoutExpired:
+            self.notes.append(
+                f"labsock lost its connection to {self.name}: the program closed or replaced "
+                "labsock's file descriptor, so what its sockets do is no longer seen. It still "
+                "runs; Stop ends it."
+            )
 
     def _on_records(self, records: list, pending: list) -> None:
         for kind, when, sock_id, peer, data, _size in records:
