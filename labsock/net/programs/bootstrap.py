@@ -131,20 +131,22 @@ class Reporter:
             if self.lost:
                 del self.pending[:]
                 return 0
-            self._report_unwatched()
+            # Frames of their own, never through `pending`: only the program's thread notes there
+            # (the count of notes, _notes_added, is not safe for two writers).
+            unwatched = self._report_unwatched()
             count = len(self.pending)
             unrecorded = self.unrecorded()
-            if not count and unrecorded == self._unrecorded_sent:
+            if not count and not unwatched and unrecorded == self._unrecorded_sent:
                 return 0
             # Read after `count`: every note among the first `count` items is counted here.
             no_notes = self._notes_added == self._notes_sent
             taken = self.pending[:count]
             # Only the writer appends, and only at the end: removing the head we copied is safe.
             del self.pending[:count]
-            frames, records = [], []
+            frames, records = unwatched, []
             notes = 0
             if no_notes:
-                frames = [
+                frames += [
                     wire.batch(taken[at : at + BATCH_RECORDS])
                     for at in range(0, count, BATCH_RECORDS)
                 ]
@@ -180,8 +182,9 @@ class Reporter:
             self._notes_sent += notes
             return count - notes
 
-    def _report_unwatched(self) -> None:
-        """The ports of sockets only the audit hook saw (see _watch_unwatched_sockets)."""
+    def _report_unwatched(self) -> list[bytes]:
+        """Note frames for the ports of sockets only the audit hook saw (see
+        _watch_unwatched_sockets)."""
         audited = dict(self.audited)
         # Every event's last arguments, let go: a socket the program dropped must close now.
         self.audited.clear()
@@ -194,16 +197,19 @@ class Reporter:
             if key not in self._unwatched_seen and sock.family in _IP_FAMILIES:
                 self._unwatched_seen.add(key)
                 self.unwatched.append((sock, event != "socket.bind", 0))
-        later = []
+        later, frames = [], []
         while self.unwatched:
             sock, implicit, tries = self.unwatched.pop()
             address = _address_of(sock)
             if address and address[1]:
-                self.note("bound", sock=sock.fileno(), proto=_proto(sock), host=address[0],
-                          port=address[1], implicit=implicit)  # fmt: skip
+                host, port = address
+                note = wire.note("bound", sock=sock.fileno(), proto=_proto(sock), host=host,
+                                 port=port, implicit=implicit)  # fmt: skip
+                frames.append(note)
             elif address and tries < 20:  # the event comes before the call: not bound yet
                 later.append((sock, implicit, tries + 1))
         self.unwatched.extend(later)
+        return frames
 
     # -- the notebook's side -------------------------------------------------------------------
 
