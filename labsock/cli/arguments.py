@@ -9,7 +9,7 @@ import argparse
 import math
 
 from labsock.logic.errors import LabsockError
-from labsock.logic.validation import MAX_TIMEOUT, validate_port
+from labsock.logic.validation import MAX_TIMEOUT, number, validate_port
 
 
 def port(text: str) -> int:
@@ -27,11 +27,8 @@ def number_type(what: str, low: float, high: float = math.inf, *, low_allowed=Tr
     """
 
     def parse(text: str):
-        try:
-            value = int(text) if whole else float(text)
-        except ValueError:
-            value = math.nan  # fails every comparison below
-        if not (low <= value <= high and (low_allowed or value > low)):
+        value = number(text, low, high, whole=whole, above_low=not low_allowed, typed=True)
+        if value is None:
             raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
         return value
 

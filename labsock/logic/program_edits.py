@@ -43,7 +43,7 @@ def set_variables(code: str, settings: dict[str, object]) -> tuple[str, list[str
 def _set_one(code: str, name: str, value) -> tuple[str, bool]:
     try:
         tree = ast.parse(code)
-    except SyntaxError:
+    except (SyntaxError, ValueError):  # ValueError: a lone surrogate, said when the program starts
         return f"{name} = {value!r}\n{code}", False  # the program's own error shows when it runs
     for node in tree.body:
         if (
@@ -52,13 +52,20 @@ def _set_one(code: str, name: str, value) -> tuple[str, bool]:
             and isinstance(node.targets[0], ast.Name)
             and node.targets[0].id == name
         ):
-            lines = code.splitlines(keepends=True)
+            lines = _lines_as_python_counts(code)
             start, end = node.value, node.value
             before = _offset(lines, start.lineno, start.col_offset)
             after = _offset(lines, end.end_lineno, end.end_col_offset)
             text = "".join(lines)
             return text[:before] + repr(value) + text[after:], True
     return f"{name} = {value!r}\n{code}", False
+
+
+def _lines_as_python_counts(code: str) -> list[str]:
+    """The code's lines, with their ends, as the parser numbers them: only \n, \r\n and \r
+    end a line (str.splitlines also ends one at \x0c, \x1c-\x1e, \x85, \u2028, \u2029,
+    which would put every position after such a character on the wrong line)."""
+    return re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z", code)
 
 
 def _offset(lines: list[str], line: int, column: int) -> int:

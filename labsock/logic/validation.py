@@ -106,19 +106,43 @@ MAX_TIMEOUT = 3600.0
 
 
 def _is_number(value, low: float, high: float) -> bool:
-    # True is an int to Python, but never a number a student meant
+    # True is an int to Python, but never a number a student meant; nan fails both comparisons
     return not isinstance(value, bool) and isinstance(value, (int, float)) and low <= value <= high
 
 
-def validate_timeout(timeout) -> float:
-    """Seconds a receive may wait: positive, at most MAX_TIMEOUT."""
-    if not _is_number(timeout, 0, MAX_TIMEOUT) or timeout == 0:
+def number(
+    value, low: float, high: float, *, whole: bool = False, above_low: bool = False, typed=False
+):
+    """value as a number from low to high (above low only, if above_low), or None.
+
+    The one check behind every number a student gives, in a call or typed on a command line
+    (typed=True: value is the text typed). Text is read only if it is plain ASCII ('١' and '²'
+    are digits to Python's int(), never what a student typed on purpose); nan, inf and anything
+    outside the range are refused, so no number reaches a clock or a buffer that overflows."""
+    if typed and isinstance(value, str):
+        text = value.strip()
+        if not text.isascii():
+            return None
+        try:
+            value = int(text) if whole else float(text)
+        except ValueError:
+            return None
+    if whole and not isinstance(value, int):
+        return None
+    if not _is_number(value, low, high) or (above_low and value == low):
+        return None
+    return value
+
+
+def validate_timeout(timeout, name: str = "timeout") -> float:
+    """Seconds a wait may last: positive, at most MAX_TIMEOUT."""
+    checked = number(timeout, 0, MAX_TIMEOUT, above_low=True)
+    if checked is None:
         raise LabsockError(
-            f"timeout={timeout!r} is not a number of seconds. Use a positive number such as 2, "
-            f"at most {MAX_TIMEOUT:.0f} (every receive waits at most that long, so a cell never "
-            "hangs)."
+            f"{name}={timeout!r} is not a number of seconds. Use a positive number such as 2, "
+            f"at most {MAX_TIMEOUT:.0f} (every wait ends by then, so a cell never hangs)."
         )
-    return float(timeout)
+    return float(checked)
 
 
 def validate_delay(delay) -> float:
@@ -161,3 +185,21 @@ def validate_size(data: bytes, limit: int, proto: str) -> bytes:
             + (", or use TCP, which splits long data for you." if proto == "udp" else ".")
         )
     return data
+
+
+def validate_text(text: str, what: str) -> str:
+    """text, if it can be saved and sent as UTF-8. A lone surrogate (half of a character that
+    takes two in UTF-16, as some copy-and-paste leaves behind) cannot: said with its line."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        line = text.count("\n", 0, exc.start) + 1
+        column = exc.start - (text.rfind("\n", 0, exc.start) + 1) + 1
+        where = f"at line {line}, character {column}" if "\n" in text else f"at character {column}"
+        raise LabsockError(
+            f"{what} holds {ascii(text[exc.start])} {where}: half of a character (a lone "
+            "surrogate), which cannot be saved or sent as UTF-8. It usually comes from copying "
+            "text that split an emoji or a rare character in two; delete it there and type the "
+            "character again."
+        ) from None
+    return text

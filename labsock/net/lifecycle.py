@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import threading
 
+from labsock.logic.errors import LabsockError
 from labsock.logic.validation import ANY_ADDRESS
 
 _registry: list[LifeCycle] = []
@@ -75,9 +76,25 @@ def running(kind: type | None = None) -> list[LifeCycle]:
 
 
 def stop_all(kind: type | None = None) -> None:
-    """Stop everything labsock runs in this process: servers, clients, relays, programs."""
+    """Stop everything labsock runs in this process: servers, clients, relays, programs.
+
+    One that fails to stop does not keep the others running: all are tried, then the failures
+    are said in one message."""
+    failed = []
     for thing in reversed(running(kind)):  # newest first: clients before the servers they use
-        thing.stop()
+        try:
+            thing.stop()
+        except Exception as exc:  # noqa: BLE001 (said below, after the others are stopped)
+            failed.append(f"{thing.what}: {type(exc).__name__}: {_said(exc)}")
+    if failed:
+        raise LabsockError("labsock could not stop " + "; ".join(failed))
+
+
+def _said(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:  # noqa: BLE001 (an exception whose __str__ fails)
+        return "(its message could not be shown)"
 
 
 class LifeCycle:

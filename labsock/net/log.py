@@ -16,6 +16,7 @@ from collections import deque
 from itertools import islice
 
 from labsock.logic.errors import LabsockError
+from labsock.logic.validation import number
 from labsock.net.interrupts import interruptible
 
 MESSAGE, CONNECTED, DISCONNECTED, ERROR = "message", "connected", "disconnected", "error"
@@ -95,11 +96,15 @@ BIG_ENTRY = 1024
 MAX_BYTES = 32 * 1024 * 1024
 
 
+# Far more than any lab keeps; a bigger number (2**70) would overflow the deque that holds them.
+MOST_KEPT = 1_000_000_000
+
+
 def _check_size(value, name: str, example: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if number(value, 1, MOST_KEPT, whole=True) is None:
         raise LabsockError(
-            f"{name}={value!r} is not a size the log can keep. Use a whole number of at least 1, "
-            f"such as {example}."
+            f"{name}={value!r} is not a size the log can keep. Use a whole number from 1 to "
+            f"{MOST_KEPT:,}, such as {example}."
         )
     return value
 

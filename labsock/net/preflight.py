@@ -12,6 +12,7 @@ import time
 from labsock.logic import lan_advice
 from labsock.logic.errors import OK, TIMEOUT, LabsockError, outcome_of
 from labsock.logic.reachability import Preflight, Probe, network_note
+from labsock.logic.validation import validate_timeout
 
 # What the partner's server log shows for a probe; a labsock server replies to it like any text.
 PROBE = b"labsock preflight"
@@ -77,6 +78,7 @@ def preflight(
 
     if proto not in ("udp", "tcp", "both"):
         raise LabsockError(f"proto={proto!r}: choose 'udp', 'tcp' or 'both'.")
+    timeout = validate_timeout(timeout)
     ip, port = destination(host, port, "udp" if proto == "both" else proto)
     probes = []
     if proto in ("udp", "both"):

@@ -17,6 +17,7 @@ import argparse
 import shlex
 import time
 
+from labsock.cli.arguments import seconds
 from labsock.logic.errors import LabsockError, NotWrittenYet, explain
 from labsock.logic.program_edits import parse_setting, set_variables
 from labsock.logic.student_code import blocking_server, endless_sending_loop
@@ -87,7 +88,7 @@ def _parser(magic: str) -> argparse.ArgumentParser:
         usage = "%client NAME [--timeout SECONDS] [--type LINE ...] [--set NAME=VALUE ...]"
     parser = _Parser(prog=magic, usage=usage, add_help=False)
     parser.add_argument("name")
-    parser.add_argument("--timeout", type=float)
+    parser.add_argument("--timeout", type=seconds)
     parser.add_argument("--type", action="append", default=[], dest="typed")
     parser.add_argument("--set", action="append", default=[], dest="settings")
     return parser

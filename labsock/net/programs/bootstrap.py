@@ -5,11 +5,16 @@
 Started by labsock.net.programs.job, never by hand. Before the program runs, three things are
 watched, without changing what the program sees:
 
-- every socket it makes (socket.socket is replaced by a subclass): each bind, listen, accept,
-  connect and close is reported at once, and each datagram or chunk received or sent goes into a
-  batch sent every 50 ms, so the notebook can log, count and check what the program's server saw;
-- the first time the program waits (recvfrom, accept, recv, input() or time.sleep), the notebook
-  hears about it at once: the cell that started the program returns exactly then;
+- every IP socket it makes (socket.socket and _socket.socket are replaced by subclasses, which
+  socketserver, asyncio, create_server and makefile() use too): each bind, listen, accept,
+  connect and close is reported at once, and each datagram or chunk received or sent (recvfrom,
+  recv, their _into forms, sendto, send, sendall) goes into a batch sent every 50 ms, so the
+  notebook can log, count and check what the program's server saw. AF_UNIX and other non-IP
+  sockets are left alone. Sockets a C extension makes are seen by the audit events of bind,
+  connect and sendto (their ports only);
+- the first time the program waits (recvfrom, accept, recv, a blocking select, poll, epoll or
+  selectors.select as socketserver and asyncio use, input() or time.sleep), the notebook hears
+  about it at once: the cell that started the program returns exactly then;
 - input() asks the notebook for a line (the program's stdin is a pipe the notebook writes to).
 
 On a TCP socket, bind also sets SO_REUSEADDR (SO_EXCLUSIVEADDRUSE on Windows): without it, a server
@@ -21,12 +26,15 @@ A failure is explained in plain words with the student's line, instead of a trac
 
 from __future__ import annotations
 
+import _socket
 import atexit
 import builtins
 import errno
 import io
 import json
 import os
+import select
+import selectors
 import socket
 import sys
 import threading
@@ -49,8 +57,13 @@ RECORD_RATE = 100_000
 RECORD_BURST = 100_000
 BATCH_RECORDS = 4_000  # records in one frame: at most 4,000 x 512 bytes kept, 2 MB
 ADDRESS_IN_USE = {errno.EADDRINUSE, 98, 48, 10048}
+# What a send or receive on the connection raises once the program closed or replaced its
+# descriptor (not the notebook going away, which is EPIPE or ECONNRESET).
+NOT_A_SOCKET_NOW = {errno.EBADF, errno.ENOTSOCK, 10038}
+_AUDITED = ("socket.bind", "socket.connect", "socket.sendto")
 
 _real_socket = socket.socket
+_real_raw_socket = _socket.socket
 _real_sleep = time.sleep
 _now = time.time
 _kept = wire.KEPT_BYTES
@@ -65,6 +78,14 @@ class Reporter:
         # Notes ever appended, and ever sent: when equal, a batch holds only records (most do).
         self._notes_added = self._notes_sent = 0
         self.waited = False
+        self.fd = control.fileno()  # kept: see _keep_control_open
+        self._spare = _spare_descriptor(self.fd)  # see lose()
+        self.lost = False  # the program closed the connection's descriptor (see lose())
+        # Sockets seen only by the audit hook (see _watch_unwatched_sockets).
+        self.audited: dict = {}  # audit event -> its last arguments
+        self.watched_types: tuple = ()
+        self.unwatched: list = []  # (socket, implicit, tries) whose port is not read yet
+        self._unwatched_seen: set = set()
         # Set by watched_socket_class: the record budget, and the counts of what it left out.
         self.set_budget = lambda records: None
         self.unrecorded = lambda: (0, 0)
@@ -102,24 +123,30 @@ class Reporter:
             now = time.monotonic()
             tokens = min(RECORD_BURST, tokens - recorded + (now - last) * RECORD_RATE)
             last = now
-            self.set_budget(max(int(tokens), 0))
+            self.set_budget(0 if self.lost else max(int(tokens), 0))
 
     def flush(self) -> int:
         """Send what is pending; returns how many records went (notes not counted)."""
         with self._send_lock:
+            if self.lost:
+                del self.pending[:]
+                return 0
+            # Frames of their own, never through `pending`: only the program's thread notes there
+            # (the count of notes, _notes_added, is not safe for two writers).
+            unwatched = self._report_unwatched()
             count = len(self.pending)
             unrecorded = self.unrecorded()
-            if not count and unrecorded == self._unrecorded_sent:
+            if not count and not unwatched and unrecorded == self._unrecorded_sent:
                 return 0
             # Read after `count`: every note among the first `count` items is counted here.
             no_notes = self._notes_added == self._notes_sent
             taken = self.pending[:count]
             # Only the writer appends, and only at the end: removing the head we copied is safe.
             del self.pending[:count]
-            frames, records = [], []
+            frames, records = unwatched, []
             notes = 0
             if no_notes:
-                frames = [
+                frames += [
                     wire.batch(taken[at : at + BATCH_RECORDS])
                     for at in range(0, count, BATCH_RECORDS)
                 ]
@@ -147,10 +174,42 @@ class Reporter:
                 frames.append(wire.note("unrecorded", received=received, sent=sent))
             try:
                 self.control.sendall(b"".join(frames))
-            except OSError:
+            except OSError as exc:
+                if _code(exc) in NOT_A_SOCKET_NOW:
+                    self.lose()
+                    return 0
                 os._exit(0)  # the notebook is gone: so is the program
             self._notes_sent += notes
             return count - notes
+
+    def _report_unwatched(self) -> list[bytes]:
+        """Note frames for the ports of sockets only the audit hook saw (see
+        _watch_unwatched_sockets)."""
+        audited = dict(self.audited)
+        # Every event's last arguments, let go: a socket the program dropped must close now.
+        self.audited.clear()
+        for event in _AUDITED:
+            args = audited.get(event)
+            sock = args[0] if args else None
+            if sock is None or type(sock) in self.watched_types:
+                continue
+            key = (id(sock), sock.fileno())
+            if key not in self._unwatched_seen and sock.family in _IP_FAMILIES:
+                self._unwatched_seen.add(key)
+                self.unwatched.append((sock, event != "socket.bind", 0))
+        later, frames = [], []
+        while self.unwatched:
+            sock, implicit, tries = self.unwatched.pop()
+            address = _address_of(sock)
+            if address and address[1]:
+                host, port = address
+                note = wire.note("bound", sock=sock.fileno(), proto=_proto(sock), host=host,
+                                 port=port, implicit=implicit)  # fmt: skip
+                frames.append(note)
+            elif address and tries < 20:  # the event comes before the call: not bound yet
+                later.append((sock, implicit, tries + 1))
+        self.unwatched.extend(later)
+        return frames
 
     # -- the notebook's side -------------------------------------------------------------------
 
@@ -160,7 +219,9 @@ class Reporter:
         while True:
             try:
                 data = self.control.recv(4096)
-            except OSError:
+            except OSError as exc:
+                if _code(exc) in NOT_A_SOCKET_NOW:
+                    return self.lose()
                 data = b""
             if not data:
                 os._exit(0)  # the kernel died or restarted: leave no program behind
@@ -176,6 +237,29 @@ class Reporter:
                     with self._answered:
                         self._answers.append(request)
                         self._answered.notify_all()
+
+    def lose(self) -> None:
+        """The program closed or replaced the connection's descriptor (os.dup2, a C library):
+        it runs on, as it would plainly, but unwatched; it says so, once, where the student
+        looks (the notebook sees the connection end, and says so too)."""
+        if self.lost:
+            return
+        self.lost = True
+        self.set_budget(0)
+        # The connection stays open while _listen's recv runs on it, descriptor or not: end it
+        # through the spare descriptor, so the notebook sees it end (and says so).
+        if self._spare is not None:
+            try:
+                _real_socket(fileno=self._spare).shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        print(
+            f"labsock: this program closed file descriptor {self.fd}, labsock's connection to "
+            "it, so labsock no longer sees what its sockets do (the log stays as it is); the "
+            "program runs on. Stop ends it as before.",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def ask(self, event: str, timeout: float = 3.0, **fields) -> dict | None:
         """Send a question to the notebook and wait for its answer (None after timeout)."""
@@ -206,7 +290,74 @@ def _peer(address):
         return None
 
 
+_IP_FAMILIES = {socket.AF_INET, getattr(socket, "AF_INET6", socket.AF_INET)}
+
+
+def _address_of(sock):
+    """(host, port) of an IP socket; None for any other kind (AF_UNIX has a path, not a port)."""
+    try:
+        if sock.family not in _IP_FAMILIES:
+            return None
+        host, port = sock.getsockname()[:2]
+    except (OSError, ValueError, TypeError):
+        return None
+    return host, port
+
+
 def watched_socket_class(reporter: Reporter):
+    """socket.socket's stand-in; also puts one in for _socket.socket (see _watched_methods)."""
+    methods, raw_class = _watched_methods(reporter)
+    real = _real_socket
+    note, waiting = reporter.note, reporter.waiting
+
+    class socket_(real):  # noqa: N801 (it stands in for socket.socket)
+        """socket.socket, reporting what it does to the notebook."""
+
+        __slots__ = ("_labsock_fd", "_labsock_known", "_labsock_to")
+
+        def __init__(self, *args, **kwargs):
+            real.__init__(self, *args, **kwargs)
+            _begin_watching(self)
+
+        def accept(self):
+            if not reporter.waited and self.gettimeout() != 0:
+                waiting("accept")
+            try:
+                conn, peer = real.accept(self)
+            except OSError as exc:
+                _blame(exc, "accept", self)
+                raise
+            if conn._labsock_fd is not None:
+                conn._labsock_known = True
+                note("accepted", sock=conn.fileno(), listener=self.fileno(), peer=_peer(peer))
+            return conn, peer
+
+        def close(self):
+            if self._labsock_fd is not None and self.fileno() != -1:
+                note("closed", sock=self.fileno())
+            real.close(self)
+
+    for name, method in methods.items():
+        setattr(socket_, name, method)
+    socket_.__name__ = socket_.__qualname__ = "socket"
+    socket_.__module__ = "socket"
+    return socket_, raw_class
+
+
+def _begin_watching(sock) -> None:
+    # None: not an IP socket (AF_UNIX, AF_PACKET...): nothing of it is reported or recorded.
+    sock._labsock_fd = sock.fileno() if sock.family in _IP_FAMILIES else None
+    sock._labsock_known = False  # its port reported to the notebook
+    sock._labsock_to = None  # where it last sent: the peer a timeout is about
+
+
+def _watched_methods(reporter: Reporter):
+    """The watched calls, shared by socket.socket's stand-in and _socket.socket's.
+
+    They call _socket.socket's own methods, which both classes have (socket.socket adds accept,
+    makefile and close in Python; accept and close are watched in watched_socket_class, and
+    makefile's reads and writes come back here through recv_into and send or sendall).
+    """
     note, waiting = reporter.note, reporter.waiting
     keep, now, kept = reporter.pending.append, _now, _kept
     # Closure variables, not attributes: the cheapest state Python has for the hot path. Only
@@ -214,12 +365,14 @@ def watched_socket_class(reporter: Reporter):
     budget = RECORD_BURST  # records allowed until the reporter's next batch
     unrecorded_in = unrecorded_out = 0  # counted, not recorded: received, sent
 
-    def record(kind: int, sock_id: int, data: bytes, size: int) -> None:
+    def record(kind: int, sock_id, data, size: int) -> None:
         """A chunk received or sent on a TCP socket (its peer is known from accept/connect)."""
         nonlocal budget, unrecorded_in, unrecorded_out
+        if sock_id is None:
+            return  # not an IP socket
         if budget:
             budget -= 1
-            keep((kind, now(), sock_id, None, data[:kept], size))
+            keep((kind, now(), sock_id, None, bytes(data[:kept]), size))
         elif kind == received:
             unrecorded_in += 1
         else:
@@ -231,147 +384,206 @@ def watched_socket_class(reporter: Reporter):
 
     reporter.set_budget = set_budget
     reporter.unrecorded = lambda: (unrecorded_in, unrecorded_out)
-    real = _real_socket
+    real = _real_raw_socket
     real_recvfrom, real_recv, real_sendto = real.recvfrom, real.recv, real.sendto
     real_send, real_sendall = real.send, real.sendall
+    real_recv_into, real_recvfrom_into = real.recv_into, real.recvfrom_into
     received, sent = wire.RECEIVED, wire.SENT
 
-    class socket_(real):  # noqa: N801 (it stands in for socket.socket)
-        """socket.socket, reporting what it does to the notebook."""
+    def announce(self) -> None:
+        """A client socket's port is chosen by the system at its first send: report it."""
+        if not self._labsock_known:
+            self._labsock_known = True
+            address = _address_of(self)
+            if address:
+                note("bound", sock=self.fileno(), proto=_proto(self), host=address[0],
+                     port=address[1], implicit=True)  # fmt: skip
+
+    def bind(self, address):
+        reuse_added = False
+        if self.type == socket.SOCK_STREAM and self._labsock_fd is not None:
+            reuse_added = _allow_quick_rebind(self)
+        try:
+            real.bind(self, address)
+        except OSError as exc:
+            if (
+                self._labsock_fd is None
+                or _code(exc) not in ADDRESS_IN_USE
+                or not _free_the_port(reporter, self, address)
+            ):
+                _blame(exc, "bind", self, address)
+                raise
+            real.bind(self, address)  # the notebook stopped the program that held it
+        self._labsock_known = True
+        bound = _address_of(self)
+        if bound:
+            note("bound", sock=self.fileno(), proto=_proto(self), host=bound[0], port=bound[1],
+                 reuse_added=reuse_added)  # fmt: skip
+
+    def listen(self, *args):
+        real.listen(self, *args)
+        if self._labsock_fd is not None:
+            note("listening", sock=self.fileno())
+
+    def connected(self, address, peer=None) -> None:
+        if self._labsock_fd is not None:
+            announce(self)
+            self._labsock_to = address
+            note("connected", sock=self.fileno(), peer=_peer(peer or address))
+
+    def connect(self, address):
+        try:
+            real.connect(self, address)
+        except BlockingIOError:  # a non-blocking connect (asyncio's) has begun: its port is set
+            connected(self, address)
+            raise
+        except OSError as exc:
+            _blame(exc, "connect", self, address)
+            raise
+        connected(self, address, self.getpeername())
+
+    def connect_ex(self, address):
+        code = real.connect_ex(self, address)
+        if code in (0, errno.EINPROGRESS, errno.EWOULDBLOCK):
+            connected(self, address)
+        return code
+
+    # recvfrom and sendto run for every datagram: their bookkeeping is written inline (no
+    # helper call), because a UDP server under labsock must keep the pace of the same server
+    # run plainly (bench/bench_programs.py). TCP's calls share record().
+
+    def recvfrom(self, size, flags=0):
+        nonlocal budget, unrecorded_in
+        if not reporter.waited and self.gettimeout() != 0:
+            waiting("recvfrom")
+        try:
+            data, peer = real_recvfrom(self, size, flags)
+        except OSError as exc:
+            _blame(exc, "receive", self, self._labsock_to)
+            raise
+        sock_id = self._labsock_fd
+        if sock_id is None:
+            pass
+        elif budget:
+            budget -= 1
+            keep((received, now(), sock_id, peer, data[:kept], len(data)))
+        else:
+            unrecorded_in += 1
+        return data, peer
+
+    def recvfrom_into(self, buffer, nbytes=0, flags=0):
+        nonlocal budget, unrecorded_in
+        if not reporter.waited and self.gettimeout() != 0:
+            waiting("recvfrom_into")
+        try:
+            count, peer = real_recvfrom_into(self, buffer, nbytes, flags)
+        except OSError as exc:
+            _blame(exc, "receive", self, self._labsock_to)
+            raise
+        sock_id = self._labsock_fd
+        if sock_id is None:
+            pass
+        elif budget:
+            budget -= 1
+            data = bytes(memoryview(buffer).cast("B")[: min(count, kept)])
+            keep((received, now(), sock_id, peer, data, count))
+        else:
+            unrecorded_in += 1
+        return count, peer
+
+    def recv(self, size, flags=0):
+        if not reporter.waited and self.gettimeout() != 0:
+            waiting("recv")
+        try:
+            data = real_recv(self, size, flags)
+        except OSError as exc:
+            _blame(exc, "receive", self, self._labsock_to)
+            raise
+        record(received, self._labsock_fd, data, len(data))
+        return data
+
+    def recv_into(self, buffer, nbytes=0, flags=0):
+        """Also what makefile()'s reads (rfile.readline) call."""
+        if not reporter.waited and self.gettimeout() != 0:
+            waiting("recv_into")
+        try:
+            count = real_recv_into(self, buffer, nbytes, flags)
+        except OSError as exc:
+            _blame(exc, "receive", self, self._labsock_to)
+            raise
+        if self._labsock_fd is not None:
+            record(received, self._labsock_fd, memoryview(buffer).cast("B")[:count], count)
+        return count
+
+    def sendto(self, data, flags, address=None):
+        nonlocal budget, unrecorded_out
+        if address is None:  # sendto(data, address), as almost everyone writes it
+            flags, address = 0, flags
+        try:
+            count = real_sendto(self, data, flags, address)
+        except OSError as exc:
+            _blame(exc, "send", self, address)
+            raise
+        sock_id = self._labsock_fd
+        if sock_id is None:
+            return count
+        if not self._labsock_known:
+            announce(self)
+        self._labsock_to = address
+        if budget:
+            budget -= 1
+            keep((sent, now(), sock_id, address, bytes(data[:kept]), len(data)))
+        else:
+            unrecorded_out += 1
+        return count
+
+    def send(self, data, flags=0):
+        try:
+            count = real_send(self, data, flags)
+        except OSError as exc:
+            _blame(exc, "send", self, self._labsock_to)
+            raise
+        record(sent, self._labsock_fd, memoryview(data).cast("B")[: min(count, kept)], count)
+        return count
+
+    def sendall(self, data, flags=0):
+        """Also what socketserver's wfile.write calls."""
+        try:
+            real_sendall(self, data, flags)
+        except OSError as exc:
+            _blame(exc, "send", self, self._labsock_to)
+            raise
+        view = memoryview(data).cast("B")
+        record(sent, self._labsock_fd, view[:kept], len(view))
+
+    methods = {
+        "bind": bind, "listen": listen, "connect": connect, "connect_ex": connect_ex,
+        "recvfrom": recvfrom, "recvfrom_into": recvfrom_into, "recv": recv, "recv_into": recv_into,
+        "sendto": sendto, "send": send, "sendall": sendall, "_announce": announce,
+    }  # fmt: skip
+
+    class raw_socket(real):  # noqa: N801 (it stands in for _socket.socket)
+        """_socket.socket, watched as socket.socket is: some programs make theirs from it."""
 
         __slots__ = ("_labsock_fd", "_labsock_known", "_labsock_to")
 
         def __init__(self, *args, **kwargs):
             real.__init__(self, *args, **kwargs)
-            self._labsock_fd = real.fileno(self)  # names the socket in the reports
-            self._labsock_known = False  # its port reported to the notebook
-            self._labsock_to = None  # where it last sent: the peer a timeout is about
-
-        def bind(self, address):
-            reuse_added = False
-            if self.type == socket.SOCK_STREAM:
-                reuse_added = _allow_quick_rebind(self)
-            try:
-                real.bind(self, address)
-            except OSError as exc:
-                if _code(exc) not in ADDRESS_IN_USE or not _free_the_port(reporter, self, address):
-                    _blame(exc, "bind", self, address)
-                    raise
-                real.bind(self, address)  # the notebook stopped the program that held it
-            self._labsock_known = True
-            host, port = self.getsockname()[:2]
-            note("bound", sock=self.fileno(), proto=_proto(self), host=host, port=port,
-                 reuse_added=reuse_added)  # fmt: skip
-
-        def listen(self, *args):
-            real.listen(self, *args)
-            note("listening", sock=self.fileno())
-
-        def accept(self):
-            if not reporter.waited:
-                waiting("accept")
-            try:
-                conn, peer = real.accept(self)
-            except OSError as exc:
-                _blame(exc, "accept", self)
-                raise
-            conn._labsock_known = True
-            note("accepted", sock=conn.fileno(), listener=self.fileno(), peer=_peer(peer))
-            return conn, peer
-
-        def connect(self, address):
-            try:
-                real.connect(self, address)
-            except OSError as exc:
-                _blame(exc, "connect", self, address)
-                raise
-            self._announce()
-            self._labsock_to = address
-            note("connected", sock=self.fileno(), peer=_peer(self.getpeername()))
-
-        # recvfrom and sendto run for every datagram: their bookkeeping is written inline (no
-        # helper call), because a UDP server under labsock must keep the pace of the same server
-        # run plainly (bench/bench_programs.py). TCP's calls share record().
-
-        def recvfrom(self, size, flags=0):
-            nonlocal budget, unrecorded_in
-            if not reporter.waited:
-                waiting("recvfrom")
-            try:
-                data, peer = real_recvfrom(self, size, flags)
-            except OSError as exc:
-                _blame(exc, "receive", self, self._labsock_to)
-                raise
-            if budget:
-                budget -= 1
-                keep((received, now(), self._labsock_fd, peer, data[:kept], len(data)))
-            else:
-                unrecorded_in += 1
-            return data, peer
-
-        def recv(self, size, flags=0):
-            if not reporter.waited:
-                waiting("recv")
-            try:
-                data = real_recv(self, size, flags)
-            except OSError as exc:
-                _blame(exc, "receive", self, self._labsock_to)
-                raise
-            record(received, self._labsock_fd, data, len(data))
-            return data
-
-        def sendto(self, data, flags, address=None):
-            nonlocal budget, unrecorded_out
-            if address is None:  # sendto(data, address), as almost everyone writes it
-                flags, address = 0, flags
-            try:
-                count = real_sendto(self, data, flags, address)
-            except OSError as exc:
-                _blame(exc, "send", self, address)
-                raise
-            if not self._labsock_known:
-                self._announce()
-            self._labsock_to = address
-            if budget:
-                budget -= 1
-                keep((sent, now(), self._labsock_fd, address, bytes(data[:kept]), len(data)))
-            else:
-                unrecorded_out += 1
-            return count
-
-        def send(self, data, flags=0):
-            try:
-                count = real_send(self, data, flags)
-            except OSError as exc:
-                _blame(exc, "send", self, self._labsock_to)
-                raise
-            record(sent, self._labsock_fd, bytes(data[: min(count, kept)]), count)
-            return count
-
-        def sendall(self, data, flags=0):
-            try:
-                real_sendall(self, data, flags)
-            except OSError as exc:
-                _blame(exc, "send", self, self._labsock_to)
-                raise
-            record(sent, self._labsock_fd, bytes(data[:kept]), len(data))
+            # socket.socket.__init__ calls _socket.socket.__init__, now this one: its own
+            # stand-in sets its own fields.
+            if isinstance(self, raw_socket):
+                _begin_watching(self)
 
         def close(self):
-            if self.fileno() != -1:
+            if self._labsock_fd is not None and self.fileno() != -1:
                 note("closed", sock=self.fileno())
             real.close(self)
 
-        def _announce(self) -> None:
-            """A client socket's port is chosen by the system at its first send: report it."""
-            if not self._labsock_known:
-                self._labsock_known = True
-                host, port = self.getsockname()[:2]
-                note("bound", sock=self.fileno(), proto=_proto(self), host=host, port=port,
-                     implicit=True)  # fmt: skip
-
-    socket_.__name__ = socket_.__qualname__ = "socket"
-    socket_.__module__ = "socket"
-    return socket_
+    for name, method in methods.items():
+        setattr(raw_socket, name, method)
+    raw_socket.__name__ = raw_socket.__qualname__ = "socket"
+    raw_socket.__module__ = "_socket"
+    return methods, raw_socket
 
 
 def _code(exc: OSError):
@@ -448,6 +660,136 @@ def _watch_sleep(reporter: Reporter) -> None:
     time.sleep = sleep
 
 
+def _watch_unwatched_sockets(reporter: Reporter, watched: tuple) -> None:
+    """Ports of sockets made where no stand-in reaches: a C extension makes its sockets in C.
+    Python's audit events for bind, connect and sendto name them.
+
+    Only once the program loads an extension module from outside the standard library: with
+    any audit hook at all, every sendto of every datagram pays for the event (0.6 us here,
+    about 8 % of a textbook server's CPU a datagram), and the standard library's sockets are
+    all watched already. The hook is a dict's own __setitem__, keeping the last arguments of
+    each event; the reporter looks at the last bind, connect and sendto at each batch (see
+    Reporter._report_unwatched), so two such sockets made within 50 ms may show as one: a
+    backstop, for ports only (such sockets are not logged and their waits not seen)."""
+    from importlib.machinery import ExtensionFileLoader
+
+    reporter.watched_types = watched
+    standard = os.path.dirname(getattr(_socket, "__file__", None) or "?")  # lib-dynload
+    create_module = ExtensionFileLoader.create_module
+
+    def create_watched_module(loader, spec):
+        if os.path.dirname(spec.origin or "") != standard:
+            ExtensionFileLoader.create_module = create_module  # once is enough
+            sys.addaudithook(reporter.audited.__setitem__)
+        return create_module(loader, spec)
+
+    ExtensionFileLoader.create_module = create_watched_module
+
+
+def _spare_descriptor(fd: int) -> int | None:
+    """A copy of the connection's descriptor, numbered above what programs close (3 to 255),
+    or None where the system allows no such number."""
+    try:
+        import fcntl
+
+        spare = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 1000)
+    except (ImportError, OSError, AttributeError):
+        return None
+    return spare
+
+
+def _keep_control_open(mine: int) -> None:
+    """A server that closes every inherited descriptor (os.closerange(3, 256), as daemons do)
+    closes only its own: in a plain run labsock's descriptor does not exist, and os.close of
+    it fails as it would there."""
+    real_close, real_closerange = os.close, os.closerange
+
+    def close(fd):
+        if fd == mine:
+            raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+        real_close(fd)
+
+    def closerange(low, high):
+        if low <= mine < high:
+            real_closerange(low, mine)
+            real_closerange(mine + 1, high)
+        else:
+            real_closerange(low, high)
+
+    os.close, os.closerange = close, closerange
+
+
+def _blocks(timeout) -> bool:
+    """Would a select, poll or selector with this timeout wait? (0 or less only looks.)"""
+    return timeout is None or timeout > 0
+
+
+def _watch_selects(reporter: Reporter) -> None:
+    """socketserver, asyncio and a program's own select loop wait in select, poll, epoll or a
+    selectors.Selector, not in recvfrom or accept: their first wait there is the program's.
+
+    Only until the first wait: after it, each call costs one test of reporter.waited."""
+
+    def first_wait(wait, name: str, timeout_at: int, milliseconds: bool = False):
+        def watched(*args, **kwargs):
+            if not reporter.waited:
+                timeout = args[timeout_at] if len(args) > timeout_at else kwargs.get("timeout")
+                if milliseconds and timeout is not None and timeout < 0:
+                    timeout = None  # poll's -1: wait for ever
+                if _blocks(timeout):
+                    reporter.waiting(name)
+            return wait(*args, **kwargs)
+
+        return watched
+
+    # The selectors classes, which socketserver and asyncio use: made before the program runs.
+    for name in ("SelectSelector", "PollSelector", "EpollSelector", "DevpollSelector",
+                 "KqueueSelector"):  # fmt: skip
+        selector = getattr(selectors, name, None)
+        if selector is not None:
+            selector.select = first_wait(selector.select, "select", 1)
+    select.select = first_wait(select.select, "select", 3)
+    for name, timeout_at, milliseconds in (("poll", 0, True), ("epoll", 0, False),
+                                           ("devpoll", 0, True)):  # fmt: skip
+        if hasattr(select, name):
+            setattr(select, name, _watched_poller(getattr(select, name), first_wait, name,
+                                                  timeout_at, milliseconds))  # fmt: skip
+
+
+def _watched_poller(make, first_wait, name: str, timeout_at: int, milliseconds: bool):
+    """select.poll() and select.epoll() objects cannot be subclassed: wrap the one made."""
+
+    def wrap(poller):
+        return _Poller(poller, first_wait(poller.poll, name, timeout_at, milliseconds))
+
+    def made(*args, **kwargs):
+        return wrap(make(*args, **kwargs))
+
+    made.__name__ = name
+    if hasattr(make, "fromfd"):  # select.epoll.fromfd(fd)
+        made.fromfd = lambda fd: wrap(make.fromfd(fd))
+    return made
+
+
+class _Poller:
+    """A select.poll or select.epoll object whose poll() reports the program's first wait."""
+
+    __slots__ = ("_poller", "poll")
+
+    def __init__(self, poller, poll):
+        self._poller = poller
+        self.poll = poll
+
+    def __getattr__(self, name):
+        return getattr(self._poller, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self._poller.close()
+
+
 class CountedOutput(io.RawIOBase):
     """The program's stdout and stderr (one pipe), counting the bytes written to it."""
 
@@ -502,7 +844,10 @@ def run(path: str, reporter: Reporter) -> int:
         code = compile(source, path, "exec")
         exec(code, program.__dict__)
     except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if exc.code is None or isinstance(exc.code, int):
+            return exc.code or 0
+        print(_said(exc.code), file=sys.stderr, flush=True)  # as Python does: sys.exit("text")
+        return 1
     except BaseException as exc:  # every failure becomes one plain explanation
         sys.stdout.flush()
         text, line = _explain(exc, path, source)
@@ -516,11 +861,27 @@ def run(path: str, reporter: Reporter) -> int:
     return 0
 
 
+def _said(value) -> str:
+    """str(value), or words that say it could not be shown (a __str__ may itself fail)."""
+    try:
+        return str(value)
+    except Exception:  # noqa: BLE001 (anything a student's __str__ raises)
+        return f"({type(value).__name__}: its message could not be shown)"
+
+
 def _explain(exc: BaseException, path: str, source: str) -> tuple[str, int | None]:
-    """explain_failure, able to name the process that holds a port (the kernel: our parent)."""
+    """explain_failure(), able to name the process that holds a port (the kernel: our parent),
+    even for an exception whose __str__ or __repr__ fails."""
     from labsock.net.port_holders import holder_of
 
-    return explain_failure(exc, path, source, who_holds=holder_of, kernel_pid=os.getppid())
+    try:
+        return explain_failure(exc, path, source, who_holds=holder_of, kernel_pid=os.getppid())
+    except Exception:  # noqa: BLE001
+        return (
+            f"Your program stopped: {type(exc).__name__}, whose message could not be shown "
+            "(its __str__ failed too).",
+            None,
+        )
 
 
 def _explain_thread_failures(reporter: Reporter, path: str, source: str) -> None:
@@ -528,9 +889,10 @@ def _explain_thread_failures(reporter: Reporter, path: str, source: str) -> None
         if args.exc_type is SystemExit:
             return
         text, line = _explain(args.exc_value, path, source)
-        name = args.thread.name if args.thread else "a thread"
+        name = _said(args.thread.name) if args.thread else "a thread"
         print(f"({name}) {text}", file=sys.stderr, flush=True)
-        reporter.note("failed", text=text, line=line, error=args.exc_type.__name__)
+        # Not "failed": as in a plain run, a thread's exception does not change the exit code.
+        reporter.note("thread failed", text=text, line=line, error=args.exc_type.__name__)
 
     threading.excepthook = hook
 
@@ -540,9 +902,12 @@ def main() -> None:
     path = sys.argv[1]
     _count_output()
     reporter = Reporter(_connect(setting))
-    socket.socket = watched_socket_class(reporter)
+    socket.socket, _socket.socket = watched_socket_class(reporter)
     _watch_input(reporter)
     _watch_sleep(reporter)
+    _watch_selects(reporter)
+    _keep_control_open(reporter.fd)
+    _watch_unwatched_sockets(reporter, (socket.socket, _socket.socket))
     status = run(path, reporter)
     sys.stdout.flush()
     # As in a plain run, Python now waits for the program's own threads, then runs atexit.

@@ -20,6 +20,7 @@ import atexit
 import codecs
 import json
 import os
+import queue
 import re
 import secrets
 import signal
@@ -33,7 +34,7 @@ from pathlib import Path
 
 from labsock.logic import wire
 from labsock.logic.errors import LabsockError, NotWrittenYet
-from labsock.logic.validation import ANY_ADDRESS
+from labsock.logic.validation import ANY_ADDRESS, validate_text, validate_timeout
 from labsock.net.interrupts import interruptible
 from labsock.net.lifecycle import LifeCycle, clash, running, stop_all
 from labsock.net.log import CONNECTED, DISCONNECTED, MessageLog, readable
@@ -42,6 +43,7 @@ from labsock.net.ports_here import note_start, program_bind_failed
 BOOTSTRAP = str(Path(__file__).with_name("bootstrap.py"))
 READY_TIMEOUT = 5.0  # seconds a cell waits for a program to start waiting
 OUTPUT_LIMIT = 1_000_000  # characters of output a job keeps (the newest)
+TAIL_CHARACTERS_A_LINE = 500  # characters a view shows for each line it shows, on average
 _NAME = r"[A-Za-z_][A-Za-z0-9_]{0,63}"
 
 # Every program started, running or ended, by name (the latest run of each): job(name) finds a
@@ -149,15 +151,29 @@ class Output:
                 return note + "".join(self._chunks), self.total
             return self._newest(new), self.total
 
-    def tail(self, lines: int) -> tuple[str, int]:
-        """The last `lines` lines, and how many lines before them are not shown."""
+    def tail(self, lines: int, characters: int | None = None) -> tuple[str, int]:
+        """The last `lines` lines, and how many lines before them are not shown.
+
+        At most `characters` characters (TAIL_CHARACTERS_A_LINE a line by default): one line of
+        a million characters must not be joined, split and drawn at every redraw. A line shown
+        without its start begins with a note that says so."""
+        if characters is None:
+            characters = max(lines, 1) * TAIL_CHARACTERS_A_LINE
         with self._lock:
-            picked, newlines = [], 0
+            picked, newlines, size = [], 0, 0
             for chunk in reversed(self._chunks):
                 picked.append(chunk)
                 newlines += chunk.count("\n")
-                if newlines > lines:
+                size += len(chunk)
+                if newlines > lines or size > characters:
                     break
+            before = ""  # the character kept just before the text taken, if any
+            trimmed = max(size - characters, 0)
+            if trimmed:
+                before = picked[-1][trimmed - 1]
+                picked[-1] = picked[-1][trimmed:]
+            elif len(picked) < len(self._chunks):
+                before = self._chunks[-len(picked) - 1][-1]
             text = "".join(reversed(picked))
             last = self._chunks[-1] if self._chunks else ""
             all_lines = self._newlines + (1 if last and not last.endswith("\n") else 0)
@@ -165,7 +181,11 @@ class Output:
         if text.endswith("\n"):
             kept.pop()
         shown = kept[-lines:]
-        return "\n".join(shown), max(all_lines - len(shown), 0)
+        cut_line = before not in ("", "\n") and len(shown) == len(kept) and shown
+        text = "\n".join(shown)
+        if cut_line:
+            text = "[... the start of this line is not shown ...]" + text
+        return text, max(all_lines - len(shown), 0)
 
 
 class Job(LifeCycle):
@@ -189,7 +209,7 @@ class Job(LifeCycle):
         self.name = check_name(name)
         if not isinstance(code, str):
             raise LabsockError("The program must be Python code, as text.")
-        self.code = code
+        self.code = validate_text(code, f"The code of {name}")
         self.path = Path(folder).resolve() / f"{name}.py"
         self._log = MessageLog(log_size, names)  # what it received, with its replies
         self._sent_log = MessageLog(log_size)  # what it sent, each with where it went
@@ -205,11 +225,12 @@ class Job(LifeCycle):
         self.prompt: str | None = None  # input()'s prompt while the program waits for a line
         self.stopped = False  # ended by stop() rather than by itself
         self.output_record = Output()
-        self._typed = [str(line) for line in typed]
+        self._typed = [validate_text(str(line), "A line to type") for line in typed]
         self._unechoed: list[str] = []  # typed lines the output must not show twice
         self.last_sent_to: tuple[str, tuple[str, int]] | None = None  # (protocol, peer)
         self._inputs_asked = 0
         self._lines_given = 0
+        self._typing: queue.SimpleQueue | None = None  # lines for the writer thread
         self._ports: dict[int, tuple[str, str, int]] = {}  # socket id -> (proto, host, port)
         self._bound: set[tuple[str, str, int]] = set()  # ports it asked for by bind()
         self._used: set[tuple[str, str, int]] = set()  # every port it had, also the closed
@@ -301,6 +322,7 @@ class Job(LifeCycle):
 
         Returns "waiting", "input", "ended", or "still starting" after timeout seconds.
         """
+        timeout = 0.0 if timeout == 0 else validate_timeout(timeout)  # 0: only look
         with interruptible(f"{self.name} to start"), self._changed:
             self._changed.wait_for(lambda: self.waiting_in is not None or not self.running, timeout)
         if not self.running:
@@ -311,6 +333,8 @@ class Job(LifeCycle):
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for the program to end by itself; True once it has ended."""
+        if timeout is not None and timeout != 0:  # None: until it ends; 0: only look
+            timeout = validate_timeout(timeout)
         process = self._process
         if process is None:
             return True
@@ -344,6 +368,8 @@ class Job(LifeCycle):
         for thread in self._threads:
             if thread is not threading.current_thread():
                 thread.join(2.0)
+        if self._typing is not None:
+            self._typing.put(None)  # the writer thread ends
         if self._process is not None and self._process.stdin:
             try:
                 self._process.stdin.close()
@@ -470,20 +496,33 @@ class Job(LifeCycle):
             if self.error_kind == NotWrittenYet.__name__:
                 raise NotWrittenYet(program=self.name)
             raise LabsockError(f"{self.name} has ended: there is nothing to type to.")
-        line = str(line).replace("\n", " ")
+        line = validate_text(str(line), "The line typed").replace("\n", " ")
         if not echo:
             self._unechoed.append(line + "\n")
         self._write_line(line)
         self._touch()
 
     def _write_line(self, line: str) -> None:
-        stdin = self._process.stdin
-        try:
-            stdin.write(line.replace("\n", " ").encode("utf-8") + b"\n")
-            stdin.flush()
-        except (OSError, ValueError):
-            return  # ended meanwhile
-        self._lines_given += 1
+        """Queue a line for the program's stdin: a program that does not read it fills the
+        pipe, and only the writer thread then waits, never the notebook (nor start(), which
+        holds labsock's start lock)."""
+        with self._changed:
+            if self._typing is None:
+                self._typing = queue.SimpleQueue()
+                threading.Thread(
+                    target=self._type_lines, name=f"labsock-job-{self.name}-typing", daemon=True
+                ).start()
+            self._typing.put(line.replace("\n", " ").encode("utf-8") + b"\n")
+            self._lines_given += 1
+
+    def _type_lines(self) -> None:
+        stdin, lines = self._process.stdin, self._typing
+        while (line := lines.get()) is not None:
+            try:
+                stdin.write(line)
+                stdin.flush()
+            except (OSError, ValueError):
+                return  # ended meanwhile
 
     # -- reading what it does -------------------------------------------------------------------
 
@@ -549,7 +588,19 @@ class Job(LifeCycle):
         finally:
             self._log_received(pending)
             control.close()
+            self._note_if_lost()
             self._touch()
+
+    def _note_if_lost(self) -> None:
+        """The connection ended while the program runs on: it closed labsock's descriptor."""
+        try:
+            self._process.wait(0.5)  # a program that ends closes the connection a moment before
+        except subprocess.TimeoutExpired:
+            self.notes.append(
+                f"labsock lost its connection to {self.name}: the program closed or replaced "
+                "labsock's file descriptor, so what its sockets do is no longer seen. It still "
+                "runs; Stop ends it."
+            )
 
     def _on_records(self, records: list, pending: list) -> None:
         for kind, when, sock_id, peer, data, _size in records:
@@ -700,7 +751,8 @@ def _wait_until_free(ports, timeout: float = 2.0) -> None:
 
 def _bindable(proto: str, host: str, port: int) -> bool:
     kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
-    with socket.socket(socket.AF_INET, kind) as probe:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # an IPv6 server's "::1"
+    with socket.socket(family, kind) as probe:
         if proto == "tcp" and sys.platform != "win32":
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -722,6 +774,7 @@ def run_client(code: str, name: str, *, typed=(), timeout: float = 5.0, **option
 
     After `timeout` seconds it is stopped: a client waiting for a reply from nobody must end.
     """
+    timeout = validate_timeout(timeout)
     started = Job(code, name, typed=typed, **options).start()
     if not started.wait(timeout):
         started.stop()

@@ -1,0 +1,480 @@
+"""Students' programs that do not call socket.socket's recvfrom or accept directly: socketserver,
+asyncio, _socket, makefile(), recv_into, select and selectors loops, IPv6, AF_UNIX, sockets made
+where no stand-in reaches. Each is ready when it waits (background() returns with the program
+waiting), logged (what it received, with its reply), and its ports are known; real processes.
+"""
+
+from __future__ import annotations
+
+import math
+import select
+import socket
+import threading
+
+import pytest
+
+import labsock
+from labsock.logic.errors import LabsockError
+from labsock.net.programs import job as job_module
+
+UDP_CLIENT = """
+from socket import *
+client = socket({family}, SOCK_DGRAM)
+client.settimeout(3)
+client.sendto(b"hello", ({host!r}, {port}))
+print(client.recvfrom(2048)[0].decode())
+"""
+
+TCP_CLIENT = """
+from socket import *
+client = socket({family}, SOCK_STREAM)
+client.settimeout(3)
+client.connect(({host!r}, {port}))
+client.sendall(b"hello\\n")
+print(client.recv(2048).decode().strip())
+"""
+
+UDP_SERVERS = {
+    "socketserver_udp": """
+import socketserver
+class Upper(socketserver.BaseRequestHandler):
+    def handle(self):
+        data, sock = self.request
+        sock.sendto(data.upper(), self.client_address)
+with socketserver.UDPServer(("127.0.0.1", {port}), Upper) as server:
+    server.serve_forever()
+""",
+    "threading_udp": """
+import socketserver
+class Upper(socketserver.BaseRequestHandler):
+    def handle(self):
+        data, sock = self.request
+        sock.sendto(data.upper(), self.client_address)
+with socketserver.ThreadingUDPServer(("127.0.0.1", {port}), Upper) as server:
+    server.serve_forever()
+""",
+    "asyncio_udp": """
+import asyncio
+class Upper(asyncio.DatagramProtocol):
+    def connection_made(self, transport):
+        self.transport = transport
+    def datagram_received(self, data, address):
+        self.transport.sendto(data.upper(), address)
+async def main():
+    loop = asyncio.get_running_loop()
+    await loop.create_datagram_endpoint(Upper, local_addr=("127.0.0.1", {port}))
+    await asyncio.Event().wait()
+asyncio.run(main())
+""",
+    "raw_socket_udp": """
+import _socket
+server = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
+server.bind(("127.0.0.1", {port}))
+while True:
+    data, address = server.recvfrom(2048)
+    server.sendto(data.upper(), address)
+""",
+    "recvfrom_into_udp": """
+from socket import *
+server = socket(AF_INET, SOCK_DGRAM)
+server.bind(("127.0.0.1", {port}))
+buffer = bytearray(2048)
+while True:
+    count, address = server.recvfrom_into(buffer)
+    server.sendto(bytes(buffer[:count]).upper(), address)
+""",
+    "select_udp": """
+import select
+from socket import *
+server = socket(AF_INET, SOCK_DGRAM)
+server.setblocking(False)
+server.bind(("127.0.0.1", {port}))
+while True:
+    ready, _, _ = select.select([server], [], [])
+    data, address = server.recvfrom(2048)
+    server.sendto(data.upper(), address)
+""",
+    "poll_udp": """
+import select
+from socket import *
+server = socket(AF_INET, SOCK_DGRAM)
+server.setblocking(False)
+server.bind(("127.0.0.1", {port}))
+poller = select.poll()
+poller.register(server, select.POLLIN)
+while True:
+    poller.poll()
+    data, address = server.recvfrom(2048)
+    server.sendto(data.upper(), address)
+""",
+    "epoll_udp": """
+import select
+from socket import *
+server = socket(AF_INET, SOCK_DGRAM)
+server.setblocking(False)
+server.bind(("127.0.0.1", {port}))
+with select.epoll() as poller:
+    poller.register(server.fileno(), select.EPOLLIN)
+    while True:
+        poller.poll()
+        data, address = server.recvfrom(2048)
+        server.sendto(data.upper(), address)
+""",
+    "selectors_udp": """
+import selectors
+from socket import *
+server = socket(AF_INET, SOCK_DGRAM)
+server.setblocking(False)
+server.bind(("127.0.0.1", {port}))
+selector = selectors.DefaultSelector()
+selector.register(server, selectors.EVENT_READ)
+while True:
+    for key, _ in selector.select():
+        data, address = key.fileobj.recvfrom(2048)
+        key.fileobj.sendto(data.upper(), address)
+""",
+    "ipv6_udp": """
+from socket import *
+server = socket(AF_INET6, SOCK_DGRAM)
+server.bind(("::1", {port}))
+while True:
+    data, address = server.recvfrom(2048)
+    server.sendto(data.upper(), address)
+""",
+}
+
+TCP_SERVERS = {
+    "socketserver_tcp": """
+import socketserver
+class Upper(socketserver.StreamRequestHandler):
+    def handle(self):
+        self.wfile.write(self.rfile.readline().upper())
+socketserver.TCPServer.allow_reuse_address = True
+with socketserver.TCPServer(("127.0.0.1", {port}), Upper) as server:
+    server.serve_forever()
+""",
+    "threading_tcp": """
+import socketserver
+class Upper(socketserver.StreamRequestHandler):
+    def handle(self):
+        self.wfile.write(self.rfile.readline().upper())
+with socketserver.ThreadingTCPServer(("127.0.0.1", {port}), Upper) as server:
+    server.serve_forever()
+""",
+    "asyncio_tcp": """
+import asyncio
+async def upper(reader, writer):
+    writer.write((await reader.readline()).upper())
+    await writer.drain()
+    writer.close()
+async def main():
+    server = await asyncio.start_server(upper, "127.0.0.1", {port})
+    async with server:
+        await server.serve_forever()
+asyncio.run(main())
+""",
+    "makefile_tcp": """
+from socket import *
+server = socket(AF_INET, SOCK_STREAM)
+server.bind(("127.0.0.1", {port}))
+server.listen(1)
+while True:
+    connection, address = server.accept()
+    with connection.makefile("rwb") as stream:
+        stream.write(stream.readline().upper())
+    connection.close()
+""",
+    "create_server_tcp": """
+import socket
+server = socket.create_server(("127.0.0.1", {port}))
+while True:
+    connection, address = server.accept()
+    connection.sendall(connection.recv(2048).upper())
+    connection.close()
+""",
+    "ipv6_tcp": """
+import socket
+server = socket.create_server(("::1", {port}), family=socket.AF_INET6)
+while True:
+    connection, address = server.accept()
+    connection.sendall(connection.recv(2048).upper())
+    connection.close()
+""",
+}
+
+
+def free_port(kind: int, family: int = socket.AF_INET) -> int:
+    with socket.socket(family, kind) as probe:
+        probe.bind(("::1" if family == socket.AF_INET6 else "127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def serve_and_ask(name: str, server_code: str, client_code: str, kind: int, tmp_path):
+    family = socket.AF_INET6 if "ipv6" in name else socket.AF_INET
+    host = "::1" if family == socket.AF_INET6 else "127.0.0.1"
+    port = free_port(kind, family)
+    server = labsock.background(server_code.format(port=port), name, folder=tmp_path)
+    # Ready when it waits: background() returned because it waits, not after its 5 s.
+    state = server.wait_until_ready(0)
+    assert state == "waiting", (server.state(), server.output)
+    assert server.waiting_in is not None
+    proto = "tcp" if kind == socket.SOCK_STREAM else "udp"
+    assert server.ports == [(proto, host, port)]
+    client = labsock.run_client(
+        client_code.format(family=family.name, host=host, port=port), "client", folder=tmp_path
+    )
+    assert client.output.strip() == "HELLO", client.output
+    server.catch_up()
+    return server, port
+
+
+@pytest.mark.parametrize("name", sorted(UDP_SERVERS))
+def test_udp_servers_of_every_api_are_ready_logged_and_stopped(name, tmp_path):
+    if name == "epoll_udp" and not hasattr(select, "epoll"):
+        pytest.skip("epoll is Linux's")
+    server, port = serve_and_ask(name, UDP_SERVERS[name], UDP_CLIENT, socket.SOCK_DGRAM, tmp_path)
+    assert [(m.text, m.reply) for m in server.log.messages()] == [("hello", "HELLO")]
+    server.stop()
+    assert not server.running
+    assert job_module._bindable("udp", server.ports_used[0][1], port)
+
+
+@pytest.mark.parametrize("name", sorted(TCP_SERVERS))
+def test_tcp_servers_of_every_api_are_ready_logged_and_stopped(name, tmp_path):
+    server, port = serve_and_ask(name, TCP_SERVERS[name], TCP_CLIENT, socket.SOCK_STREAM, tmp_path)
+    assert "hello" in [m.text.strip() for m in server.log.messages()]
+    assert any(line.strip() == "HELLO" for line in server.sent_log.texts())
+    server.stop()
+    assert not server.running
+
+
+def test_a_free_ipv6_port_is_seen_as_free():
+    """stop() waits until the program's ports bind again: an IPv6 one must be tried as IPv6
+    (tried as IPv4, '::1' never binds and every stop took its 2 s limit)."""
+    port = free_port(socket.SOCK_DGRAM, socket.AF_INET6)
+    assert job_module._bindable("udp", "::1", port)
+    with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as holder:
+        holder.bind(("::1", port))
+        assert not job_module._bindable("udp", "::1", port)
+
+
+CLIENTS = {
+    "asyncio_client": """
+import asyncio
+async def main():
+    reader, writer = await asyncio.open_connection("127.0.0.1", {port})
+    writer.write(b"hello\\n")
+    print((await reader.readline()).decode().strip())
+    writer.close()
+asyncio.run(main())
+""",
+    "create_connection_client": """
+import socket
+with socket.create_connection(("127.0.0.1", {port}), timeout=3) as client:
+    client.sendall(b"hello\\n")
+    print(client.makefile("rb").readline().decode().strip())
+""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(CLIENTS))
+def test_clients_of_other_apis_are_logged(name, tmp_path):
+    port = free_port(socket.SOCK_STREAM)
+    server_code = TCP_SERVERS["makefile_tcp"].format(port=port)
+    server = labsock.background(server_code, "server", folder=tmp_path)
+    client = labsock.run_client(CLIENTS[name].format(port=port), name, folder=tmp_path)
+    assert client.output.strip() == "HELLO"
+    assert client.sent_log.texts() == ["hello\n"] or client.sent_log.texts() == ["hello"]
+    assert [m.text.strip() for m in client.log.messages()] == ["HELLO"]
+    assert [p[2] for p in client.ports_used if p[0] == "tcp"]  # its port, chosen at connect
+    server.stop()
+
+
+def test_unix_sockets_are_not_taken_for_tcp_and_stop_works(tmp_path):
+    port = free_port(socket.SOCK_DGRAM)
+    code = f"""
+import socket, os
+path = {str(tmp_path / "s.sock")!r}
+unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+unix.bind(path)
+unix.listen(1)
+a, b = socket.socketpair()
+a.sendall(b"x")
+b.recv(1)
+server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+server.bind(("127.0.0.1", {port}))
+while True:
+    data, address = server.recvfrom(2048)
+    server.sendto(data.upper(), address)
+"""
+    server = labsock.background(code, "unix_and_udp", folder=tmp_path)
+    assert server.ports_used == [("udp", "127.0.0.1", port)]
+    assert server.log.messages() == []  # the socket pair's byte is not a message
+    labsock.stop_all()
+    assert not server.running
+
+
+def test_a_socket_made_by_a_c_extension_still_shows_its_port(tmp_path):
+    """A C extension makes sockets that no stand-in replaces: the audit event for bind names
+    them. The extension here is a copy of _socket's own library, loaded from outside the
+    standard library, as any C extension installed with pip is."""
+    port = free_port(socket.SOCK_DGRAM)
+    code = f"""
+import _socket, importlib.machinery, importlib.util, shutil, time
+copy = shutil.copy(_socket.__file__, {str(tmp_path)!r})
+loader = importlib.machinery.ExtensionFileLoader("_socket", copy)
+extension = importlib.util.module_from_spec(importlib.util.spec_from_loader("_socket", loader))
+loader.exec_module(extension)
+server = extension.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
+server.bind(("127.0.0.1", {port}))
+time.sleep(30)
+"""
+    server = labsock.background(code, "c_extension", folder=tmp_path)
+    assert server.wait_until_ready(0) == "waiting"
+    server.catch_up()
+    assert server.ports == [("udp", "127.0.0.1", port)]
+    server.stop()
+
+
+CLOSES_EVERY_DESCRIPTOR = """
+import os
+os.closerange(3, 256)
+from socket import *
+server = socket(AF_INET, SOCK_DGRAM)
+server.bind(("127.0.0.1", {port}))
+while True:
+    data, address = server.recvfrom(2048)
+    server.sendto(data.upper(), address)
+"""
+
+REPLACES_EVERY_DESCRIPTOR = """
+import os, time
+null = os.open(os.devnull, os.O_RDWR)
+for fd in range(3, 64):
+    if fd != null:
+        try:
+            os.dup2(null, fd)
+        except OSError:
+            pass
+time.sleep(30)
+"""
+
+
+def test_a_server_that_closes_every_descriptor_still_serves_and_is_watched(tmp_path):
+    port = free_port(socket.SOCK_DGRAM)
+    server = labsock.background(
+        CLOSES_EVERY_DESCRIPTOR.format(port=port), "daemon", folder=tmp_path
+    )
+    assert server.wait_until_ready(0) == "waiting"
+    client = labsock.run_client(
+        UDP_CLIENT.format(family="AF_INET", host="127.0.0.1", port=port), "c", folder=tmp_path
+    )
+    assert client.output.strip() == "HELLO"
+    assert [(m.text, m.reply) for m in server.log.messages()] == [("hello", "HELLO")]
+    server.stop()
+
+
+def test_losing_the_connection_is_never_silent(tmp_path):
+    """os.dup2 over every descriptor replaces labsock's too: the program runs on, as it would
+    plainly, and its output says that labsock no longer watches it (it used to end at once,
+    silently, with exit code 0)."""
+    program = labsock.Job(REPLACES_EVERY_DESCRIPTOR, "replacer", folder=tmp_path).start()
+    said = "labsock no longer sees what its sockets do"
+    version = 0
+    for _ in range(50):  # each wait ends at a change: the output grew, or the program ended
+        if said in program.output or not program.running:
+            break
+        version = program.wait_for_change(version, 5)
+    assert said in program.output
+    assert program.running and program.exit_code is None
+    for _ in range(50):
+        if program.notes:
+            break
+        version = program.wait_for_change(version, 5)
+    assert "labsock lost its connection to replacer" in " ".join(program.notes)
+    program.stop()
+
+
+def test_an_exception_whose_message_fails_is_still_explained(tmp_path):
+    code = """
+class Odd(Exception):
+    def __str__(self):
+        raise ValueError("no words")
+raise Odd()
+"""
+    program = labsock.run_client(code, "odd", folder=tmp_path)
+    assert program.exit_code == 1
+    assert "Odd" in program.error and "could not be shown" in program.error
+    assert "Traceback" not in program.output and "bootstrap" not in program.output
+
+
+def test_system_exit_with_text_keeps_its_text(tmp_path):
+    program = labsock.run_client("import sys\nsys.exit('the server address is missing')", "bye",
+                                 folder=tmp_path)  # fmt: skip
+    assert program.output.strip() == "the server address is missing"
+    assert program.exit_code == 1
+
+
+def test_a_thread_that_fails_does_not_fail_a_program_that_exits_0(tmp_path):
+    code = """
+import threading
+worker = threading.Thread(target=lambda: 1 / 0)
+worker.start()
+worker.join()
+print("done")
+"""
+    program = labsock.run_client(code, "threads", folder=tmp_path)
+    assert program.exit_code == 0
+    assert program.error is None
+    assert program.state() == "threads: exited with code 0"
+    assert "ZeroDivisionError" in program.output and "done" in program.output
+
+
+NOT_READING = "import time\nprint('busy')\ntime.sleep(30)\n"
+LONG_LINE = "x" * 4_000_000  # far more than a pipe holds (64 KB on Linux)
+
+
+def returns(call) -> bool:
+    """True if call() returns within 10 s (it must not wait for the program)."""
+    caller = threading.Thread(target=call, daemon=True)
+    caller.start()
+    caller.join(10)
+    return not caller.is_alive()
+
+
+def test_typing_a_long_line_to_a_program_not_reading_does_not_block(tmp_path):
+    program = labsock.background(NOT_READING, "busy", folder=tmp_path)
+    assert returns(lambda: program.type(LONG_LINE))
+    program.stop()
+    assert not program.running
+
+
+def test_lines_typed_at_start_do_not_hold_the_start(tmp_path):
+    started = []
+    program = labsock.Job(NOT_READING, "busy", folder=tmp_path, typed=[LONG_LINE])
+    assert returns(lambda: started.append(program.start()))
+    assert started and program.running
+    program.stop()
+
+
+def test_a_lone_surrogate_is_said_not_dropped(tmp_path):
+    program = labsock.background(NOT_READING, "busy", folder=tmp_path)
+    with pytest.raises(LabsockError, match=r"'\\udc80' at character 6: half of a character"):
+        program.type("hello\udc80")
+    program.stop()
+    with pytest.raises(LabsockError, match=r"'\\ud83d' at line 2, character 12"):
+        labsock.Job("import time\nmessage = '\ud83d'\n", "copied", folder=tmp_path)
+
+
+@pytest.mark.parametrize("timeout", [math.inf, math.nan, -1], ids=repr)
+def test_waits_refuse_a_number_that_is_no_time(timeout, tmp_path):
+    with pytest.raises(LabsockError, match="is not a number of seconds"):
+        labsock.run_client("print('hi')", "c1", timeout=timeout, folder=tmp_path)
+    with pytest.raises(LabsockError, match="is not a number of seconds"):
+        labsock.preflight("127.0.0.1", timeout=timeout)
+    program = labsock.background("import time\ntime.sleep(30)", "sleeper", folder=tmp_path)
+    with pytest.raises(LabsockError, match="is not a number of seconds"):
+        program.wait_until_ready(timeout)
+    with pytest.raises(LabsockError, match="is not a number of seconds"):
+        program.wait(timeout)
+    program.stop()
