@@ -80,6 +80,7 @@ _WHERE = {
     "relay_flow": "labsock.show.flow",
     "flow_from_logs": "labsock.show.flow",
     "web_exchanges": "labsock.show.web_view",
+    "web_link": "labsock.show.web_view",
     # lessons: one task's helpers
     "try_reverse_words": "labsock.lessons.exercises",
     "your_code_here": "labsock.lessons.exercises",  # what an exercise's stub calls

@@ -172,7 +172,7 @@ def web_exchanges(program="web_server") -> WebExchanges:
 
 # -- pictures of connections over time ----------------------------------------------------------
 
-_COLOURS = {"answer": "#1a7f37", "request": "#0550ae", "other": "#666"}
+_COLOURS = {"answer": "#1a7f37", "request": "#0550ae", "silent": "#c8c8c8", "waiting": "#f0a030"}
 
 
 def _kind(what: str) -> str:
@@ -183,27 +183,59 @@ def _kind(what: str) -> str:
     return "other"
 
 
+def _phases(lane) -> list[tuple[float, float, str]]:
+    """(from, to, kind) bars: connected but silent, then each request waiting for its answer."""
+    events = sorted(lane.events)
+    requests = [t for t, what in events if _kind(what) == "request"]
+    answers = [t for t, what in events if _kind(what) == "answer"]
+    connected = next((t for t, what in events if what == "connected"), None)
+    bars = []
+    if connected is not None:
+        bars.append((connected, requests[0] if requests else lane.end or connected, "silent"))
+    for at in requests:
+        answer = next((t for t in answers if t >= at), lane.end)
+        if answer is not None:
+            bars.append((at, answer, "waiting"))
+    return bars
+
+
 def plot_lanes(lanes: list, ax=None, title: str = ""):
-    """Each connection a lane across time: when its requests came and its answers went."""
+    """Each connection a lane across time (ms): when it was silent, when it waited for an answer,
+    each request (a triangle, its words above) and each answer (a dot, its words below)."""
+    plt = pyplot()
     if ax is None:
-        height = 1.2 + 0.7 * max(len(lanes), 1)
-        _, ax = pyplot().subplots(figsize=(9, height), layout="constrained")
+        height = 1.6 + 0.8 * max(len(lanes), 1)
+        _, ax = plt.subplots(figsize=(9, height), layout="constrained")
     for row, lane in enumerate(lanes):
         y = len(lanes) - row
-        end = lane.end if lane.end is not None else max((t for t, _ in lane.events), default=0)
-        ax.plot([lane.start, end], [y, y], color="#bbb", linewidth=6, solid_capstyle="butt")
-        for number, (at, what) in enumerate(lane.events):
+        for start, end, kind in _phases(lane):
+            ax.plot([start * 1000, end * 1000], [y, y], color=_COLOURS[kind], linewidth=9,
+                    solid_capstyle="butt")  # fmt: skip
+        for at, what in lane.events:
             kind = _kind(what)
-            ax.plot([at], [y], marker="v" if kind == "request" else "o", markersize=7,
+            if kind == "other":
+                continue
+            above = kind == "request"
+            ax.plot([at * 1000], [y], marker="v" if above else "o", markersize=7,
                     color=_COLOURS[kind], linestyle="none")  # fmt: skip
-            # Labels alternate above and below the lane, so two close events stay readable.
-            offset = 0.18 if number % 2 == 0 else -0.3
-            ax.annotate(plot_label(what)[:40], (at, y + offset), fontsize=8, ha="center",
-                        color=_COLOURS[kind], annotation_clip=False)  # fmt: skip
+            # Requests' words above the lane, answers' below: close together, they stay apart.
+            ax.annotate(plot_label(what)[:40], (at * 1000, y + (0.22 if above else -0.32)),
+                        fontsize=8, ha="center", color=_COLOURS[kind],
+                        annotation_clip=False)  # fmt: skip
     ax.set_yticks(range(len(lanes), 0, -1), [plot_label(lane.name) for lane in lanes])
     ax.set_ylim(0.4, len(lanes) + 0.7)
-    ax.set_xlabel("time (s)")
+    ax.set_xlabel("time (ms)")
     ax.grid(True, axis="x", alpha=0.3)
+    from matplotlib.lines import Line2D
+
+    legend = [
+        Line2D([], [], color=_COLOURS["silent"], linewidth=9, label="connected, nothing sent"),
+        Line2D([], [], color=_COLOURS["waiting"], linewidth=9, label="waiting for the answer"),
+        Line2D([], [], color=_COLOURS["request"], marker="v", linestyle="none", label="request"),
+        Line2D([], [], color=_COLOURS["answer"], marker="o", linestyle="none", label="answer"),
+    ]
+    ax.legend(handles=legend, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small",
+              borderaxespad=0)  # fmt: skip
     if title:
         ax.set_title(plot_label(title))
     return ax
@@ -223,3 +255,65 @@ def lanes_text(lanes: list, width: int = 60) -> str:
 
 def lanes_html(lanes: list) -> str:
     return f"<pre>{escape(lanes_text(lanes))}</pre>"
+
+
+# -- the link that opens the student's page in their own browser ---------------------------------
+
+
+class WebLink:
+    """A link to a page of the student's server, and a sentence saying which case this is:
+    the notebook on this laptop (the link goes straight to 127.0.0.1), or on a JupyterHub (the
+    server runs on the hub, so the link goes through the hub's jupyter-server-proxy)."""
+
+    def __init__(self, path: str, port: int, prefix: str | None, proxy: bool):
+        self.path = "/" + path.lstrip("/")
+        self.port = port
+        self.prefix = prefix
+        self.proxy = proxy
+
+    @property
+    def url(self) -> str:
+        if self.prefix is None:
+            return f"http://127.0.0.1:{self.port}{self.path}"
+        return f"{self.prefix.rstrip('/')}/proxy/{self.port}{self.path}"
+
+    @property
+    def where(self) -> str:
+        if self.prefix is None:
+            return (
+                "This notebook runs on your laptop, and so does your server: the link goes "
+                f"straight to it, at 127.0.0.1 port {self.port}."
+            )
+        where = (
+            "This notebook runs on a JupyterHub, and so does your server (not your laptop): "
+            "the link goes through the hub's proxy (jupyter-server-proxy), which passes the "
+            f"browser's requests on to port {self.port} on the hub."
+        )
+        if not self.proxy:
+            where += (
+                " jupyter-server-proxy is not installed here, so the link will not work: ask "
+                "whoever runs the hub to install it (pip install jupyter-server-proxy)."
+            )
+        return where
+
+    def _repr_html_(self) -> str:
+        return (
+            f"<div><a href='{escape(self.url, quote=True)}' target='_blank' "
+            f"class='labsock-web-link'>Open {escape(self.path)} in your browser</a>"
+            f"<br><i>{escape(self.where)}</i></div>"
+        )
+
+    def __str__(self) -> str:
+        return f"Open {self.url} in your browser.\n{self.where}"
+
+    __repr__ = __str__
+
+
+def web_link(path: str = "/HelloWorld.html", port: int = 6789) -> WebLink:
+    """The link to a page of the web server on port, for this notebook's case (see WebLink)."""
+    import importlib.util
+    import os
+
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX") or None
+    proxy = importlib.util.find_spec("jupyter_server_proxy") is not None
+    return WebLink(path, port, prefix, proxy)
