@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from labsock.logic.exchanges import RECEIVED, SENT, Piece, exchanges
+from labsock.logic.exchanges import KEPT, RECEIVED, SENT, Piece, exchanges
 from labsock.logic.http import (
     MAX_HEAD,
     HttpError,
@@ -144,3 +144,12 @@ def test_an_answer_without_a_blank_line_shows_as_not_http():
     ]
     (row,) = exchanges(pieces)
     assert row.answer == "(not HTTP)" and "blank line" in row.response_error
+
+
+def test_a_piece_as_long_as_labsock_keeps_marks_the_body_as_cut():
+    head = b"HTTP/1.1 200 OK\r\n\r\n"
+    kept = head + b"x" * (KEPT - len(head))  # the bootstrap kept KEPT bytes of a longer piece
+    (row,) = exchanges(
+        [Piece(("1.2.3.4", 1), 1.0, RECEIVED, CHROME), Piece(("1.2.3.4", 1), 1.1, SENT, kept)]
+    )
+    assert row.body_cut and row.body_bytes == KEPT - len(head)

@@ -20,7 +20,8 @@ PAGES = {
 }
 SECRET = b"a file outside the folder\n"
 
-# The textbook's minimal answer: one recv, a status line, the blank line, the file in binary.
+# The textbook's minimal answer: the request read to its blank line, a status line, the blank
+# line, the file in binary. (One recv(1024) is not enough: see WRONG.)
 TEXTBOOK = """\
 from socket import *
 serverSocket = socket(AF_INET, SOCK_STREAM)
@@ -29,8 +30,13 @@ serverSocket.listen(1)
 while True:
     connectionSocket, addr = serverSocket.accept()
     try:
-        message = connectionSocket.recv(1024).decode()
-        filename = message.split()[1]
+        message = connectionSocket.recv(1024)
+        while b'\\r\\n\\r\\n' not in message:
+            piece = connectionSocket.recv(1024)
+            if not piece:
+                break
+            message += piece
+        filename = message.split()[1].decode()
         if '..' in filename:
             raise IOError
         f = open({folder!r} + filename, 'rb')
@@ -99,6 +105,10 @@ WRONG = {
         TEXTBOOK.replace("while True:\n", "if True:\n"),
         "a second request",
     ),
+    "reads only the first 1024 bytes of the request": (
+        TEXTBOOK.replace("while b'\\r\\n\\r\\n' not in message:", "while False:"),
+        "a long request",
+    ),
     "serves any file": (
         TEXTBOOK.replace("if '..' in filename:", "if False:"),
         "GET /../",
@@ -158,6 +168,7 @@ def test_right_web_servers_pass_every_point(start, folder, code):
     whats = [point.what for point in result.points]
     assert sum(w.startswith("GET /") for w in whats) == 5
     assert any("two TCP segments" in w for w in whats)
+    assert any("a long request" in w for w in whats)
 
 
 def test_the_textbook_minimal_answer_gets_advice_not_failures(start, folder):
@@ -276,7 +287,7 @@ def test_the_exchanges_of_a_students_server(start, folder):
     text = str(view)
     assert "GET /picture.html HTTP/1.1\\r\\n" in text and "HTTP/1.1 200 OK\\r\\n" in text
     assert f"... then {len(PAGES['picture.html'])} bytes of body" in text
-    assert "... then a body of more than 512 bytes" in text  # the picture: longer than kept
+    assert f"... then {len(PNG):,} bytes of body" in text
     assert len(view.lanes()) == 3
 
 

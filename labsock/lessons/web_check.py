@@ -67,9 +67,14 @@ def _url_path(folder: Path, path: Path) -> str:
     return "/" + quote(path.relative_to(folder).as_posix())
 
 
-def _ask(host: str, port: int, path: str, timeout: float, pieces: int = 1) -> Conversation:
-    request = request_bytes(path, host, port)
-    if pieces == 1:
+# A browser sends the cookies of its host with every request, whatever the port: in JupyterLab
+# its own cookies come along, and the request grows past 1,024 bytes.
+COOKIES = "Cookie: " + "; ".join(f"cookie{n}={'x' * 40}" for n in range(50)) + "\r\n"
+
+
+def _ask(host, port, path: str, timeout: float, *, split=False, cookies=False) -> Conversation:
+    request = request_bytes(path, host, port, extra=COOKIES if cookies else "")
+    if not split:
         return converse(host, port, [request], timeout=timeout)
     # Cut inside the Host header: the request line whole in the first segment, the rest later.
     cut = request.index(b"Host: ") + 8
@@ -167,11 +172,11 @@ class _Asker:
         self.alive = True
         self.answered_last = True
 
-    def ask(self, what: str, path: str, pieces: int = 1) -> Conversation | None:
+    def ask(self, what: str, path: str, **how) -> Conversation | None:
         if not self.alive:
             _gone(self.checklist, what)
             return None
-        talk = _ask(self.host, self.port, path, self.timeout, pieces)
+        talk = _ask(self.host, self.port, path, self.timeout, **how)
         if talk.refused:
             self.alive = False
             if not self.answered_last:  # it died on the last request: that point said why
@@ -209,7 +214,7 @@ def _check_files(checklist, host, port, folder, files, program, timeout) -> None
     if talk is not None:
         _missing_point(checklist, talk, what, program)
     what = "a request that comes in two TCP segments, 0.2 s apart, is answered"
-    talk = asker.ask(what, _url_path(folder, first), pieces=2)
+    talk = asker.ask(what, _url_path(folder, first), split=True)
     if talk is not None:
         ok = talk.status == 200 and talk.response.body == first.read_bytes() and not talk.error
         hint = (
@@ -219,6 +224,23 @@ def _check_files(checklist, host, port, folder, files, program, timeout) -> None
             + _why_not(talk, program)
         )
         checklist.add(what, ok, hint.strip())
+    what = (
+        f"a long request ({len(COOKIES) + 100:,} bytes: a browser's, with its cookies) is answered"
+    )
+    talk = asker.ask(what, _url_path(folder, first), cookies=True)
+    if talk is not None:
+        ok = talk.status == 200 and talk.response.body == first.read_bytes() and not talk.reset
+        hint = (
+            "The connection was reset: your server read only the start of the request and "
+            "closed the connection with the rest unread, so the system reset it, and a browser "
+            "then shows an error (ERR_CONNECTION_RESET) instead of your page. In JupyterLab "
+            "the browser's requests carry its cookies and are longer than 1024 bytes. Read until "
+            "the blank line: while b'\\r\\n\\r\\n' not in message: message += "
+            "connectionSocket.recv(1024)."
+            if talk.reset
+            else _why_not(talk, program) + _said(talk)
+        )
+        checklist.add(what, ok, hint)
     _outside_point(checklist, asker, folder, first, program)
 
 

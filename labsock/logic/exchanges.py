@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from labsock.logic.http import HttpError, Request, RequestParser, Response, ResponseParser
+from labsock.logic.wire import KEPT_BYTES
 
 RECEIVED, SENT = "received", "sent"
-# labsock's bootstrap keeps the first 512 bytes of each piece (labsock.logic.wire.KEPT_BYTES):
-# a piece of exactly that size may have been longer.
-KEPT = 512
+# labsock's bootstrap keeps the first KEPT bytes of each piece: one of exactly that size may have
+# been longer.
+KEPT = KEPT_BYTES
 
 
 @dataclass

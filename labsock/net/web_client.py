@@ -18,11 +18,12 @@ from labsock.logic.http import MAX_BODY, HttpError, Response, ResponseParser
 from labsock.net.sockets import destination, tcp_tune
 
 
-def request_bytes(path: str, host: str = "127.0.0.1", port: int = 6789) -> bytes:
-    """A GET request as a browser would send it, shortened to what HTTP/1.1 needs."""
+def request_bytes(path: str, host: str = "127.0.0.1", port: int = 6789, *, extra: str = ""):
+    """A GET request as a browser would send it, shortened to what HTTP/1.1 needs; extra: more
+    header lines, each ending in \\r\\n."""
     return (
         f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: labsock\r\n"
-        "Accept: */*\r\nConnection: close\r\n\r\n"
+        f"Accept: */*\r\n{extra}Connection: close\r\n\r\n"
     ).encode("latin-1")
 
 
@@ -39,6 +40,7 @@ class Conversation:
     first_byte_at: float | None = None
     ended_at: float | None = None  # the server closed (or reset)
     gave_up_at: float | None = None  # the time ran out
+    reset: bool = False  # the server reset the connection (closed it with bytes unread)
 
     @property
     def status(self) -> int | None:
@@ -118,6 +120,7 @@ def _read(sock: socket.socket, talk: Conversation, timeout: float) -> None:
         talk.gave_up_at = time.monotonic() - talk.started
     except ConnectionResetError:
         talk.ended_at = time.monotonic() - talk.started
+        talk.reset = True
     except HttpError as exc:
         talk.received = b"".join(chunks)
         talk.error = str(exc)
