@@ -110,7 +110,7 @@ def drive(tmp_path, stem: str, **env):
             page.locator(".jp-Notebook .jp-Cell").nth(plot_cell).screenshot(
                 path=str(SHOTS / f"{stem}-exchange-picture.png")
             )
-            rest = run_rest(page, plot_cell + 1)
+            rest = run_rest(page, link_cell + 1)  # every cell below the link, these two again
             errors = [o for c in rest["cells"] for o in c["outputs"] if o["output_type"] == "error"]
             assert not errors, errors
             two = cell_index(NOTEBOOK, "two.plot()")

@@ -295,12 +295,15 @@ def test_received_text_is_escaped_in_the_exchange_view(start, folder):
     port = free_port()
     server = start(TEXTBOOK.format(port=port, folder=str(folder)))
     with socket.create_connection(("127.0.0.1", port)) as sock:
-        sock.sendall(b"GET /<b>x\x1b[2J HTTP/1.1\r\nX: <script>\r\n\r\n")
+        sock.sendall(b"GET /<b>x\x1b[2J HTTP/1.1\r\nX: <script>\r\nCookie: _xsrf=secret\r\n\r\n")
         sock.recv(1024)
     view = labsock.web_exchanges(server)
     html = view._repr_html_()
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "\x1b" not in html and "\x1b" not in str(view) and "\\x1b[2J" in str(view)
+    # login cookies never land in a notebook's output
+    assert "secret" not in html and "secret" not in str(view)
+    assert "Cookie: (12 characters not shown" in str(view)
 
 
 def test_the_link_says_which_case_it_is_in(monkeypatch):

@@ -17,13 +17,25 @@ from labsock.show.optional import pyplot
 MAX_ROWS = 50  # the newest exchanges shown; a browser asks for little, a loop for thousands
 
 
+# Header lines whose values are kept out of the view: the browser sends its login cookies for the
+# address (JupyterLab's, or through a JupyterHub's proxy the hub's), and a notebook gets shared.
+SECRET_HEADERS = ("cookie", "authorization", "proxy-authorization")
+
+
+def _shown_line(line: str) -> str:
+    name, colon, value = line.partition(":")
+    if colon and name.strip().lower() in SECRET_HEADERS:
+        return f"{name}: ({len(value.strip()):,} characters not shown: login cookies or keys)"
+    return escape_controls(line)
+
+
 def _lines(raw: bytes) -> list[str]:
     """A head's lines as sent, each with its own line end made visible (\\r\\n or \\n)."""
     text = raw.decode("latin-1")
     lines = []
     for line in text.split("\n")[:-1] if text.endswith("\n") else text.split("\n"):
         end = "\\r\\n" if line.endswith("\r") else "\\n"
-        lines.append((escape_controls(line.removesuffix("\r")), end))
+        lines.append((_shown_line(line.removesuffix("\r")), end))
     if not text.endswith("\n") and lines:
         lines[-1] = (lines[-1][0], "")
     return lines
@@ -96,7 +108,7 @@ class WebExchanges:
                 f"<tr style='vertical-align: top'><td>{row.connection}</td>"
                 f"<td>{escape(escape_controls(f'{row.client[0]}:{row.client[1]}'))}</td>"
                 f"<td style='text-align:left'>{request}</td>"
-                f"<td style='text-align:left'>{response}</td></tr>"
+                f"<td style='text-align:left; min-width: 16em'>{response}</td></tr>"
             )
         dropped = len(self.rows) - len(self._shown())
         more = f" (the newest {MAX_ROWS}; {dropped} earlier not shown)" if dropped else ""
