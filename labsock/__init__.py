@@ -61,6 +61,7 @@ _WHERE = {
     "WebServer": "labsock.net.web_server",
     "serve_web": "labsock.net.web_server",
     "http_get": "labsock.net.web_client",
+    "browse": "labsock.net.web_client",
     # net: students' own programs, each run as its own process and watched
     "Job": "labsock.net.programs.job",
     "background": "labsock.net.programs.job",

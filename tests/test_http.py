@@ -15,6 +15,7 @@ from labsock.logic.http import (
     ResponseParser,
     advice,
     parse_response,
+    pictures_in,
     response_bytes,
 )
 
@@ -153,3 +154,8 @@ def test_a_piece_as_long_as_labsock_keeps_marks_the_body_as_cut():
         [Piece(("1.2.3.4", 1), 1.0, RECEIVED, CHROME), Piece(("1.2.3.4", 1), 1.1, SENT, kept)]
     )
     assert row.body_cut and row.body_bytes == KEPT - len(head)
+
+
+def test_the_pictures_a_page_names():
+    page = b"<p><IMG alt='x' src=\"a.png\"><img src=b/c.jpg width=3><img src='a.png'></p>"
+    assert pictures_in(page) == ["a.png", "b/c.jpg"]

@@ -250,6 +250,7 @@ CALLS = {
     "WebServer": lambda lab: _stopped(labsock.WebServer(WEB, port=0).start()),
     "serve_web": lambda lab: _stopped(labsock.serve_web(WEB, port=0)),
     "http_get": lambda lab: _web_page(),
+    "browse": lambda lab: repr(labsock.browse("/HelloWorld.html", port=1)),
     "web_link": lambda lab: str(labsock.web_link("/HelloWorld.html", 6789)),
     "web_exchanges": lambda lab: str(labsock.web_exchanges(_stopped(_program()))),
     "address_box": lambda lab: labsock.address_box("127.0.0.1").check().ok,

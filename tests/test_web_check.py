@@ -243,6 +243,18 @@ def test_the_reference_server_serves_the_folder_and_nothing_else(folder):
         assert "GET /picture.png HTTP/1.1" in server.log.texts()[0]
 
 
+def test_browse_asks_for_the_page_then_its_picture(folder):
+    with labsock.serve_web(folder, port=0) as server:
+        browsed = labsock.browse("/picture.html", port=server.port)
+    assert repr(browsed) == (
+        f"GET /picture.html -> 200 OK ({len(PAGES['picture.html'])} bytes)\n"
+        f"GET /picture.png -> 200 OK ({len(PNG):,} bytes)"
+    )
+    assert browsed.ok
+    gone = labsock.browse("/picture.html", port=server.port)
+    assert repr(gone).startswith("GET /picture.html -> no answer: Nothing is listening")
+
+
 def test_paths_never_leave_the_folder(folder, tmp_path):
     (folder / "out").symlink_to(tmp_path / "secret.txt")
     assert path_in_folder(folder, "/picture.png") == (folder / "picture.png").resolve()

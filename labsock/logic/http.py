@@ -312,3 +312,12 @@ def response_bytes(status: int, body: bytes, kind: str = "text/html; charset=utf
         "Connection: close\r\n\r\n"
     )
     return head.encode("ascii") + body
+
+
+_PICTURE = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
+
+
+def pictures_in(page: bytes) -> list[str]:
+    """The src of each <img> in an HTML page, in order, each once: what a browser asks for next."""
+    found = _PICTURE.findall(page.decode("utf-8", "replace"))
+    return list(dict.fromkeys(found))

@@ -36,7 +36,7 @@ class Conversation:
     response: Response | None = None
     error: str | None = None  # why no whole response came (plain words)
     refused: bool = False  # nothing listened
-    sent_at: list[float] = field(default_factory=list)  # each piece
+    sent_at: list[float] = field(default_factory=list)  # each piece, as its sending began
     first_byte_at: float | None = None
     ended_at: float | None = None  # the server closed (or reset)
     gave_up_at: float | None = None  # the time ran out
@@ -81,8 +81,10 @@ def converse(
                     pause()  # e.g. wait until told: a connection held open on purpose
                 elif number and pause:
                     time.sleep(pause)
-                sock.sendall(piece)
+                # Noted before sending: whatever the server does once the piece is there
+                # happens after this moment, however late this thread runs again.
                 talk.sent_at.append(time.monotonic() - talk.started)
+                sock.sendall(piece)
         except OSError:
             pass  # the server may answer and close before the last piece: read what it said
         _read(sock, talk, timeout)
@@ -161,3 +163,41 @@ def http_get(path: str = "/", port: int = 6789, host: str = "127.0.0.1", *, time
     if talk.response is None or (talk.error and talk.ended_at is None):
         raise LabsockError(talk.error or "No answer came.")
     return talk.response
+
+
+class Browsed:
+    """What labsock's stand-in for a browser asked for and got: a page, then its pictures."""
+
+    def __init__(self):
+        self.rows: list[tuple[str, str]] = []  # (path, what came back)
+
+    def __repr__(self) -> str:
+        return "\n".join(f"GET {path} -> {result}" for path, result in self.rows)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.rows) and all(result.startswith("200 ") for _, result in self.rows)
+
+
+def browse(path: str = "/", port: int = 6789, host: str = "127.0.0.1", *, timeout=2.0):
+    """Ask for a page as a browser does, then for each picture it names, each on a connection of
+    its own; never raises for the server's faults: each row says what came back."""
+    from urllib.parse import urljoin, urlsplit
+
+    from labsock.logic.http import pictures_in
+
+    host, port = destination(host, port, "tcp")
+    browsed = Browsed()
+    wanted = [path]
+    while wanted and len(browsed.rows) < 20:
+        asked = wanted.pop(0)
+        talk = converse(host, port, [request_bytes(asked, host, port)], timeout=timeout)
+        if talk.response is None or (talk.error and talk.ended_at is None):
+            browsed.rows.append((asked, f"no answer: {talk.error or 'nothing came'}"))
+            continue
+        response = talk.response
+        size = f"{len(response.body):,} bytes"
+        browsed.rows.append((asked, f"{response.status} {response.reason} ({size})".strip()))
+        if asked == path and response.status == 200:
+            wanted += [urlsplit(urljoin(path, src)).path for src in pictures_in(response.body)]
+    return browsed
