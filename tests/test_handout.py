@@ -321,3 +321,9 @@ def test_in_a_kernel_an_unwritten_exercise_stops_its_cells_with_one_line(tmp_pat
     assert "This exercise is not written yet" in plain_line
     assert "reverse_words() is not written yet" in call_line
     assert ran.cells[3].outputs[0].text == "the cells after it still run\n"
+
+
+def test_the_folders_the_notebooks_read_are_beside_them(handout):
+    # Task 5's server serves web/ from beside its notebook
+    picture = REPO / "notebooks" / "web" / "picture.png"
+    assert (handout / "web" / "picture.png").read_bytes() == picture.read_bytes()

@@ -407,7 +407,7 @@ def check_two_at_once(
         f"B is answered while A is still silent (A waits {hold:g} s before its request)",
         served_first,
         "B waited until A was done: the server serves one connection at a time. Give each "
-        "connection a thread of its own: after accept(), threading.Thread(target=serve, "
-        "args=(connectionSocket,)).start(), and go straight back to accept().",
+        "connection a thread of its own: after accept(), start a threading.Thread whose target "
+        "is the function that serves one connection, and go straight back to accept().",
     )
     return TwoConnections(checklist, lanes, hold, served_first)
