@@ -58,6 +58,10 @@ _WHERE = {
     "ping": "labsock.net.ping",
     "preflight": "labsock.net.preflight",
     "find_my_ipv4": "labsock.net.addresses",
+    "WebServer": "labsock.net.web_server",
+    "serve_web": "labsock.net.web_server",
+    "http_get": "labsock.net.web_client",
+    "browse": "labsock.net.web_client",
     # net: students' own programs, each run as its own process and watched
     "Job": "labsock.net.programs.job",
     "background": "labsock.net.programs.job",
@@ -76,6 +80,8 @@ _WHERE = {
     "ping_flow": "labsock.show.flow",
     "relay_flow": "labsock.show.flow",
     "flow_from_logs": "labsock.show.flow",
+    "web_exchanges": "labsock.show.web_view",
+    "web_link": "labsock.show.web_view",
     # lessons: one task's helpers
     "try_reverse_words": "labsock.lessons.exercises",
     "your_code_here": "labsock.lessons.exercises",  # what an exercise's stub calls
@@ -89,6 +95,8 @@ _WHERE = {
     "check_pinger": "labsock.lessons.self_check",
     "check_framed_server": "labsock.lessons.self_check",
     "check_typing_client": "labsock.lessons.self_check",
+    "check_web_server": "labsock.lessons.web_check",
+    "check_two_at_once": "labsock.lessons.web_check",
     "address_box": "labsock.lessons.address_box",
     "server_panel": "labsock.lessons.lan_widgets",
     "client_panel": "labsock.lessons.lan_widgets",

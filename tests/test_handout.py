@@ -338,3 +338,9 @@ def test_the_self_checks_of_unwritten_programs_say_not_written_yet(executed):
         said = "".join(output_text(o) for o in cell.outputs)
         assert f"The program {program} is not written yet" in said, said
         assert "failed at line" not in said, said
+
+
+def test_the_folders_the_notebooks_read_are_beside_them(handout):
+    # Task 5's server serves web/ from beside its notebook
+    picture = REPO / "notebooks" / "web" / "picture.png"
+    assert (handout / "web" / "picture.png").read_bytes() == picture.read_bytes()

@@ -156,6 +156,15 @@ def _program(name="face_server"):
     return labsock.background(SERVER, name=name, folder=PROGRAMS)
 
 
+WEB = Path(tempfile.mkdtemp(prefix="labsock-web-"))  # a folder a web server serves
+(WEB / "HelloWorld.html").write_bytes(b"<h1>Hello, World!</h1>")
+
+
+def _web_page():
+    with labsock.serve_web(WEB, port=0) as server:
+        return labsock.http_get("/HelloWorld.html", port=server.port)
+
+
 # Name -> a call with everyday arguments (lab: the echo servers). Each runs twice.
 CALLS = {
     "LabsockError": lambda lab: labsock.LabsockError("Check the port."),
@@ -237,6 +246,14 @@ CALLS = {
     "check_pinger": lambda lab: labsock.check_pinger("none"),
     "check_framed_server": lambda lab: labsock.check_framed_server("none"),
     "check_typing_client": lambda lab: labsock.check_typing_client(program="none"),
+    "check_web_server": lambda lab: labsock.check_web_server(program="none"),
+    "check_two_at_once": lambda lab: labsock.check_two_at_once(program="none"),
+    "WebServer": lambda lab: _stopped(labsock.WebServer(WEB, port=0).start()),
+    "serve_web": lambda lab: _stopped(labsock.serve_web(WEB, port=0)),
+    "http_get": lambda lab: _web_page(),
+    "browse": lambda lab: repr(labsock.browse("/HelloWorld.html", port=1)),
+    "web_link": lambda lab: str(labsock.web_link("/HelloWorld.html", 6789)),
+    "web_exchanges": lambda lab: str(labsock.web_exchanges(_stopped(_program()))),
     "address_box": lambda lab: labsock.address_box("127.0.0.1").check().ok,
 }
 

@@ -12,6 +12,8 @@ from labsock.logic.errors import LabsockError
 PROJECT = Path(__file__).resolve().parents[2]
 # Beside the notebooks, what a student needs for the README's one install command.
 INSTALLED_FROM = ("requirements.txt", "pyproject.toml", "README.md")
+# Folders beside the notebooks that they read or serve (Task 5's web pages).
+NOTEBOOK_FILES = ("web",)
 
 
 def write_handout(out: Path | str, project: Path | str = PROJECT, say=print) -> list[Path]:
@@ -42,6 +44,10 @@ def write_handout(out: Path | str, project: Path | str = PROJECT, say=print) -> 
         nbformat.write(student, target)
         written.append(target)
         say(f"{target}: {len(exercise_cells(notebook.cells))} exercise cell(s) left to write")
+    for name in NOTEBOOK_FILES:  # what the notebooks read or serve, beside them
+        if (project / "notebooks" / name).is_dir():
+            shutil.copytree(project / "notebooks" / name, out / "notebooks" / name,
+                            dirs_exist_ok=True)  # fmt: skip
     for name in INSTALLED_FROM:
         shutil.copy2(project / name, out / name)
     shutil.copytree(

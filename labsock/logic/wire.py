@@ -20,8 +20,9 @@ from array import array
 
 NOTE, BATCH = b"N", b"B"
 RECEIVED, SENT = 1, 2
-# Enough of each datagram or chunk for logs, counting and checks; the full size is kept too.
-KEPT_BYTES = 512
+# Enough of each datagram or chunk for logs, counting and checks (a browser's whole request, about
+# 800 bytes, for Task 5's exchange view); the full size is kept too.
+KEPT_BYTES = 2048
 # A frame larger than this is not from our bootstrap: the reader stops rather than buffer it.
 MAX_FRAME = 8 * 1024 * 1024
 

@@ -50,12 +50,12 @@ from labsock.logic.program_errors import explain_failure  # noqa: E402
 FLUSH_EVERY = 0.05  # seconds between two batches: fast enough for a live view, cheap for a flood
 # How many datagrams and chunks are recorded in full: a burst of RECORD_BURST, then RECORD_RATE
 # a second. Beyond that they are counted, not recorded, so a flood cannot fill memory (at most
-# RECORD_BURST x 512 bytes wait for a batch). The bound is high on purpose: a record left out
+# RECORD_BURST x 2,048 bytes wait for a batch). The bound is high on purpose: a record left out
 # would look like a lost datagram in the counting table, so a Python sender at full speed
 # (about 50,000 a second) is still recorded whole.
 RECORD_RATE = 100_000
 RECORD_BURST = 100_000
-BATCH_RECORDS = 4_000  # records in one frame: at most 4,000 x 512 bytes kept, 2 MB
+BATCH_RECORDS = 2_000  # records in one frame: at most 2,000 x 2,048 bytes kept, 4 MB
 ADDRESS_IN_USE = {errno.EADDRINUSE, 98, 48, 10048}
 # What a send or receive on the connection raises once the program closed or replaced its
 # descriptor (not the notebook going away, which is EPIPE or ECONNRESET).
