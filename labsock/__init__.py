@@ -79,7 +79,10 @@ _WHERE = {
     # lessons: one task's helpers
     "try_reverse_words": "labsock.lessons.exercises",
     "your_code_here": "labsock.lessons.exercises",  # what an exercise's stub calls
-    # lessons: self-checks of students' running programs
+    # lessons: self-checks of students' running programs, and their answer as data
+    "Checklist": "labsock.lessons.checklist",
+    "Point": "labsock.lessons.checklist",
+    "ChecklistFailed": "labsock.lessons.checklist",
     "check_server": "labsock.lessons.self_check",
     "check_udp_server": "labsock.lessons.self_check",
     "check_tcp_server": "labsock.lessons.self_check",
