@@ -31,9 +31,9 @@ from labsock.logic.errors import LabsockError
 @dataclass(frozen=True)
 class Limits:
     start: float = 5.0  # seconds a program has to start waiting (recvfrom, accept, input...)
-    test: float = 30.0  # seconds per test
-    student: float = 120.0  # seconds per student, all tests
-    memory: int = 1 << 30  # bytes of address space per process of a student
+    test: float = 10.0  # seconds per test
+    student: float = 60.0  # seconds per student, all tests
+    memory: int = 3 << 29  # bytes of address space per process of a student (1.5 GiB)
 
 
 @dataclass
@@ -139,6 +139,7 @@ def _run(spec: dict, folder: Path, limits: Limits, prefix, result: StudentResult
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # outside a namespace: the group is what we can end
+        env={**os.environ, "MALLOC_ARENA_MAX": "2"},  # fewer arenas: less address space taken
     )
     try:
         process.wait(limits.student)

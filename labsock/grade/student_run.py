@@ -11,7 +11,6 @@ Its own stdout and stderr go nowhere: a student's function may print without end
 from __future__ import annotations
 
 import _thread
-import fcntl
 import json
 import os
 import socket
@@ -34,10 +33,18 @@ SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 
 def bring_loopback_up() -> None:
     """A new network namespace's lo is down (`ip link set lo up`, without needing `ip`)."""
+    import fcntl  # Linux only, as namespaces are
+
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         request = struct.pack("16sH14x", b"lo", 0)
         flags = struct.unpack("16sH14x", fcntl.ioctl(probe, SIOCGIFFLAGS, request))[1]
         fcntl.ioctl(probe, SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP))
+
+
+_BUSY = (
+    "{} did not wait for anything (recvfrom, accept, input, sleep) in time: it may be busy in a "
+    "loop that never reaches recvfrom. Run its cell: the notebook says the same."
+)
 
 
 class Student:
@@ -45,12 +52,17 @@ class Student:
         self.spec = spec
         self.programs = spec["programs"]
         self.states: dict[str, dict] = {}  # program name -> what the feedback shows of it
+        # Programs that did not start waiting within the start limit: the same code does the
+        # same again, so a later test does not wait for it a second time.
+        self.never_waited: set[str] = set()
         self.functions, self.functions_error = _define(spec.get("functions", ""))
 
     def run_test(self, test: dict) -> Checklist:
         stop_all()
         checklist = Checklist(test["name"])
         started = [self._start(name, checklist) for name in test["programs"]]
+        if self.never_waited & set(test["programs"]):
+            return checklist  # a program busy in a loop answers nobody: the check would only wait
         if test.get("function"):
             function = self.functions.get(test["function"])
             if not checklist.add(
@@ -80,6 +92,10 @@ class Student:
                 f"No cell starts with %%background {name}: the grader runs programs by name.",
             )
             return None
+        limit = self.spec["limits"]["start"]
+        if name in self.never_waited:
+            self._busy(name, checklist)
+            return None
         job = Job(program["code"], name, folder=self.spec["folder"], typed=program["typed"])
         job.notes.extend(program["notes"])
         try:
@@ -90,9 +106,16 @@ class Student:
         if program["magic"] == "client":
             job.wait(program["timeout"] or 5.0)
         else:
-            job.wait_until_ready(self.spec["limits"]["start"])
+            state = job.wait_until_ready(limit)
+            if state == "still starting":
+                self.never_waited.add(name)
+                self._busy(name, checklist)
         self._note_state(job)
         return job
+
+    def _busy(self, name: str, checklist: Checklist) -> None:
+        limit = self.spec["limits"]["start"]
+        checklist.add(f"{name} starts waiting within {limit:g} s", False, _BUSY.format(name))
 
     def _note_state(self, job: Job) -> None:
         self.states[job.name] = {
@@ -168,6 +191,14 @@ def grade(spec: dict, emit) -> None:
         emit({"programs": student.states})  # after each test: the student's limit may come
 
 
+def _limit_memory(size: int) -> None:
+    try:
+        import resource
+    except ModuleNotFoundError:  # Windows: no limit of this kind
+        return
+    resource.setrlimit(resource.RLIMIT_AS, (size, size))
+
+
 def main(argv: list[str]) -> int:
     with open(argv[0], encoding="utf-8") as spec_file:
         spec = json.load(spec_file)
@@ -178,6 +209,8 @@ def main(argv: list[str]) -> int:
             results.flush()
 
         try:
+            # Every process of the student inherits it: a program that takes 2 GB fails alone.
+            _limit_memory(spec["limits"]["memory"])
             if spec.get("loopback_up"):
                 bring_loopback_up()
             grade(spec, emit)
