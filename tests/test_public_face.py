@@ -237,6 +237,9 @@ CALLS = {
     "check_pinger": lambda lab: labsock.check_pinger("none"),
     "check_framed_server": lambda lab: labsock.check_framed_server("none"),
     "address_box": lambda lab: labsock.address_box("127.0.0.1").check().ok,
+    "Checklist": lambda lab: labsock.Checklist("t").assert_passed().to_dict(),
+    "Point": lambda lab: labsock.Point("what", True).to_dict(),
+    "ChecklistFailed": lambda lab: str(labsock.ChecklistFailed("a checklist")),
 }
 
 

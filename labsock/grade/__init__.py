@@ -18,7 +18,7 @@ from pathlib import Path
 from labsock.grade.report import write_all
 from labsock.grade.runner import Limits, StudentResult, grade_class
 from labsock.grade.submissions import find_submissions
-from labsock.grade.task_tests import GradedTest, tests_for
+from labsock.grade.task_tests import GradedTest, graded_tests
 
 __all__ = ["grade", "Graded", "Limits"]
 
@@ -49,7 +49,7 @@ def grade(
 ) -> Graded:
     """Grade every notebook in `submissions` for `task`; the files go into `out`."""
     out = Path(out)
-    tests = tests_for(task, tests_file)
+    tests = graded_tests(task, tests_file)
     notebooks = find_submissions(submissions, task, assignment)
     out.mkdir(parents=True, exist_ok=True)
     # The students' programs are saved and run under the grader's own folder, never the cwd.

@@ -1,6 +1,6 @@
 """Grade a class: each student's programs run in their own namespace, N students at a time.
 
-    results = grade_class(find_submissions("hand_ins/", "task1"), tests_for("task1"), work)
+    results = grade_class(find_submissions("hand_ins/", "task1"), graded_tests("task1"), work)
 
 For each student: their notebook is read (programs by magic name, functions by def), a spec is
 written into the grader's work folder, and labsock.grade.student_run runs the tests in its own

@@ -20,7 +20,7 @@ import threading
 import time
 import traceback
 
-import labsock
+from labsock.lessons import exercises, self_check
 from labsock.grade.hidden import send_hidden
 from labsock.lessons.checklist import Checklist
 from labsock.logic.errors import LabsockError
@@ -71,9 +71,9 @@ class Student:
                 self.functions_error or f"No `def {test['function']}(...)` in your notebook.",
             ):
                 return checklist
-            report = getattr(labsock, test["check"])(function, **test["args"])
+            report = _check(test["check"])(function, **test["args"])
         else:
-            report = getattr(labsock, test["check"])(**test["args"])
+            report = _check(test["check"])(**test["args"])
         checklist.title = report.title
         checklist.points += report.points
         if test["hidden_messages"]:
@@ -123,6 +123,11 @@ class Student:
             "error": job.error or "",
             "output": "\n".join(job.output.splitlines()[-OUTPUT_LINES:]),
         }
+
+
+def _check(name: str):
+    """The self-check (or trial) of that name: one of task_tests.CHECKS."""
+    return getattr(exercises if name.startswith("try_") else self_check, name)
 
 
 def _define(code: str) -> tuple[dict, str]:

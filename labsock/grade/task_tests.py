@@ -1,7 +1,7 @@
 """Each task's graded tests: name, points, visible or hidden, the programs each needs, the check.
 
-    tests_for("task1")                                # the tests shipped with labsock
-    tests_for("task1", overrides="my_tests.toml")     # with the instructor's changes
+    graded_tests("task1")                                # the tests shipped with labsock
+    graded_tests("task1", overrides="my_tests.toml")     # with the instructor's changes
 
 A test starts the programs it needs (from the student's notebook, by name, in order), runs one
 labsock self-check (or a trial of a function) with its arguments, and is worth its points when
@@ -119,7 +119,7 @@ def _read(path: Path) -> dict:
     return tomllib.loads(text)
 
 
-def tests_for(task: str, overrides: str | Path | None = None) -> list[GradedTest]:
+def graded_tests(task: str, overrides: str | Path | None = None) -> list[GradedTest]:
     """The task's tests, with the instructor's file applied (changed, added, or points = 0)."""
     tests = {test.name: test for test in TASKS.get(task, [])}
     if overrides is not None:
