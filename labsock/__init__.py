@@ -127,6 +127,9 @@ def load_ipython_extension(ipython) -> None:
 
     register(ipython)
     show_ways_out(ipython)
+    from labsock.lessons.checklist import grade_cells
+
+    grade_cells(ipython)  # only under nbgrader's autograde (LABSOCK_GRADE_CELLS)
 
 
 def _show_in_jupyter() -> None:

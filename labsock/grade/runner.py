@@ -30,7 +30,7 @@ from labsock.logic.errors import LabsockError
 
 @dataclass(frozen=True)
 class Limits:
-    start: float = 5.0  # seconds a program has to start waiting (recvfrom, accept, input...)
+    start: float = 3.0  # seconds a program has to start waiting (recvfrom, accept, input...)
     test: float = 10.0  # seconds per test
     student: float = 60.0  # seconds per student, all tests
     memory: int = 3 << 29  # bytes of address space per process of a student (1.5 GiB)
@@ -52,8 +52,8 @@ class StudentResult:
 
 
 def default_workers() -> int:
-    # A student's programs mostly wait on each other's sockets: two per CPU keep the CPUs busy.
-    return max(2, 2 * (os.cpu_count() or 1)) if namespace_prefix() else 1
+    # A student's programs mostly wait (on sockets, or a limit): three per CPU keep them busy.
+    return max(2, 3 * (os.cpu_count() or 1)) if namespace_prefix() else 1
 
 
 def grade_class(

@@ -20,8 +20,8 @@ import threading
 import time
 import traceback
 
-from labsock.lessons import exercises, self_check
 from labsock.grade.hidden import send_hidden
+from labsock.lessons import exercises, self_check
 from labsock.lessons.checklist import Checklist
 from labsock.logic.errors import LabsockError
 from labsock.net.lifecycle import stop_all

@@ -99,3 +99,44 @@ class Checklist:
             for p in self.points
         )
         return f"<div><b>{escape(self.summary())}</b><table>{rows}</table></div>"
+
+
+# nbgrader's autograde runs the notebook as it is: a self-check cell shows its checklist and
+# raises nothing, so a grade cell would always pass. With this variable set (in nbgrader_config.py:
+# os.environ["LABSOCK_GRADE_CELLS"] = "1"), a cell whose last line gives a checklist that did not
+# pass fails with the checklist as its message; the notebook students open is not changed.
+GRADE_CELLS = "LABSOCK_GRADE_CELLS"
+
+
+def must_pass(value):
+    """value itself; a Checklist must have passed (assert_passed)."""
+    __tracebackhide__ = True
+    if isinstance(value, Checklist):
+        value.assert_passed()
+    return value
+
+
+class _LastValueMustPass:
+    """An IPython AST transformer: the cell's last expression goes through must_pass."""
+
+    def visit(self, tree):
+        import ast
+
+        if tree.body and isinstance(tree.body[-1], ast.Expr):
+            last = tree.body[-1]
+            checker = ast.parse(
+                "__import__('labsock.lessons.checklist').lessons.checklist.must_pass"
+            )
+            last.value = ast.Call(checker.body[0].value, [last.value], [])
+            ast.fix_missing_locations(tree)
+        return tree
+
+
+def grade_cells(ipython) -> None:
+    """With LABSOCK_GRADE_CELLS set, make failing self-checks fail their cells (see above)."""
+    import os
+
+    if os.environ.get(GRADE_CELLS) and not any(
+        isinstance(t, _LastValueMustPass) for t in ipython.ast_transformers
+    ):
+        ipython.ast_transformers.append(_LastValueMustPass())
