@@ -66,6 +66,7 @@ h1 { font-size: 1.5em } h2 { font-size: 1.15em; margin-top: 1.6em }
 .point { margin: .2em 0 }
 pre { background: #f5f5f5; padding: .6em; overflow-x: auto; border-radius: 4px; font-size: .9em }
 table.summary td { padding: .15em .8em .15em 0 }
+summary { cursor: pointer; margin: .3em 0 }
 .status { color: #555 }
 """
 
@@ -82,7 +83,12 @@ def _test_section(test: GradedTest, record: dict | None, points: float) -> str:
     if not test.visible:
         verdict = "passed" if checklist["passed"] else "failed"
         return head + f"<p>A hidden test: {verdict}.</p>"
-    lines = [head, f"<p>{escape(checklist['title'])}</p>"]
+    shown = [p for p in checklist["points"] if not p.get("hidden")]
+    good = sum(1 for p in shown if p["ok"])
+    verdict = f"all {good} checks pass" if good == len(shown) else f"{good} of {len(shown)} pass"
+    # Passed tests fold to one line (a click opens them): what is left to do stands out.
+    opened = "" if checklist["passed"] else " open"
+    lines = [head, f"<details{opened}><summary>{escape(checklist['title'])}: {verdict}</summary>"]
     hidden = [p for p in checklist["points"] if p.get("hidden")]
     for point in checklist["points"]:
         if point.get("hidden"):
@@ -91,15 +97,15 @@ def _test_section(test: GradedTest, record: dict | None, points: float) -> str:
         if point["hint"]:
             lines.append(f"<div class='hint'>{escape(point['hint'])}</div>")
     if hidden:
-        good = sum(1 for p in hidden if p["ok"])
-        lines.append(f"<div class='point'>Hidden messages: {good} of {len(hidden)} right.</div>")
-    return "\n".join(lines)
+        right = sum(1 for p in hidden if p["ok"])
+        lines.append(f"<div class='point'>Hidden messages: {right} of {len(hidden)} right.</div>")
+    return "\n".join([*lines, "</details>"])
 
 
 def _program_section(name: str, program: dict) -> str:
     parts = [f"<h2>Your program {escape(name)}</h2>"]
     if program.get("state"):
-        parts.append(f"<p class='status'>{escape(program['state'])}</p>")
+        parts.append(f"<p class='status'>During its test: {escape(program['state'])}</p>")
     if program.get("error"):
         parts.append(f"<p>{escape(program['error'])}</p>")
     for note in program.get("notes", []):

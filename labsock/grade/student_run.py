@@ -180,8 +180,8 @@ def grade(spec: dict, emit) -> None:
             result.add(
                 "the test finished" if status == "time limit" else "the test ran",
                 False,
-                f"It took longer than {spec['limits']['test']:g} s: a program that never "
-                "answers, or a loop that never waits."
+                f"It took longer than {spec['limits']['test']:g} s: a loop that never ends, or "
+                "a program that never answers."
                 if status == "time limit"
                 else str(result or status),
             )
