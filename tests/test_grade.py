@@ -8,6 +8,7 @@ the system chose (port 0)."""
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import subprocess
 import sys
@@ -193,3 +194,24 @@ def test_try_reverse_words_answers_a_checklist():
     assert failing and "It gave" in failing[0]["hint"]
     with pytest.raises(AssertionError, match="NO  sent"):
         report.assert_passed()
+
+
+@needs_namespaces
+def test_the_test_limit_holds_in_a_grader_started_in_the_background(tmp_path):
+    # A shell's `grader &` starts it with SIGINT ignored, which the limit's interrupt relies on.
+    write_class(tmp_path / "in", {"loop": 1})
+    changes = tmp_path / "tests.json"
+    others = ("udp_server", "tcp_server", "alnum_server", "alnum_server_more", "print_server")
+    changes.write_text(json.dumps({"tests": {name: {"points": 0} for name in others}}))
+    done = subprocess.run(
+        [sys.executable, "-m", "labsock.grade", str(tmp_path / "in"), "--task", "task1"]
+        + ["--out", str(tmp_path / "out"), "--tests", str(changes), "--test-limit", "2"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    assert done.returncode == 0, done.stderr
+    [student] = json.loads((tmp_path / "out" / "results.json").read_text())["students"]
+    assert student["status"] == "graded"
+    assert student["tests"]["reverse_words"]["status"] == "time limit"

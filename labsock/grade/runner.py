@@ -154,7 +154,10 @@ def _end(process: subprocess.Popen) -> None:
     # In a namespace, killing unshare kills its child (--kill-child) and with it the namespace;
     # outside one, the process group is everything that did not leave it.
     try:
-        os.killpg(process.pid, signal.SIGKILL)
+        if hasattr(os, "killpg"):
+            os.killpg(process.pid, signal.SIGKILL)
+        else:  # Windows: the process itself (its children are its own to end)
+            process.kill()
     except (ProcessLookupError, PermissionError):
         pass
     process.wait()

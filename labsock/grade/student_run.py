@@ -13,6 +13,7 @@ from __future__ import annotations
 import _thread
 import json
 import os
+import signal
 import socket
 import struct
 import sys
@@ -226,5 +227,8 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    # The test limit interrupts as Ctrl+C does: a grader started in the background (`&`) has
+    # SIGINT ignored, and Python then never turns it into KeyboardInterrupt.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the process's life
     main(sys.argv[1:])
