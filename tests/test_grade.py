@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -215,3 +216,47 @@ def test_the_test_limit_holds_in_a_grader_started_in_the_background(tmp_path):
     [student] = json.loads((tmp_path / "out" / "results.json").read_text())["students"]
     assert student["status"] == "graded"
     assert student["tests"]["reverse_words"]["status"] == "time limit"
+
+
+@needs_namespaces
+def test_ctrl_c_ends_every_students_programs_at_once(tmp_path):
+    write_class(tmp_path / "in", {"loop": 3, "fork": 3})
+    grader = subprocess.Popen(
+        [sys.executable, "-m", "labsock.grade", str(tmp_path / "in"), "--task", "task1"]
+        + ["--out", str(tmp_path / "out"), "--workers", "2", "--student-limit", "600"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob("out/work-*/*/results.jsonl")) and time.monotonic() < deadline:
+        time.sleep(0.05)  # polling for the first student's first result: no event to wait on
+    grader.send_signal(signal.SIGINT)
+    _, stderr = grader.communicate(timeout=60)  # far below the 600 s a student may take
+    assert grader.returncode == 130 and "Stopped" in stderr
+    assert forked_sleepers() == []
+
+
+def test_without_namespaces_students_are_graded_one_at_a_time(tmp_path):
+    from labsock.grade.isolation import held_ports
+
+    if held_ports({12000, 12001}):
+        pytest.skip("the lab's ports are in use here: run in a network namespace (unshare -n)")
+    write_class(tmp_path / "in", {"right": 2})
+    graded = grade(tmp_path / "in", "task1", tmp_path / "out", isolate=False)
+    assert [sum(r.points(t) for t in graded.tests) for r in graded.results] == [11, 11]
+
+
+@pytest.mark.skipif(
+    namespace_prefix() is None
+    or subprocess.run(["unshare", "--user", "--map-root-user", "--net", "true"]).returncode,
+    reason="no unprivileged user namespaces here",
+)
+def test_unprivileged_user_namespaces_serve_as_well(tmp_path, monkeypatch):
+    import labsock.grade.runner as runner
+
+    as_a_user = ("unshare", "--user", "--map-root-user", "--net", "--pid", "--fork", "--kill-child")
+    monkeypatch.setattr(runner, "namespace_prefix", lambda: as_a_user)
+    write_class(tmp_path / "in", {"right": 1, "fork": 1})
+    graded = grade(tmp_path / "in", "task1", tmp_path / "out")
+    assert [sum(r.points(t) for t in graded.tests) for r in graded.results] == [11, 11]
+    assert forked_sleepers() == []

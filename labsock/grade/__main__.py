@@ -68,6 +68,9 @@ def main(argv=None) -> int:
     except LabsockError as exc:
         print(exc, file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\nStopped: every student's programs ended; no files written.", file=sys.stderr)
+        return 130
     failed = [r for r in graded.results if r.status == "grader error"]
     for result in failed:
         print(f"Grader error for {result.student}: {result.error}", file=sys.stderr)

@@ -44,6 +44,10 @@ def held_ports(ports) -> list[str]:
     for port in sorted(set(ports)):
         for kind, name in ((socket.SOCK_DGRAM, "UDP"), (socket.SOCK_STREAM, "TCP")):
             with socket.socket(socket.AF_INET, kind) as probe:
+                if kind == socket.SOCK_STREAM and sys.platform != "win32":
+                    # The last student's closed connections wait out TIME_WAIT on the port;
+                    # labsock's programs bind through that (SO_REUSEADDR), and so does this.
+                    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 try:
                     probe.bind(("127.0.0.1", port))
                 except OSError:

@@ -27,6 +27,8 @@ from labsock.grade.submissions import file_name
 from labsock.grade.task_tests import GradedTest, ports_used
 from labsock.logic.errors import LabsockError
 
+_running: set[subprocess.Popen] = set()  # the students being graded now, for Ctrl+C
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -82,8 +84,16 @@ def grade_class(
                 progress(done, len(notebooks), result)
         return result
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
         return list(pool.map(one, notebooks.items()))
+    except KeyboardInterrupt:  # Ctrl+C: no student waits for their turn, none runs on
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in list(_running):
+            _end(process)
+        raise
+    finally:
+        pool.shutdown()
 
 
 def _grade_one(student, notebook: Path, tests, work: Path, limits: Limits, prefix):
@@ -141,6 +151,7 @@ def _run(spec: dict, folder: Path, limits: Limits, prefix, result: StudentResult
         start_new_session=True,  # outside a namespace: the group is what we can end
         env={**os.environ, "MALLOC_ARENA_MAX": "2"},  # fewer arenas: less address space taken
     )
+    _running.add(process)
     try:
         process.wait(limits.student)
     except subprocess.TimeoutExpired:
@@ -148,6 +159,7 @@ def _run(spec: dict, folder: Path, limits: Limits, prefix, result: StudentResult
         result.error = f"Stopped after {limits.student:g} s (the time limit per student)."
     finally:
         _end(process)
+        _running.discard(process)
 
 
 def _end(process: subprocess.Popen) -> None:
