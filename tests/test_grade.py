@@ -260,3 +260,36 @@ def test_unprivileged_user_namespaces_serve_as_well(tmp_path, monkeypatch):
     graded = grade(tmp_path / "in", "task1", tmp_path / "out")
     assert [sum(r.points(t) for t in graded.tests) for r in graded.results] == [11, 11]
     assert forked_sleepers() == []
+
+
+TASK_NOTEBOOKS = {
+    "task2": "task2_two_laptops",
+    "task3": "task3_two_clients",
+    "task4": "task4_network_misbehaves",
+}
+
+
+@needs_namespaces
+@pytest.mark.parametrize("task", sorted(TASK_NOTEBOOKS))
+def test_each_tasks_tests_give_the_reference_all_points_and_the_handout_none(task, tmp_path):
+    notebooks = Path(__file__).resolve().parents[1] / "notebooks"
+    subprocess.run(
+        [sys.executable, "-m", "labsock.handout", str(tmp_path / "student")],
+        check=True,
+        capture_output=True,
+    )
+    name = TASK_NOTEBOOKS[task]
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "reference.ipynb").write_bytes((notebooks / f"{name}.ipynb").read_bytes())
+    handout = tmp_path / "student" / "notebooks" / f"{name}.ipynb"
+    (tmp_path / "in" / "stub.ipynb").write_bytes(handout.read_bytes())
+    graded = grade(tmp_path / "in", task, tmp_path / "out")
+    totals = {r.student: sum(r.points(t) for t in graded.tests) for r in graded.results}
+    failed = [
+        (r.student, name, p["what"], p["hint"][:200])
+        for r in graded.results
+        for name, record in r.tests.items()
+        for p in record["checklist"]["points"]
+        if not p["ok"] and r.student == "reference"
+    ]
+    assert totals == {"reference": sum(t.points for t in graded.tests), "stub": 0}, failed

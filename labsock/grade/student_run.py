@@ -61,6 +61,8 @@ class Student:
     def run_test(self, test: dict) -> Checklist:
         stop_all()
         checklist = Checklist(test["name"])
+        helpers = {name: _start_helper(*step) for name, step in test["setup"].items()}
+        args = {key: _named(value, helpers) for key, value in test["args"].items()}
         started = [self._start(name, checklist) for name in test["programs"]]
         if self.never_waited & set(test["programs"]):
             return checklist  # a program busy in a loop answers nobody: the check would only wait
@@ -72,9 +74,9 @@ class Student:
                 self.functions_error or f"No `def {test['function']}(...)` in your notebook.",
             ):
                 return checklist
-            report = _check(test["check"])(function, **test["args"])
+            report = _check(test["check"])(function, **args)
         else:
-            report = _check(test["check"])(**test["args"])
+            report = _check(test["check"])(**args)
         checklist.title = report.title
         checklist.points += report.points
         if test["hidden_messages"]:
@@ -126,6 +128,22 @@ class Student:
         }
 
 
+def _named(value, helpers: dict):
+    """An argument of a check: "@relay" is the setup's helper of that name."""
+    if isinstance(value, str) and value.startswith("@") and value[1:] in helpers:
+        return helpers[value[1:]]
+    return value
+
+
+def _start_helper(helper: str, options: dict):
+    """One of labsock's lab helpers (task_tests.SETUPS), started as the notebook starts it."""
+    from labsock.net import relay, servers, tcp_server, tcp_slicer
+
+    where = {"serve_udp": servers, "serve_tcp": tcp_server, "relay_udp": relay}
+    where["slice_tcp"] = tcp_slicer
+    return getattr(where[helper], helper)(**options)
+
+
 def _check(name: str):
     """The self-check (or trial) of that name: one of task_tests.CHECKS."""
     return getattr(exercises if name.startswith("try_") else self_check, name)
@@ -175,13 +193,14 @@ def grade(spec: dict, emit) -> None:
     student = Student(spec)
     for test in spec["tests"]:
         begun = time.monotonic()
-        status, result = _within(spec["limits"]["test"], lambda t=test: student.run_test(t))
+        limit = test["seconds"] or spec["limits"]["test"]
+        status, result = _within(limit, lambda t=test: student.run_test(t))
         if status != "ok":
             result = Checklist(test["name"])
             result.add(
                 "the test finished" if status == "time limit" else "the test ran",
                 False,
-                f"It took longer than {spec['limits']['test']:g} s: a loop that never ends, or "
+                f"It took longer than {limit:g} s: a loop that never ends, or "
                 "a program that never answers."
                 if status == "time limit"
                 else str(result or status),

@@ -34,6 +34,9 @@ from pathlib import Path
 
 from labsock.logic.errors import LabsockError
 
+# What a test's setup may start: labsock's servers, relay and slicer (their lab's helpers).
+SETUPS = {"serve_udp", "serve_tcp", "relay_udp", "slice_tcp"}
+
 # The checks a test may use: labsock's public self-checks, and the trial of a function.
 CHECKS = {
     "check_server",
@@ -58,6 +61,10 @@ class GradedTest:
     function: str | None = None  # a student's function the check is given (by its def name)
     visible: bool = True
     hidden_messages: tuple[str, ...] = ()
+    # labsock's own helpers started before the programs, by name: {"relay": ["relay_udp", {...}]};
+    # an argument "@relay" of the check is that helper.
+    setup: dict = field(default_factory=dict)
+    seconds: float | None = None  # this test's time limit, when not the grader's --test-limit
 
 
 def _server(name, points, port, program, *, proto="udp", reply="upper", hidden=(), visible=True):
@@ -92,6 +99,27 @@ TASKS: dict[str, list[GradedTest]] = {
         GradedTest("reverse_words", 2, "try_reverse_words", function="reverse_words"),
     ],
     "task2": [_server("lan_server", 2, 12000, "lan_server")],
+    "task4": [
+        GradedTest(
+            "pinger",
+            3,
+            "check_pinger",
+            ("pinger",),
+            {"program": "pinger", "relay": "@relay"},
+            setup={
+                "server": ["serve_udp", {"port": 12000, "reply": "echo"}],
+                "relay": ["relay_udp", {"listen_port": 12001, "network": "mobile", "seed": 7}],
+            },
+            seconds=45,
+        ),
+        GradedTest(
+            "framed_server",
+            3,
+            "check_framed_server",
+            ("framed_server", "framed_client"),
+            setup={"framer": ["slice_tcp", {"listen_port": 12005, "to": "127.0.0.1:12004"}]},
+        ),
+    ],
     "task3": [
         GradedTest(
             "counting_clients",
@@ -143,6 +171,12 @@ def graded_tests(task: str, overrides: str | Path | None = None) -> list[GradedT
                     "least points and check."
                 )
     for test in tests.values():
+        helpers = {helper for helper, _ in test.setup.values()}
+        if not helpers <= SETUPS:
+            raise LabsockError(
+                f"Test {test.name!r}: setup {sorted(helpers - SETUPS)} is not one of "
+                f"{sorted(SETUPS)}."
+            )
         if test.check not in CHECKS:
             raise LabsockError(
                 f"Test {test.name!r}: check {test.check!r} is not one of {sorted(CHECKS)}."
@@ -165,5 +199,7 @@ def ports_used(tests: list[GradedTest]) -> set[int]:
     ports = set()
     for test in tests:
         ports.add(int(test.args.get("port", 12000)))
+        for _helper, options in test.setup.values():
+            ports.add(int(options.get("port", options.get("listen_port", 12000))))
         ports.update(_CLIENT_PORTS.get(test.check, ()))
     return ports
