@@ -18,7 +18,7 @@ def _parser() -> argparse.ArgumentParser:
         "try them, and grades.csv, results.json and a feedback page per student are written.",
     )
     parser.add_argument("submissions", help="a folder of STUDENT.ipynb, or nbgrader's submitted/")
-    parser.add_argument("--task", required=True, help="task1, task2, task3")
+    parser.add_argument("--task", required=True, help="task1, task2, task3, task4")
     parser.add_argument("--out", required=True, help="the folder the results go into")
     parser.add_argument("--tests", help="your changes to the tests: a .toml or .json file")
     parser.add_argument("--assignment", help="nbgrader's assignment folder name, if several")
