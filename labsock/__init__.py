@@ -85,7 +85,10 @@ _WHERE = {
     # lessons: one task's helpers
     "try_reverse_words": "labsock.lessons.exercises",
     "your_code_here": "labsock.lessons.exercises",  # what an exercise's stub calls
-    # lessons: self-checks of students' running programs
+    # lessons: self-checks of students' running programs, and their answer as data
+    "Checklist": "labsock.lessons.checklist",
+    "Point": "labsock.lessons.checklist",
+    "ChecklistFailed": "labsock.lessons.checklist",
     "check_server": "labsock.lessons.self_check",
     "check_udp_server": "labsock.lessons.self_check",
     "check_tcp_server": "labsock.lessons.self_check",
@@ -133,6 +136,9 @@ def load_ipython_extension(ipython) -> None:
 
     register(ipython)
     show_ways_out(ipython)
+    from labsock.lessons.checklist import grade_cells
+
+    grade_cells(ipython)  # only under nbgrader's autograde (LABSOCK_GRADE_CELLS)
 
 
 def _show_in_jupyter() -> None:

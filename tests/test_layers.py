@@ -18,9 +18,10 @@ pytestmark = pytest.mark.fast  # no sockets, threads or processes: pytest -m fas
 
 PACKAGE = Path(__file__).resolve().parents[1] / "labsock"
 
-# Lowest first: each layer may import itself and the layers before it. handout is the
-# instructors' tool (notebooks in, the student version out), above everything a student runs.
-LAYERS = ["logic", "net", "show", "lessons", "cli", "handout"]
+# Lowest first: each layer may import itself and the layers before it. handout and grade are the
+# instructors' tools (notebooks in; the student version, or grades, out), above everything a
+# student runs.
+LAYERS = ["logic", "net", "show", "lessons", "cli", "handout", "grade"]
 
 # What a layer must not import from outside labsock, and why.
 FORBIDDEN = {

@@ -255,6 +255,9 @@ CALLS = {
     "web_link": lambda lab: str(labsock.web_link("/HelloWorld.html", 6789)),
     "web_exchanges": lambda lab: str(labsock.web_exchanges(_stopped(_program()))),
     "address_box": lambda lab: labsock.address_box("127.0.0.1").check().ok,
+    "Checklist": lambda lab: labsock.Checklist("t").assert_passed().to_dict(),
+    "Point": lambda lab: labsock.Point("what", True).to_dict(),
+    "ChecklistFailed": lambda lab: str(labsock.ChecklistFailed("a checklist")),
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 
+from labsock.lessons.checklist import Checklist
 from labsock.logic.errors import LabsockError, NotWrittenYet
 from labsock.net.clients import send_udp
 from labsock.net.servers import UDPServer
@@ -33,19 +34,19 @@ def your_code_here():
     raise NotWrittenYet(None if caller.startswith("<") else caller)
 
 
-class TrialReport:
-    """What a trial found; shows itself as a short text in the notebook."""
+class TrialReport(Checklist):
+    """What a trial found: a checklist (one point per message sent), shown as a short text."""
 
     def __init__(self, title: str, results: list[tuple[str, str, str]], not_written: str = ""):
-        self.title = title
+        super().__init__(title)
         self.results = results  # (sent, expected, got)
         self.not_written = not_written  # the stub's sentence, if the function is still the stub
+        if not_written:
+            self.add(f"{title} is written", False, not_written)
+        for sent, expected, got in results:
+            self.add(f"{sent!r} gives {expected!r}", expected == got, f"It gave {got!r}.")
 
-    @property
-    def passed(self) -> bool:
-        return not self.not_written and all(expected == got for _s, expected, got in self.results)
-
-    def __repr__(self) -> str:
+    def __str__(self) -> str:
         if self.not_written:
             return self.not_written
         if self.passed:
@@ -55,6 +56,11 @@ class TrialReport:
             mark = "ok " if expected == got else "NO "
             lines.append(f"  {mark} sent {sent!r}: expected {expected!r}, got {got!r}")
         return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> None:
+        return None  # the notebook shows the short text above, as it always has
 
 
 def still_the_stub(function, sample: str) -> str:

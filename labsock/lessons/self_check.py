@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 import socket
 import time
-from dataclasses import dataclass, field
-from html import escape
 
+# Re-exported: a check's answer is a Checklist of Points (see checklist.py).
+from labsock.lessons.checklist import Checklist, Point  # noqa: F401
 from labsock.logic.counting_check import first_mistake, saw_the_wrap
 from labsock.logic.errors import LabsockError, NotWrittenYet
 from labsock.logic.replies import reply_function
@@ -27,60 +27,6 @@ from labsock.net.programs.job import Job, job
 # beyond ASCII (an alphanumeric server that keeps only letters, or only ASCII, fails one).
 FIRST, SECOND, BEYOND_ASCII = "input lowercase sentence", "another client here", "grüße, señor"
 DIGITS = "Hello, World 42! (it's 9:30)"
-
-
-@dataclass
-class Point:
-    """One point of a checklist: what was checked, whether it holds, and what to look at."""
-
-    what: str
-    ok: bool | None  # None: could not be checked yet
-    hint: str = ""
-
-    @property
-    def mark(self) -> str:
-        return {True: "ok", False: "NO", None: "--"}[self.ok]
-
-
-@dataclass
-class Checklist:
-    title: str
-    points: list[Point] = field(default_factory=list)
-
-    def add(self, what: str, ok: bool | None, hint: str = "") -> bool:
-        self.points.append(Point(what, ok, "" if ok else hint))
-        return bool(ok)
-
-    @property
-    def passed(self) -> bool:
-        return all(point.ok for point in self.points)
-
-    def summary(self) -> str:
-        good = sum(1 for point in self.points if point.ok)
-        if self.passed:
-            return f"{self.title}: all {len(self.points)} checks pass."
-        return f"{self.title}: {good} of {len(self.points)} checks pass."
-
-    def __str__(self) -> str:
-        lines = [self.summary()]
-        for point in self.points:
-            lines.append(f"  {point.mark:<2}  {point.what}")
-            if point.hint:
-                lines.append(f"        {point.hint}")
-        return "\n".join(lines)
-
-    __repr__ = __str__
-
-    def _repr_html_(self) -> str:
-        colour = {True: "#080", False: "#b00", None: "#888"}
-        rows = "".join(
-            f"<tr><td style='color:{colour[p.ok]}; font-weight: bold'>{p.mark}</td>"
-            f"<td>{escape(p.what)}"
-            + (f"<br><i>{escape(p.hint)}</i>" if p.hint else "")
-            + "</td></tr>"
-            for p in self.points
-        )
-        return f"<div><b>{escape(self.summary())}</b><table>{rows}</table></div>"
 
 
 def _program(name: str | None, checklist: Checklist) -> Job | None:
