@@ -45,6 +45,10 @@ def pin_process(pid: int) -> None:
         return
     for thread in os.listdir(f"/proc/{pid}/task"):
         os.sched_setaffinity(int(thread), {PROGRAM_CPU})
+        # On Linux the process started is a supervisor; the program is its child.
+        with open(f"/proc/{pid}/task/{thread}/children") as children:
+            for child in children.read().split():
+                pin_process(int(child))
 
 
 def free_port() -> int:

@@ -18,6 +18,7 @@ is the kind that is no thread of ours):
 
     class Job(LifeCycle):
         what = "your program 'c1'"          # words for messages ("stopped your program 'c1' ...")
+        kind = "program"                    # server, relay, counting client, program
         def claims(self) -> set[tuple]:     # what it holds, or will hold once started:
             return {("program", self.name), *self.ports_held}    # e.g. ("udp", host, port)
         def _begin(self) -> None:           # acquire and start; return once ready. On failure
@@ -84,6 +85,9 @@ class LifeCycle:
     """start(), stop(), `with`, the registry and re-runs, for every kind (see the module doc)."""
 
     what = "the background task"
+    # Which kind it is, for code that treats kinds differently (no guessing from attributes):
+    # "server", "relay", "counting client", "program".
+    kind = "background task"
     # Set by start() when it stopped an older thing holding the same claim.
     replaced: str | None = None
 
@@ -122,10 +126,12 @@ class LifeCycle:
                 raise
         return self
 
-    def stop(self) -> None:
-        """Stop; returns once everything it held is released. Stopping twice is harmless."""
+    def stop(self):
+        """Stop; returns itself once everything it held is released. Stopping twice is
+        harmless."""
         self._end()
         self._forget()
+        return self
 
     def _forget(self) -> None:
         """Leave the registry (called by stop(), or by a thing that ended by itself)."""
