@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from labsock.logic import wire
@@ -65,7 +65,9 @@ def test_a_tcp_connection_gives_connected_chunks_and_disconnected():
     program.note({"event": "accepted", "sock": 5, "listener": 3, "peer": list(CLIENT)})
     assert program.peers[5] == CLIENT
     assert program.held_ports() == [("tcp", "0.0.0.0", 13000)]
-    program.records([(wire.RECEIVED, 2.0, 5, None, b"hi", 2), (wire.RECEIVED, 2.1, 5, None, b"", 0)])
+    program.records(
+        [(wire.RECEIVED, 2.0, 5, None, b"hi", 2), (wire.RECEIVED, 2.1, 5, None, b"", 0)]
+    )
     kinds = [row.kind for row in program.received_log.entries()]
     assert kinds == ["connected", "message", "disconnected"]
 
@@ -78,8 +80,13 @@ def test_waiting_input_and_failure_are_kept():
     program.note({"event": "typed"})
     assert program.prompt is None
     asked = program.note(
-        {"event": "failed", "text": "port taken", "line": 4, "error": "OSError",
-         "bind": ["udp", 12000]}  # fmt: skip
+        {
+            "event": "failed",
+            "text": "port taken",
+            "line": 4,
+            "error": "OSError",
+            "bind": ["udp", 12000],
+        }  # fmt: skip
     )
     assert asked == [Request("bind failed", "udp", "", 12000, "port taken")]
     assert (program.error, program.error_line, program.error_kind) == ("port taken", 4, "OSError")
@@ -132,12 +139,36 @@ def test_a_note_not_as_the_bootstrap_writes_it_is_refused_and_changes_nothing(no
     assert program.unrecorded_received == 0
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.dictionaries(
-        st.sampled_from(["event", "sock", "proto", "host", "port", "peer", "printed", "how",
-                         "prompt", "text", "line", "bind", "listener", "received", "status"]),
-        st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=5),
-                  st.lists(st.one_of(st.integers(), st.text(max_size=5)), max_size=3)),
+        st.sampled_from(
+            [
+                "event",
+                "sock",
+                "proto",
+                "host",
+                "port",
+                "peer",
+                "printed",
+                "how",
+                "prompt",
+                "text",
+                "line",
+                "bind",
+                "listener",
+                "received",
+                "status",
+            ]
+        ),
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(),
+            st.floats(),
+            st.text(max_size=5),
+            st.lists(st.one_of(st.integers(), st.text(max_size=5)), max_size=3),
+        ),
     )  # fmt: skip
 )
 def test_any_note_is_either_believed_or_refused_with_bad_report(note):

@@ -228,7 +228,10 @@ class ProgramReports:
         _socket_id(note)
 
     def _accepted(self, note: dict):
-        sock, listener = _socket_id(note), _number(note, "listener", low=-1, high=2**31, default=None)
+        sock, listener = (
+            _socket_id(note),
+            _number(note, "listener", low=-1, high=2**31, default=None),
+        )
         peer = _peer(note) or NO_PEER
         self.peers[sock] = peer
         if listener in self.ports:

@@ -138,6 +138,7 @@ class Job(LifeCycle):
         self._readers_left = 2
         self._bytes_read = 0  # of the program's output, from the pipe
         self._gone_since: float | None = None  # when the control reader saw the process gone
+        self._refused: str | None = None  # why its reports are no longer read, if they are not
 
     # What the program's reports say (labsock.logic.program_reports), under the names a job has
     # always had.
@@ -441,11 +442,15 @@ class Job(LifeCycle):
         self._touch()
 
     def _read_control(self) -> None:
-        """Read the program's reports until its end, or until one is not what the bootstrap
-        writes (that ends the channel, never this thread with an exception; the job then
-        follows the process alone)."""
+        """Read the program's reports until its end.
+
+        A report that is not what the bootstrap writes ends the reading, never this thread
+        with an exception: what follows is drained unread (closing the channel would end the
+        program, which takes it for the kernel's end), and the job follows the process alone.
+        """
         control, reports = self._control, self._reports
         reader = wire.FrameReader()
+        believed = True
         try:
             while True:
                 # Quiet for 0.1 s with a datagram held back: no reply is coming, log it alone.
@@ -459,12 +464,23 @@ class Job(LifeCycle):
                     continue
                 if not data:
                     break
-                for kind, body in reader.feed(data):
-                    for request in reports.feed(kind, body):
-                        self._carry_out(request)
+                if not believed:
+                    continue
+                try:
+                    for kind, body in reader.feed(data):
+                        for request in reports.feed(kind, body):
+                            self._carry_out(request)
+                except wire.WireError as exc:
+                    believed = False
+                    self._refused = str(exc)
+                    self.notes.append(
+                        f"labsock stopped reading what {self.name} reports ({exc}): its log, "
+                        "ports and prompts are no longer followed."
+                    )
+                    self._flushed.set()  # nobody waits for a flush that will never come
                 self._touch()
-        except (OSError, wire.WireError):
-            pass  # a broken or forged report: this channel is done, the process is not
+        except OSError:
+            pass
         finally:
             reports.settle()
             control.close()
@@ -505,7 +521,7 @@ class Job(LifeCycle):
         The program reports its datagrams in batches (every 50 ms); a check that reads the log
         right after a client got its reply calls this first.
         """
-        if not self.running or self._control is None:
+        if not self.running or self._control is None or self._refused:
             return not self.running
         self._flushed.clear()
         self._answer({"do": "flush"})
