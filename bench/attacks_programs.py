@@ -17,14 +17,16 @@ import textwrap
 COMMON = """
     import gc, os, socket, tempfile, threading, time, labsock
     FOLDER = tempfile.mkdtemp()
-    SERVER = "from socket import *\\ns = socket(AF_INET, SOCK_DGRAM)\\ns.bind(('127.0.0.1', 0))\\n" \\
-             "print('ready')\\nwhile True:\\n    m, a = s.recvfrom(100)\\n    s.sendto(m.upper(), a)\\n"
+    SERVER = ("from socket import *\\ns = socket(AF_INET, SOCK_DGRAM)\\n"
+              "s.bind(('127.0.0.1', 0))\\nprint('ready')\\nwhile True:\\n"
+              "    m, a = s.recvfrom(100)\\n    s.sendto(m.upper(), a)\\n")
     failures = []
     threading.excepthook = lambda args: failures.append(repr(args.exc_value))
     def program_pids(job):
         pids = [job.pid]
         try:
-            pids += [int(p) for p in open(f"/proc/{job.pid}/task/{job.pid}/children").read().split()]
+            children = open(f"/proc/{job.pid}/task/{job.pid}/children").read()
+            pids += [int(p) for p in children.split()]
         except OSError:
             pass
         return pids
