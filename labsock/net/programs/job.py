@@ -275,6 +275,8 @@ class Job(LifeCycle):
                 self._process.stdin.close()
             except OSError:
                 pass
+        if self._process is not None:
+            processes.release(self._process)
         self._reports.end()
         self._reports.received_log.close()
         self._reports.sent_log.close()
@@ -484,7 +486,17 @@ class Job(LifeCycle):
         finally:
             reports.settle()
             control.close()
+            self._end_what_it_left()
             self._touch()
+
+    def _end_what_it_left(self) -> None:
+        """The channel closed: if the program has ended, end what it left running (Windows,
+        macOS; on Linux its supervisor already has), or it would hold the output pipe open."""
+        try:
+            self._process.wait(REPORTS_AFTER_END)
+        except subprocess.TimeoutExpired:
+            return  # it closed the channel and goes on: nothing to end
+        processes.end_leftovers(self._process)
 
     def _gone_for(self, seconds: float) -> bool:
         """True once the process has ended at least `seconds` ago."""

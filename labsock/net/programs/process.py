@@ -105,6 +105,13 @@ def end_leftovers(process: subprocess.Popen) -> None:
         _end_group_and_descendants(process.pid)
 
 
+def release(process: subprocess.Popen) -> None:
+    """Give back what holds the ended program's tree (the Windows job's handle)."""
+    tree = getattr(process, "labsock_tree", None)
+    if tree is not None:
+        tree.close()
+
+
 def _quietly(action) -> None:
     try:
         action()
@@ -169,8 +176,13 @@ class WindowsJob:
         except ImportError:
             return None
         kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
-        kernel32.CreateJobObjectW.restype = wintypes.HANDLE
-        kernel32.OpenProcess.restype = wintypes.HANDLE
+        handle, dword = wintypes.HANDLE, wintypes.DWORD
+        kernel32.CreateJobObjectW.restype = handle
+        kernel32.CreateJobObjectW.argtypes = (ctypes.c_void_p, wintypes.LPCWSTR)
+        kernel32.SetInformationJobObject.argtypes = (handle, ctypes.c_int, ctypes.c_void_p, dword)
+        kernel32.AssignProcessToJobObject.argtypes = (handle, handle)
+        kernel32.TerminateJobObject.argtypes = (handle, wintypes.UINT)
+        kernel32.CloseHandle.argtypes = (handle,)
 
         class BasicLimits(ctypes.Structure):
             _fields_ = [
@@ -209,8 +221,12 @@ class WindowsJob:
             job, cls._EXTENDED_LIMIT_INFORMATION, ctypes.byref(limits), ctypes.sizeof(limits)
         )
         # Popen keeps the process handle in _handle; AssignProcessToJobObject needs a handle.
-        handle = int(getattr(process, "_handle", 0))
-        if not set_ok or not handle or not kernel32.AssignProcessToJobObject(job, handle):
+        process_handle = int(getattr(process, "_handle", 0))
+        if (
+            not set_ok
+            or not process_handle
+            or not kernel32.AssignProcessToJobObject(job, process_handle)
+        ):
             kernel32.CloseHandle(job)
             return None
         tree = cls(job)
