@@ -14,6 +14,7 @@ import pwd
 import shutil
 import signal
 import subprocess
+import sys
 import textwrap
 import threading
 
@@ -321,3 +322,33 @@ def test_killing_the_supervisor_takes_the_program_with_it(tmp_path):
             break
         job.wait(0.05)
     assert gone(program)
+
+
+def test_without_a_subreaper_the_group_and_the_descendants_found_are_ended(tmp_path):
+    """macOS's way (no subreaper there), run here on plain processes: the program's group, and
+    each descendant `ps` finds, also one in a session of its own."""
+    from labsock.net.programs import process
+
+    pid_file = tmp_path / "child.pid"
+    parent = subprocess.Popen(
+        [sys.executable, "-c", CHILD.format(how="start_new_session=True", pid_file=str(pid_file),
+                                            then="time.sleep(120)")],
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        for _ in range(200):
+            if pid_file.exists() and pid_file.read_text():
+                break
+            threading.Event().wait(0.05)
+        child = int(pid_file.read_text())
+        assert child in process._descendants(parent.pid)
+        process._end_group_and_descendants(parent.pid)
+        parent.wait(5)
+        for _ in range(100):
+            if gone(child):
+                break
+            threading.Event().wait(0.05)
+        assert gone(child)
+    finally:
+        parent.kill()
+        parent.wait()
