@@ -40,7 +40,18 @@ from labsock.net.ports_here import note_start
 from labsock.net.programs import process as processes
 from labsock.net.programs.output import OUTPUT_LIMIT, Output
 
-__all__ = ["OUTPUT_LIMIT", "Job", "Output", "background", "job", "jobs", "run_client"]
+__all__ = [
+    "OUTPUT_LIMIT",
+    "Job",
+    "Output",
+    "background",
+    "check_name",
+    "job",
+    "jobs",
+    "run_client",
+    "running_jobs",
+    "stop_jobs",
+]
 
 BOOTSTRAP = str(Path(__file__).with_name("bootstrap.py"))
 READY_TIMEOUT = 5.0  # seconds a cell waits for a program to start waiting
