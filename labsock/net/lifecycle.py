@@ -126,12 +126,11 @@ class LifeCycle:
                 raise
         return self
 
-    def stop(self):
-        """Stop; returns itself once everything it held is released. Stopping twice is
-        harmless."""
+    def stop(self) -> None:
+        """Stop; returns (None, for every kind: a notebook cell ending in `server.stop()` shows
+        nothing) once everything it held is released. Stopping twice is harmless."""
         self._end()
         self._forget()
-        return self
 
     def _forget(self) -> None:
         """Leave the registry (called by stop(), or by a thing that ended by itself)."""

@@ -258,11 +258,10 @@ class Job(LifeCycle):
         self._finish()
         return True
 
-    def stop(self) -> Job:
+    def stop(self) -> None:
         """End the program and every process it started, whatever they are doing; returns once
         its ports are free again."""
         super().stop()
-        return self
 
     def _end(self) -> None:
         process = self._process
