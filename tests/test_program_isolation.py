@@ -87,8 +87,8 @@ def thread_failures():
     threading.excepthook = before
 
 
-# An attacker who watches /proc/net/tcp (readable by everyone) for a new loopback listener and
-# connects to it at once, as the issue did: it reports how many it found and connected to.
+# An attacker who watches /proc/net/tcp and /proc/net/unix (readable by everyone) for a new
+# listener and connects to it at once, as the issue did: it reports how many it connected to.
 RACER = """
     import socket, sys, time
     def listeners():
@@ -103,13 +103,23 @@ RACER = """
                 if fields[3] == "0A":  # LISTEN
                     found.add(int(fields[1].split(":")[1], 16))
         return found
-    old, taken = listeners(), set()
+    def named_unix_sockets():  # listening (flag 00010000), with a path or an abstract name
+        rows = open("/proc/net/unix").read().splitlines()[1:]
+        return {r.split()[7] for r in rows if len(r.split()) > 7 and r.split()[3] == "00010000"}
+    old, old_unix, taken = listeners(), named_unix_sockets(), set()
     print("watching", flush=True)
     while not sys.stdin.closed:
         for port in listeners() - old - taken:
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.5).sendall(b"x" * 64)
                 taken.add(port)
+            except OSError:
+                pass
+        for name in named_unix_sockets() - old_unix - taken:
+            try:
+                unix = socket.socket(socket.AF_UNIX)
+                unix.connect("\\0" + name[1:] if name.startswith("@") else name)
+                taken.add(name)
             except OSError:
                 pass
         if __import__("select").select([sys.stdin], [], [], 0.0005)[0]:

@@ -525,7 +525,11 @@ class Job(LifeCycle):
         elif request.what == "bind failed":  # a server that could not bind: cells below say so
             note_start(request.proto, request.port, LabsockError(request.text))
         elif request.what == "port busy":
-            self._answer(self._free_port(request.proto, request.host, request.port))
+            try:
+                answer = self._free_port(request.proto, request.host, request.port)
+            except Exception:  # noqa: BLE001 (a holder that fails to stop: the bind fails)
+                answer = {"retry": False}
+            self._answer(answer)
         elif request.what == "flushed":
             self._flushed.set()
 
