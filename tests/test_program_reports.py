@@ -127,6 +127,8 @@ def test_an_event_this_version_does_not_know_is_ignored():
         {"event": "unrecorded", "received": 1.5},
         {"event": "port busy", "proto": "udp", "port": -1},
         {"event": "closed"},
+        {"event": "others ended", "count": -1},
+        {"event": "others ended", "count": "2"},
     ],
 )
 def test_a_note_not_as_the_bootstrap_writes_it_is_refused_and_changes_nothing(note):
@@ -188,3 +190,9 @@ def test_the_end_clears_what_it_held_and_logs_what_was_held_back():
     assert program.held_ports() == [] and program.prompt is None
     assert program.received_log.texts() == ["last"]
     assert program.used == {("udp", "0.0.0.0", 12000)}
+
+
+def test_the_supervisors_count_of_what_it_ended_is_kept():
+    program = reports()
+    program.note({"event": "others ended", "count": 2, "why": "stopped"})
+    assert program.others_ended == 2
