@@ -335,6 +335,8 @@ class Job(LifeCycle):
 
     @property
     def pid(self) -> int | None:
+        """The process started for it: on Linux the supervisor just above the program (killing
+        it ends the program too), elsewhere the program itself."""
         return self._process.pid if self._process else None
 
     @property
