@@ -192,6 +192,24 @@ def test_the_end_clears_what_it_held_and_logs_what_was_held_back():
     assert program.used == {("udp", "0.0.0.0", 12000)}
 
 
+@pytest.mark.parametrize(
+    "record",
+    [
+        (7, 1.0, 3, CLIENT, b"x", 1),
+        (wire.RECEIVED, float("nan"), 3, CLIENT, b"x", 1),
+        (wire.SENT, float("inf"), 3, CLIENT, b"x", 1),
+    ],  # fmt: skip
+    ids=["unknown kind", "time nan", "time inf"],
+)
+def test_a_record_the_bootstrap_never_writes_is_refused_and_nothing_logged(record):
+    program = reports()
+    good = (wire.RECEIVED, 1.0, 3, CLIENT, b"fine", 4)
+    with pytest.raises(BadReport):
+        program.records([good, record])
+    program.settle()
+    assert len(program.received_log) == 0 and len(program.sent_log) == 0
+
+
 def test_the_supervisors_count_of_what_it_ended_is_kept():
     program = reports()
     program.note({"event": "others ended", "count": 2, "why": "stopped"})

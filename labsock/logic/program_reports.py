@@ -21,10 +21,11 @@ answer a flush): `note()` returns those as Request tuples for the caller to carr
 
 from __future__ import annotations
 
+import math
 import time
 from typing import NamedTuple
 
-from labsock.logic.wire import RECEIVED, WireError
+from labsock.logic.wire import RECEIVED, SENT, WireError
 
 PROTOCOLS = ("udp", "tcp")
 LONGEST_TEXT = 100_000  # characters of an explanation or prompt believed; a longer one is not ours
@@ -181,6 +182,12 @@ class ProgramReports:
         self.prompt = None
 
     def records(self, records: list) -> None:
+        """Datagrams and chunks received and sent (wire's batch: its layout is checked there;
+        here what the layout allows but the bootstrap never writes). All checked before any is
+        logged, so a bad batch changes nothing."""
+        for kind, when, _, _, _, _ in records:
+            if kind not in (RECEIVED, SENT) or not math.isfinite(when):
+                raise BadReport(f"a record of kind {kind} at time {when}")
         for kind, when, sock_id, peer, data, _size in records:
             if peer is None:
                 peer = self.peers.get(sock_id, NO_PEER)
