@@ -378,18 +378,11 @@ class Job(LifeCycle):
             doing = f", waiting in {self.waiting_in}" if self.waiting_in else ""
             return f"{self.name}: running{doing}{holds}"
         others = self.others_ended
-        also = (
-            f" (and {others} process{'es' if others > 1 else ''} it had started)" if others else ""
-        )
+        started = f"{others} process{'es' if others > 1 else ''} it had started"
         if self.stopped:
-            return f"{self.name}: stopped{also}"
+            return f"{self.name}: stopped" + (f" (and {started})" if others else "")
         code = self.exit_code
-        left = (
-            f"; labsock ended {others} process{'es' if others > 1 else ''} it had started and "
-            "left running"
-            if others
-            else ""
-        )
+        left = f"; labsock ended {started} and left running" if others else ""
         if self.error:
             at = f" at line {self.error_line}" if self.error_line else ""
             return f"{self.name}: failed{at} (exit code {code}){left}"
