@@ -362,3 +362,19 @@ def test_without_a_subreaper_the_group_and_the_descendants_found_are_ended(tmp_p
     finally:
         parent.kill()
         parent.wait()
+
+
+def test_a_child_that_finished_by_itself_is_not_counted_as_ended(tmp_path):
+    """A child that exited (never waited for) is no process labsock ended."""
+    code = (  # the child exits at once; the program never reaps it, and ends
+        "import os, sys, time\n"
+        "child = os.fork()\n"
+        "if child == 0:\n"
+        "    os._exit(0)\n"
+        "while open(f'/proc/{child}/stat').read().rpartition(')')[2].split()[0] != 'Z':\n"
+        "    time.sleep(0.01)\n"
+    )
+    job = labsock.Job(code, "reaped", folder=tmp_path).start()
+    assert job.wait(10)
+    assert job.others_ended == 0
+    assert job.state() == "reaped: exited with code 0"

@@ -82,11 +82,12 @@ class _Supervisor:
             if not below:
                 return
             for pid in below:
+                finished = _finished(pid)  # it ended by itself, only not reaped yet
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     continue
-                if pid != self.program:
+                if pid != self.program and not finished:
                     self.ended.add(pid)
             try:
                 os.waitpid(-1, 0)  # at least one is reaped each round
@@ -110,6 +111,15 @@ def _exit_as(status: int) -> None:
         signal.signal(number, signal.SIG_DFL)
         os.kill(os.getpid(), number)
     os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 1)
+
+
+def _finished(pid: int) -> bool:
+    """True for a zombie: a process that has exited and waits to be reaped."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def _below(root: int) -> list[int]:
