@@ -378,3 +378,13 @@ def test_a_child_that_finished_by_itself_is_not_counted_as_ended(tmp_path):
     assert job.wait(10)
     assert job.others_ended == 0
     assert job.state() == "reaped: exited with code 0"
+
+
+def test_a_program_that_kills_its_own_group_still_has_its_children_ended(tmp_path):
+    pid_file = tmp_path / "child.pid"
+    then = "import signal\nos.killpg(0, signal.SIGKILL)"
+    code = CHILD.format(how="start_new_session=True", pid_file=str(pid_file), then=then)
+    job = labsock.Job(code, "grouper", folder=tmp_path).start()
+    assert job.wait(10)
+    assert gone(wait_for_file(pid_file, job))
+    assert job.exit_code == -9 and job.others_ended == 1

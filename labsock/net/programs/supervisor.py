@@ -39,6 +39,9 @@ def supervise(control_fd: int) -> None:
         return  # no subreaper: the notebook ends the process group instead
     program = os.fork()
     if program == 0:
+        # A group of its own: a program that kills its whole group (os.killpg(0, ...)) leaves
+        # its supervisor standing, to end what it had started.
+        os.setpgid(0, 0)
         # Should the supervisor be killed (kill -9 on the job's pid), the program goes too:
         # a program the notebook cannot see must not keep running.
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -108,7 +111,10 @@ def _exit_as(status: int) -> None:
     """End with the program's own status: its exit code, or the signal that killed it."""
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
-        signal.signal(number, signal.SIG_DFL)
+        try:
+            signal.signal(number, signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass  # SIGKILL and SIGSTOP keep their default anyway
         os.kill(os.getpid(), number)
     os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 1)
 
