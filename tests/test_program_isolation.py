@@ -17,6 +17,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -25,7 +26,25 @@ from tests import textbook
 from tests.ports import free_port
 
 OTHER_USER = "labsock_other"
-SYSTEM_PYTHON = "/usr/bin/python3"  # the other user cannot run root's venv under /root
+
+
+def runnable_by_anyone(path: str) -> bool:
+    """True if every folder on the way and the file itself let anyone in (o+x)."""
+    real = os.path.realpath(path)
+    parts = [real, *[str(p) for p in Path(real).parents]]
+    return os.path.isfile(real) and all(os.stat(p).st_mode & 0o001 for p in parts)
+
+
+# A Python the other user may run (root's venv under /root is out of its reach): the one running
+# the tests if it can, else the system's. The attacker's code needs the standard library only.
+SYSTEM_PYTHON = next(
+    (
+        os.path.realpath(path)
+        for path in (sys.executable, "/usr/bin/python3", "/usr/local/bin/python3")
+        if path and os.path.exists(path) and runnable_by_anyone(path)
+    ),
+    "/usr/bin/python3",
+)
 IN_CI = os.environ.get("CI") == "true"
 
 
@@ -43,8 +62,8 @@ def other_user():
     for tool in ("useradd", "userdel", "setpriv"):
         if shutil.which(tool) is None:
             unavailable(f"{tool} is not installed")
-    if not os.access(SYSTEM_PYTHON, os.X_OK):
-        unavailable(f"{SYSTEM_PYTHON} is missing")
+    if not runnable_by_anyone(SYSTEM_PYTHON):
+        unavailable("no Python that another user may run (e.g. /usr/bin/python3)")
     made = False
     try:
         pwd.getpwnam(OTHER_USER)
