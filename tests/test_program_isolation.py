@@ -17,6 +17,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -292,12 +293,21 @@ s.recvfrom(10)
 """
 
 
+def eventually(check, seconds: float = 10.0) -> bool:
+    """Poll check() until it is true or seconds pass (no event tells when another process
+    wrote a file or died): its last answer."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return check()
+        time.sleep(0.01)
+    return True
+
+
 def wait_for_file(path, job) -> int:
-    for _ in range(200):
-        if path.exists() and path.read_text():
-            return int(path.read_text())
-        job.wait(0.05)
-    raise AssertionError(f"the program never wrote {path.name}: {job.output}")
+    if not eventually(lambda: path.exists() and path.read_text()):
+        raise AssertionError(f"the program never wrote {path.name}: {job.output}")
+    return int(path.read_text())
 
 
 def gone(pid: int) -> bool:
@@ -346,11 +356,7 @@ def test_killing_the_supervisor_takes_the_program_with_it(tmp_path):
     assert program != job.pid
     os.kill(job.pid, signal.SIGKILL)
     assert job.wait(5)
-    for _ in range(100):
-        if gone(program):
-            break
-        job.wait(0.05)
-    assert gone(program)
+    assert eventually(lambda: gone(program)), "the program outlived its supervisor"
 
 
 def test_without_a_subreaper_the_group_and_the_descendants_found_are_ended(tmp_path):
@@ -365,19 +371,12 @@ def test_without_a_subreaper_the_group_and_the_descendants_found_are_ended(tmp_p
         start_new_session=True,
     )  # fmt: skip
     try:
-        for _ in range(200):
-            if pid_file.exists() and pid_file.read_text():
-                break
-            threading.Event().wait(0.05)
+        assert eventually(lambda: pid_file.exists() and pid_file.read_text())
         child = int(pid_file.read_text())
         assert child in process._descendants(parent.pid)
         process._end_group_and_descendants(parent.pid)
         parent.wait(5)
-        for _ in range(100):
-            if gone(child):
-                break
-            threading.Event().wait(0.05)
-        assert gone(child)
+        assert eventually(lambda: gone(child))
     finally:
         parent.kill()
         parent.wait()
