@@ -406,3 +406,30 @@ def test_a_program_that_kills_its_own_group_still_has_its_children_ended(tmp_pat
     assert job.wait(10)
     assert gone(wait_for_file(pid_file, job))
     assert job.exit_code == -9 and job.others_ended == 1
+
+
+def test_the_ports_waited_for_at_the_end_include_the_last_reports(tmp_path, monkeypatch):
+    """The end reads the ports only once the readers are done: a bind reported as the program
+    ended is still waited for (it was read before the readers were joined, while they changed
+    it)."""
+    from labsock.net.programs import job as job_module
+
+    job = labsock.Job("pass\n", "late", folder=tmp_path)
+    waited_for = []
+    monkeypatch.setattr(
+        job_module.processes, "wait_until_free", lambda ports, timeout=2.0: waited_for.extend(ports)
+    )
+    ending = threading.Event()
+
+    def reader_with_one_more_report():
+        ending.wait()
+        job._reports.note(
+            {"event": "bound", "sock": 3, "proto": "udp", "host": "127.0.0.1", "port": 12000}
+        )
+
+    reader = threading.Thread(target=reader_with_one_more_report)
+    reader.start()
+    job._threads = [reader]
+    ending.set()  # the reader still reports as the end begins
+    job._finish()
+    assert waited_for == [("udp", "127.0.0.1", 12000)]
