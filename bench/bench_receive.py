@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import socket
-import statistics
 import sys
 import threading
 import time
@@ -22,7 +21,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import labsock  # noqa: E402
-from bench.common import pin_to_one_cpu, print_rows  # noqa: E402
+from bench.common import interleaved, pin_to_one_cpu, print_rows  # noqa: E402
 from labsock.net.sockets import UDP_RECEIVE_BUFFER  # noqa: E402
 
 PAYLOAD = b"a sentence of about thirty-two b"
@@ -105,17 +104,17 @@ def measure(quick: bool = False) -> list[dict]:
     pin_to_one_cpu()
     count = burst_size()
     rounds = 5 if quick else 15
-    raw, ours = [], []
-    for _ in range(rounds):
-        raw.append(count / raw_seconds(count))
-        ours.append(count / labsock_seconds(count))
-    raw_rate, our_rate = statistics.median(raw), statistics.median(ours)
-    ratio = our_rate / raw_rate
+    compared = interleaved(
+        lambda: count / raw_seconds(count), lambda: count / labsock_seconds(count), rounds
+    )
+    raw_rate, our_rate = compared.medians()
+    ratio = compared.ratio
     return [
         {
             "name": "UDP receive rate (logged, no reply)",
             "value": f"{our_rate:,.0f} msg/s",
-            "baseline": f"raw recvfrom loop {raw_rate:,.0f} msg/s, bursts of {count}",
+            "baseline": f"raw recvfrom loop {raw_rate:,.0f} msg/s, bursts of {count}; "
+            f"{compared.spread}",
             "ratio": ratio,
             "target": ">= 0.75x",
             "ok": ratio >= 0.75,

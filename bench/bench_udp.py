@@ -19,7 +19,13 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import labsock  # noqa: E402
-from bench.common import client_seconds, pin_to_one_cpu, print_rows  # noqa: E402
+from bench.common import (  # noqa: E402
+    Comparison,
+    client_seconds,
+    interleaved,
+    pin_to_one_cpu,
+    print_rows,
+)
 
 CLIENT = r"""
 import socket, sys, time
@@ -61,19 +67,24 @@ def stop_raw(port: int, thread: threading.Thread) -> None:
     thread.join()
 
 
-def request_response(prefix: list[str], count: int, rounds: int) -> tuple[float, float]:
-    """Requests a second, raw and labsock, each the median of alternating rounds."""
-    raw, ours = [], []
-    for _ in range(rounds):
+def request_response(prefix: list[str], count: int, rounds: int) -> Comparison:
+    """Requests a second, raw and labsock, over interleaved rounds."""
+
+    def raw() -> float:
         port, thread = raw_server()
-        raw.append(count / client_seconds(prefix, CLIENT, port, count))
+        rate = count / client_seconds(prefix, CLIENT, port, count)
         stop_raw(port, thread)
+        return rate
+
+    def ours() -> float:
         server = labsock.UDPServer(port=0, reply="upper", log_size=count + 1000).start()
-        ours.append(count / client_seconds(prefix, CLIENT, server.port, count))
+        rate = count / client_seconds(prefix, CLIENT, server.port, count)
         logged = server.log.message_count
         server.stop()
         assert logged == count + 200, "every request must be in the log"
-    return statistics.median(raw), statistics.median(ours)
+        return rate
+
+    return interleaved(raw, ours, rounds)
 
 
 def start_stop(kind, times: int) -> tuple[float, float]:
@@ -92,13 +103,14 @@ def start_stop(kind, times: int) -> tuple[float, float]:
 def measure(quick: bool = False) -> list[dict]:
     prefix = pin_to_one_cpu()
     count, rounds = (5_000, 3) if quick else (20_000, 5)
-    raw, ours = request_response(prefix, count, rounds)
-    ratio = ours / raw
+    compared = request_response(prefix, count, rounds)
+    raw, ours = compared.medians()
+    ratio = compared.ratio
     rows = [
         {
             "name": "UDP request/response (upper, logged)",
             "value": f"{ours:,.0f} req/s",
-            "baseline": f"raw recvfrom/sendto loop {raw:,.0f} req/s",
+            "baseline": f"raw recvfrom/sendto loop {raw:,.0f} req/s; {compared.spread}",
             "ratio": ratio,
             "target": ">= 0.90x",
             "ok": ratio >= 0.90,

@@ -375,15 +375,6 @@ def run_rest(page, pause_at: int, timeout_ms: int = 180_000) -> dict:
     return _run(page, "notebook:run-all-below", pause_at, None, timeout_ms)
 
 
-def free_port() -> int:
-    """A port nothing on 127.0.0.1 holds now (UDP), for a synthetic notebook's server."""
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 START_CELL_JS = """
 (index) => {
   const w = window.jupyterapp.shell.currentWidget;

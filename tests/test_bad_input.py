@@ -17,6 +17,7 @@ import pytest
 
 import labsock
 from labsock import LabsockError
+from tests.ports import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -78,13 +79,6 @@ def servers_unharmed(servers):
         assert server.log.texts()[: len(texts)] == texts, "received messages went missing"
         send = labsock.send_udp if server.protocol == "udp" else labsock.send_tcp
         assert send("still here", port=server.port) == "STILL HERE"
-
-
-def free_port(kind=socket.SOCK_DGRAM) -> int:
-    """A port nothing listens on (taken from the system, then released)."""
-    with socket.socket(socket.AF_INET, kind) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # -- function arguments ------------------------------------------------------------------------

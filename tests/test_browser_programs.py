@@ -18,12 +18,13 @@ from browser_helpers import (
     JupyterLab,
     browser_tools,
     cell_output_text,
-    free_port,
     restart_kernel,
     run_all_cells,
     run_cell,
     wait_for_kernel_idle,
 )
+
+from tests.ports import free_port
 
 pytestmark = pytest.mark.browser
 

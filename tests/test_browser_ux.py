@@ -20,7 +20,6 @@ from browser_helpers import (
     browser_tools,
     cell_output_text,
     cell_outputs,
-    free_port,
     interrupt_kernel,
     notebook_state,
     restart_kernel,
@@ -31,6 +30,8 @@ from browser_helpers import (
     wait_for_match,
     wait_until_ran,
 )
+
+from tests.ports import free_port
 
 pytestmark = pytest.mark.browser
 

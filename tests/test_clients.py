@@ -3,12 +3,7 @@ import socket
 import pytest
 
 from labsock import LabsockError, TCPServer, UDPServer, send, send_tcp, send_udp
-
-
-def free_port(kind=socket.SOCK_DGRAM):
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.ports import free_port
 
 
 def silent_udp_port():

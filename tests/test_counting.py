@@ -18,6 +18,7 @@ import pytest
 import labsock
 from labsock.net.counting import CountingClient, running_counters, start_counting, stop_counting
 from labsock.show.counting_view import ClientControls, CountingView, counting_report
+from tests.ports import free_port
 
 
 @pytest.fixture
@@ -34,12 +35,6 @@ def no_counters_left():
 
 def counting(count, lap=100):
     return [str(i % lap + 1) for i in range(count)]
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("0.0.0.0", 0))
-        return s.getsockname()[1]
 
 
 def test_counts_past_the_wrap_then_stops_by_itself(server, labsock_threads):

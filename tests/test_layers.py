@@ -129,3 +129,16 @@ def test_imports_go_downward_only(name, path):
         elif own in FORBIDDEN and top in FORBIDDEN[own] and (name, top) not in EXCEPTIONS:
             wrong.append(f"line {line}: {target} ({FORBIDDEN[own][top]})")
     assert not wrong, f"{name} imports upward or outside its layer:\n" + "\n".join(wrong)
+
+
+def test_no_two_modules_import_each_other_even_inside_functions():
+    """A cycle (servers importing tcp_server, which imports servers) makes the import order
+    matter: whichever loads first sees the other half-made."""
+    graph = {
+        name: {target for target, _ in imports(name, path) if is_module(target)}
+        for name, path in modules()
+    }
+    cycles = sorted(
+        (a, b) for a, targets in graph.items() for b in targets if a < b and a in graph.get(b, ())
+    )
+    assert cycles == []

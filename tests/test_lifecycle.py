@@ -12,15 +12,10 @@ from labsock.net.programs.job import Job
 from labsock.net.relay import UDPRelay
 from labsock.net.tcp_slicer import TCPSlicer
 from tests import textbook
+from tests.ports import free_port as free_udp_port
 
 # A program that waits until it is stopped, holding nothing.
 WAITS = "import time\nprint('waiting', flush=True)\ntime.sleep(60)\n"
-
-
-def free_udp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_claims_clash_like_the_systems_bind():
@@ -114,3 +109,17 @@ def test_with_block_and_stop_twice():
         assert relay.running and relay in lifecycle.running()
     assert not relay.running and relay not in lifecycle.running()
     relay.stop()  # harmless
+
+
+def test_each_kind_names_itself_and_stop_answers_alike(tmp_path):
+    server = labsock.TCPServer(port=0).start()
+    things = {
+        "server": server,
+        "counting client": CountingClient(bind_port=0, port=9, delay=30).start(),
+        "relay": TCPSlicer(0, ("127.0.0.1", server.port)).start(),
+        "program": Job(WAITS, "kinds", folder=tmp_path).start(),
+    }
+    for kind, thing in reversed(things.items()):
+        assert thing.kind == kind
+        assert thing.stop() is None  # as every kind: a cell ending in .stop() shows nothing
+        assert thing.stop() is None  # stopping twice: harmless

@@ -12,6 +12,7 @@ import psutil
 import pytest
 
 import labsock
+from tests.ports import free_port
 
 CYCLES = 500
 
@@ -44,12 +45,6 @@ def assert_nothing_leaked(before: dict) -> None:
     fds = "file descriptors"
     assert abs(after.pop(fds) - before[fds]) <= 2, (before, after)
     assert after == {key: value for key, value in before.items() if key != fds}
-
-
-def free_port(kind: int) -> int:
-    with socket.socket(socket.AF_INET, kind) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def assert_port_free(kind: int, port: int) -> None:

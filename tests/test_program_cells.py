@@ -15,12 +15,7 @@ import pytest
 
 from tests import textbook
 from tests.kernel_session import KernelSession
-
-
-def free_port(kind=socket.SOCK_DGRAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.ports import free_port
 
 
 def cell(magic: str, program: str, **values) -> str:

@@ -11,32 +11,18 @@ import argparse
 import ast
 import importlib
 import re
-import socket
 from pathlib import Path
 
 import pytest
 
 import labsock
 from labsock.cli.commands import COMMANDS, build_parser
+from tests.ports import free_port_for_both as free_port
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", README, re.S)
 IPYTHON_BLOCKS = re.findall(r"```ipython\n(.*?)```", README, re.S)  # cells with a magic
 EXPECTED = re.compile(r"^(?P<expr>\S.*?)\s+# -> (?P<value>.+)$")
-
-
-def free_port() -> int:
-    """A port free for both UDP and TCP (the examples use a number for either)."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind(("127.0.0.1", 0))
-            port = udp.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-                try:
-                    tcp.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
 
 
 def runnable(block: str) -> str:

@@ -12,12 +12,7 @@ import labsock
 from labsock.logic.impairment import Impairment
 from labsock.net.relay import relay_udp
 from tests import textbook
-
-
-def free_port(kind=socket.SOCK_DGRAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.ports import free_port
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import pytest
 
 from labsock import TCPServer, UDPServer, send_tcp, send_udp
 from labsock.logic.framing import frame_length_prefixed
+from tests.ports import free_port
 from tests.textbook import (
     TCP_CLIENT,
     TCP_SERVER,
@@ -21,12 +22,6 @@ from tests.textbook import (
     UDP_CLIENT,
     UDP_SERVER,
 )
-
-
-def free_port(kind) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run_client(program: str, port: int, typed: str) -> str:

@@ -11,7 +11,8 @@ from labsock.logic.framing import FRAMINGS
 from labsock.logic.replies import BUILT_IN
 from labsock.logic.text import escape_controls, json_line
 from labsock.net.log import MESSAGE
-from labsock.net.servers import TCPServer, UDPServer
+from labsock.net.servers import UDPServer
+from labsock.net.tcp_server import TCPServer
 
 HELP = "run a UDP or TCP server and print each message it receives"
 

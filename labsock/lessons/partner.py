@@ -48,7 +48,8 @@ def serve_for_partner(
     host: one chosen address of this laptop instead (e.g. the Wi-Fi's only). Re-running replaces
     labsock's earlier server on the same port, also when it listened on the other address.
     """
-    from labsock.net.servers import TCPServer, UDPServer
+    from labsock.net.servers import UDPServer
+    from labsock.net.tcp_server import TCPServer
 
     if proto not in ("udp", "tcp"):
         raise LabsockError(f"proto={proto!r}: choose 'udp' or 'tcp'.")

@@ -203,7 +203,8 @@ def udp_vs_tcp(
     through a slicer; return what each server logged."""
     from labsock.logic.impairment import preset
     from labsock.net.relay import UDPRelay
-    from labsock.net.servers import TCPServer, UDPServer
+    from labsock.net.servers import UDPServer
+    from labsock.net.tcp_server import TCPServer
 
     messages = list(EXAMPLE if messages is None else messages)
     impairment = preset(network)

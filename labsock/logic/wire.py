@@ -1,7 +1,8 @@
 """What a student's program reports to the notebook, as bytes and back (no sockets here).
 
 The bootstrap that runs a student's program (labsock/net/programs/bootstrap.py) reports what the
-program's sockets do over one loopback connection to the notebook's kernel. Two kinds of frame:
+program's sockets do over one socket pair shared with the notebook's kernel (no port). Two kinds
+of frame:
 
 - a *note*: one JSON object, for what happens a few times per program (a bind, the first wait in
   recvfrom, a prompt from input(), an error explained);

@@ -45,6 +45,8 @@ class CountingClient(LifeCycle):
     messages (None: until stop()). Each message is the number as text, e.g. ``37``.
     """
 
+    kind = "counting client"
+
     def __init__(
         self,
         bind_port: int = 11000,

@@ -16,9 +16,9 @@ from labsock.net.lifecycle import running
 
 def _short(thing) -> str:
     """A few words a student recognises: 'your program udp_server', 'UDP server on port 12000'."""
-    if hasattr(thing, "output_record"):
+    if thing.kind == "program":
         return f"your program {thing.name}"
-    if hasattr(thing, "bind_port"):
+    if thing.kind == "counting client":
         return f"counting client {thing.name or ''} from port {thing.bind_port}".replace("  ", " ")
     port = getattr(thing, "port", None)
     return f"{thing.what.removeprefix('the ')} on port {port}" if port else thing.what

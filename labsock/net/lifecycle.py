@@ -18,6 +18,7 @@ is the kind that is no thread of ours):
 
     class Job(LifeCycle):
         what = "your program 'c1'"          # words for messages ("stopped your program 'c1' ...")
+        kind = "program"                    # server, relay, counting client, program
         def claims(self) -> set[tuple]:     # what it holds, or will hold once started:
             return {("program", self.name), *self.ports_held}    # e.g. ("udp", host, port)
         def _begin(self) -> None:           # acquire and start; return once ready. On failure
@@ -101,6 +102,9 @@ class LifeCycle:
     """start(), stop(), `with`, the registry and re-runs, for every kind (see the module doc)."""
 
     what = "the background task"
+    # Which kind it is, for code that treats kinds differently (no guessing from attributes):
+    # "server", "relay", "counting client", "program".
+    kind = "background task"
     # Set by start() when it stopped an older thing holding the same claim.
     replaced: str | None = None
 
@@ -140,7 +144,8 @@ class LifeCycle:
         return self
 
     def stop(self) -> None:
-        """Stop; returns once everything it held is released. Stopping twice is harmless."""
+        """Stop; returns (None, for every kind: a notebook cell ending in `server.stop()` shows
+        nothing) once everything it held is released. Stopping twice is harmless."""
         self._end()
         self._forget()
 

@@ -60,7 +60,7 @@ def serving(proto: str, port: int):
     """The running server, student's program or relay of this process that holds the port
     (a counting client's port is where it sends from: it serves nobody)."""
     for thing in running():
-        if hasattr(thing, "bind_port"):
+        if thing.kind == "counting client":
             continue
         for claim in thing.claims():
             if len(claim) == 3 and claim[0] == proto and claim[2] == port:

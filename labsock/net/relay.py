@@ -47,6 +47,7 @@ class RelayBase(ThreadOnPort):
     from labsock.net.lifecycle.
     """
 
+    kind = "relay"
     protocol = "udp"
 
     def __init__(self, listen_port: int, to: tuple[str, int] | str, host: str):

@@ -64,6 +64,7 @@ def error_reply(error: str) -> bytes:
 class Server(ThreadOnPort):
     """What UDP and TCP servers share: address checks, replies, the log, the thread."""
 
+    kind = "server"
     protocol = "?"
 
     def __init__(
@@ -360,13 +361,3 @@ class UDPServer(Server):
 def serve_udp(port: int = 12000, reply="upper", host: str = "127.0.0.1", **options) -> UDPServer:
     """Start a UDP server and return it (re-running stops the one from the earlier run)."""
     return UDPServer(host, port, reply, **options).start()
-
-
-def __getattr__(name: str):
-    # The TCP server lives in labsock.net.tcp_server, loaded on first use; these names still
-    # work here, as they always have.
-    if name in ("TCPServer", "serve_tcp"):
-        from labsock.net import tcp_server
-
-        return getattr(tcp_server, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

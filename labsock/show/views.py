@@ -202,7 +202,7 @@ class MessageBox:
         if self.server is not None and not self.server.running:
             self.server = self._server_here() or self.server  # a newer one from a re-run cell
         if self.server is not None and not self.server.running:
-            if hasattr(self.server, "output_record"):
+            if self.server.kind == "program":
                 name = self.server.name
                 return f"not sent: your program {name} has ended. Run its cell again first."
             return (
@@ -244,7 +244,7 @@ class MessageBox:
 
     def _can_start_again(self) -> bool:
         server = self.server
-        return server is not None and not server.running and not hasattr(server, "output_record")
+        return server is not None and not server.running and server.kind != "program"
 
     def start_server_again(self) -> str:
         """What Start it again does: start the stopped server; its views follow it again."""

@@ -1,6 +1,9 @@
 """Runs a student's program as its own process, unchanged, and tells the notebook what it does.
 
-    python -u bootstrap.py programs/udp_server.py      (LABSOCK_CONTROL="port token" set)
+    python -u bootstrap.py --control N programs/udp_server.py
+
+N is the program's end of a socket pair the notebook made and handed down (an inherited file
+descriptor, or socket handle on Windows): no port, no secret in the environment.
 
 Started by labsock.net.programs.job, never by hand. Before the program runs, three things are
 watched, without changing what the program sees:
@@ -20,7 +23,7 @@ watched, without changing what the program sees:
 On a TCP socket, bind also sets SO_REUSEADDR (SO_EXCLUSIVEADDRUSE on Windows): without it, a server
 that served clients could not be started again for about a minute (TIME_WAIT).
 
-When the notebook's kernel goes away, the control connection closes and the program ends with it.
+When the notebook's kernel goes away, the control channel closes and the program ends with it.
 A failure is explained in plain words with the student's line, instead of a traceback of ours.
 """
 
@@ -821,14 +824,20 @@ def _count_output() -> None:
         setattr(sys, name, stream)
 
 
-def _connect(setting: str) -> socket.socket:
-    port, token = setting.split()
-    control = _real_socket(socket.AF_INET, socket.SOCK_STREAM)
-    control.connect(("127.0.0.1", int(port)))
-    control.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    control.sendall(token.encode("ascii") + b"\n")
+def _take_control(number: int) -> socket.socket:
+    """The program's end of the socket pair the notebook made (see process.py): inherited as
+    file descriptor (POSIX) or socket handle (Windows) `number`. Not passed on to the
+    program's own children (a child holding it would keep the notebook listening)."""
+    control = _real_socket(fileno=number)
     control.set_inheritable(False)
     return control
+
+
+def _arguments(argv: list[str]) -> tuple[int, str]:
+    """bootstrap.py --control N PROGRAM.py: the channel's number and the program's path."""
+    if len(argv) != 4 or argv[1] != "--control" or not argv[2].isdigit():
+        sys.exit("bootstrap.py is started by labsock (--control N PROGRAM.py), not by hand.")
+    return int(argv[2]), argv[3]
 
 
 def run(path: str, reporter: Reporter) -> int:
@@ -875,7 +884,7 @@ def _explain(exc: BaseException, path: str, source: str) -> tuple[str, int | Non
     from labsock.net.port_holders import holder_of
 
     try:
-        return explain_failure(exc, path, source, who_holds=holder_of, kernel_pid=os.getppid())
+        return explain_failure(exc, path, source, who_holds=holder_of, kernel_pid=_kernel_pid)
     except Exception:  # noqa: BLE001
         return (
             f"Your program stopped: {type(exc).__name__}, whose message could not be shown "
@@ -897,11 +906,20 @@ def _explain_thread_failures(reporter: Reporter, path: str, source: str) -> None
     threading.excepthook = hook
 
 
+_kernel_pid: int | None = None  # the notebook's kernel (set by main)
+
+
 def main() -> None:
-    setting = os.environ.pop("LABSOCK_CONTROL")
-    path = sys.argv[1]
+    global _kernel_pid
+    # Taken before the supervisor forks: from then on the program's parent is the supervisor.
+    _kernel_pid = os.getppid()
+    control, path = _arguments(sys.argv)
+    if sys.platform.startswith("linux"):
+        from labsock.net.programs.supervisor import supervise
+
+        supervise(control)  # returns in the program's process (see supervisor.py)
     _count_output()
-    reporter = Reporter(_connect(setting))
+    reporter = Reporter(_take_control(control))
     socket.socket, _socket.socket = watched_socket_class(reporter)
     _watch_input(reporter)
     _watch_sleep(reporter)

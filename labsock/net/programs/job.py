@@ -6,7 +6,8 @@
 
 The program is the student's code, unchanged, saved as programs/NAME.py (so a laptop without
 Jupyter runs the same file with `python udp_server.py`) and run as `python -u` with a small
-bootstrap (bootstrap.py) that reports what its sockets do over a loopback connection.
+bootstrap (bootstrap.py) that reports what its sockets do over a socket pair it inherits
+(process.py: no port, no secret). What the reports mean is labsock.logic.program_reports's.
 
 Why a process and not a thread: a thread blocked in recvfrom or accept cannot be stopped, a
 `while True: try: ... except: pass` loop swallows any exception sent to it, and a thread's
@@ -22,28 +23,41 @@ import json
 import os
 import queue
 import re
-import secrets
-import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections import deque
 from pathlib import Path
 
 from labsock.logic import wire
 from labsock.logic.errors import LabsockError, NotWrittenYet
+from labsock.logic.program_reports import ProgramReports
 from labsock.logic.validation import ANY_ADDRESS, validate_text, validate_timeout
 from labsock.net.interrupts import interruptible
 from labsock.net.lifecycle import LifeCycle, clash, running, stop_all
-from labsock.net.log import CONNECTED, DISCONNECTED, MessageLog, readable
+from labsock.net.log import MessageLog
 from labsock.net.ports_here import note_start, program_bind_failed
+from labsock.net.programs import process as processes
+from labsock.net.programs.output import OUTPUT_LIMIT, Output
+
+__all__ = [
+    "OUTPUT_LIMIT",
+    "Job",
+    "Output",
+    "background",
+    "check_name",
+    "job",
+    "jobs",
+    "run_client",
+    "running_jobs",
+    "stop_jobs",
+]
 
 BOOTSTRAP = str(Path(__file__).with_name("bootstrap.py"))
 READY_TIMEOUT = 5.0  # seconds a cell waits for a program to start waiting
-OUTPUT_LIMIT = 1_000_000  # characters of output a job keeps (the newest)
-TAIL_CHARACTERS_A_LINE = 500  # characters a view shows for each line it shows, on average
+# Seconds the reports may trail the program's end; then the channel is closed whatever it says.
+REPORTS_AFTER_END = 1.0
 _NAME = r"[A-Za-z_][A-Za-z0-9_]{0,63}"
 
 # Every program started, running or ended, by name (the latest run of each): job(name) finds a
@@ -92,102 +106,6 @@ def check_name(name) -> str:
     return name
 
 
-class Output:
-    """What a program printed: the newest `limit` characters, and how many were dropped."""
-
-    def __init__(self, limit: int = OUTPUT_LIMIT):
-        self.limit = limit
-        self.dropped = 0
-        self.total = 0  # characters ever added: a cursor for readers that follow along
-        self._chunks: deque[str] = deque()
-        self._size = 0
-        self._newlines = 0  # in the kept text: a redraw must not count them all again
-        self._lock = threading.Lock()
-
-    def add(self, text: str) -> None:
-        if not text:
-            return
-        with self._lock:
-            self._chunks.append(text)
-            self._size += len(text)
-            self._newlines += text.count("\n")
-            self.total += len(text)
-            while self._size > self.limit and self._chunks:
-                extra = self._size - self.limit
-                first = self._chunks[0]
-                if len(first) <= extra:
-                    self._chunks.popleft()
-                    cut = first
-                else:
-                    self._chunks[0] = first[extra:]
-                    cut = first[:extra]
-                self._size -= len(cut)
-                self._newlines -= cut.count("\n")
-                self.dropped += len(cut)
-
-    def _newest(self, characters: int) -> str:
-        """The newest `characters` characters kept (all of them if fewer), without joining the
-        rest: a client's cell asks for what is new every 50 ms."""
-        picked, size = [], 0
-        for chunk in reversed(self._chunks):
-            picked.append(chunk)
-            size += len(chunk)
-            if size >= characters:
-                break
-        return "".join(reversed(picked))[-characters:] if characters else ""
-
-    def text(self) -> str:
-        with self._lock:
-            return "".join(self._chunks)
-
-    def since(self, cursor: int) -> tuple[str, int]:
-        """What was added after cursor (a previous total), and the new cursor."""
-        with self._lock:
-            new = self.total - cursor
-            if new <= 0:
-                return "", self.total
-            if new > self._size:
-                note = f"[... {new - self._size:,} characters not kept ...]\n"
-                return note + "".join(self._chunks), self.total
-            return self._newest(new), self.total
-
-    def tail(self, lines: int, characters: int | None = None) -> tuple[str, int]:
-        """The last `lines` lines, and how many lines before them are not shown.
-
-        At most `characters` characters (TAIL_CHARACTERS_A_LINE a line by default): one line of
-        a million characters must not be joined, split and drawn at every redraw. A line shown
-        without its start begins with a note that says so."""
-        if characters is None:
-            characters = max(lines, 1) * TAIL_CHARACTERS_A_LINE
-        with self._lock:
-            picked, newlines, size = [], 0, 0
-            for chunk in reversed(self._chunks):
-                picked.append(chunk)
-                newlines += chunk.count("\n")
-                size += len(chunk)
-                if newlines > lines or size > characters:
-                    break
-            before = ""  # the character kept just before the text taken, if any
-            trimmed = max(size - characters, 0)
-            if trimmed:
-                before = picked[-1][trimmed - 1]
-                picked[-1] = picked[-1][trimmed:]
-            elif len(picked) < len(self._chunks):
-                before = self._chunks[-len(picked) - 1][-1]
-            text = "".join(reversed(picked))
-            last = self._chunks[-1] if self._chunks else ""
-            all_lines = self._newlines + (1 if last and not last.endswith("\n") else 0)
-        kept = text.split("\n")
-        if text.endswith("\n"):
-            kept.pop()
-        shown = kept[-lines:]
-        cut_line = before not in ("", "\n") and len(shown) == len(kept) and shown
-        text = "\n".join(shown)
-        if cut_line:
-            text = "[... the start of this line is not shown ...]" + text
-        return text, max(all_lines - len(shown), 0)
-
-
 class Job(LifeCycle):
     """One run of a student's program. See the module docstring.
 
@@ -211,32 +129,17 @@ class Job(LifeCycle):
             raise LabsockError("The program must be Python code, as text.")
         self.code = validate_text(code, f"The code of {name}")
         self.path = Path(folder).resolve() / f"{name}.py"
-        self._log = MessageLog(log_size, names)  # what it received, with its replies
-        self._sent_log = MessageLog(log_size)  # what it sent, each with where it went
-        self.sent = 0  # datagrams and chunks the program sent
-        # Datagrams or chunks that came or went too fast to record: counted, not in the log.
-        self.unrecorded_received = 0
-        self.unrecorded_sent = 0
-        self.error: str | None = None  # the plain explanation, when the program failed
-        self.error_line: int | None = None
-        self.error_kind: str | None = None  # the exception's class name
+        # What its reports say: ports, peers, prompt, failure, and the two logs (what it
+        # received, with its replies; what it sent, each with where it went).
+        self._reports = ProgramReports(MessageLog(log_size, names), MessageLog(log_size))
         self.notes: list[str] = []  # what labsock did on the program's behalf, in words
-        self.waiting_in: str | None = None  # the first thing the program waited in
-        self.prompt: str | None = None  # input()'s prompt while the program waits for a line
         self.stopped = False  # ended by stop() rather than by itself
         self.output_record = Output()
         self._typed = [validate_text(str(line), "A line to type") for line in typed]
         self._unechoed: list[str] = []  # typed lines the output must not show twice
-        self.last_sent_to: tuple[str, tuple[str, int]] | None = None  # (protocol, peer)
-        self._inputs_asked = 0
         self._lines_given = 0
         self._typing: queue.SimpleQueue | None = None  # lines for the writer thread
-        self._ports: dict[int, tuple[str, str, int]] = {}  # socket id -> (proto, host, port)
-        self._bound: set[tuple[str, str, int]] = set()  # ports it asked for by bind()
-        self._used: set[tuple[str, str, int]] = set()  # every port it had, also the closed
-        self._peers: dict[int, tuple[str, int]] = {}  # socket id -> TCP peer
-        self._reuse_added = False
-        self._exit_code: int | None = None
+        self.hurried_until = 0.0  # time.time() until which its pauses were shortened
         self._started: float | None = None
         self._ended_at: float | None = None
         self._process: subprocess.Popen | None = None
@@ -248,9 +151,38 @@ class Job(LifeCycle):
         self._ended = threading.Event()  # the process is gone and both readers have finished
         self._readers_left = 2
         self._bytes_read = 0  # of the program's output, from the pipe
-        self._printed_when_waiting = 0  # what it had written when it reported its first wait
+        self._gone_since: float | None = None  # when the control reader saw the process gone
+        self._refused: str | None = None  # why its reports are no longer read, if they are not
+
+    # What the program's reports say (labsock.logic.program_reports), under the names a job has
+    # always had.
+    @property
+    def error(self) -> str | None:
+        """The plain explanation, if it failed."""
+        return self._reports.error
+
+    @error.setter
+    def error(self, explanation: str | None) -> None:
+        # A notebook-side fact may sharpen it (ports_here names another notebook's holder).
+        self._reports.error = explanation
+
+    error_line = property(lambda self: self._reports.error_line)
+    error_kind = property(lambda self: self._reports.error_kind, doc="the exception's class name")
+    waiting_in = property(lambda self: self._reports.waiting_in, doc="what it first waited in")
+    prompt = property(lambda self: self._reports.prompt, doc="input()'s prompt while it waits")
+    sent = property(lambda self: self._reports.sent, doc="datagrams and chunks it sent")
+    last_sent_to = property(lambda self: self._reports.last_sent_to, doc="(protocol, peer)")
+    # Datagrams or chunks that came or went too fast to record: counted, not in the log.
+    unrecorded_received = property(lambda self: self._reports.unrecorded_received)
+    unrecorded_sent = property(lambda self: self._reports.unrecorded_sent)
+    others_ended = property(
+        lambda self: self._reports.others_ended,
+        doc="processes the program had started that labsock ended with it",
+    )
 
     # -- life cycle (see labsock.net.lifecycle) -------------------------------------------------
+
+    kind = "program"
 
     @property
     def what(self) -> str:
@@ -259,42 +191,37 @@ class Job(LifeCycle):
     def claims(self) -> set[tuple]:
         """Its name (one run per name), and the ports it bound and still holds. Ports the
         system chose for a client are the system's to give to anyone: not claimed."""
-        held = {port for port in list(self._ports.values()) if port in self._bound}
-        return {("program", self.name), *held}
+        return {("program", self.name), *self._reports.bound_ports_held()}
 
     def _begin(self) -> None:
         """Save the program and start it (an earlier run of the same name is already stopped)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.write_text(self.code if self.code.endswith("\n") else self.code + "\n", "utf-8")
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(1)
-        token = secrets.token_hex(16)
-        env = dict(os.environ)
-        env.update(
-            LABSOCK_CONTROL=f"{listener.getsockname()[1]} {token}",
-            PYTHONIOENCODING="utf-8",
-            PYTHONUNBUFFERED="1",
-        )
+        ours, theirs = processes.control_channel()
+        env = dict(os.environ, PYTHONIOENCODING="utf-8", PYTHONUNBUFFERED="1")
         try:
-            self._process = subprocess.Popen(
-                [sys.executable, "-u", BOOTSTRAP, str(self.path)],
+            self._process = processes.start(
+                [sys.executable, "-u", BOOTSTRAP],
+                str(self.path),
+                theirs,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 env=env,
-                **_own_process_group(),
             )
         except OSError:
-            listener.close()
+            ours.close()
             raise
+        finally:
+            theirs.close()  # the program holds its own copy now
+        self._control = ours
         self._started = time.monotonic()
         with _jobs_lock:
             _jobs[self.name] = self
         for line in self._typed:
             self._write_line(line)
         self._spawn(self._read_output, "output")
-        self._spawn(lambda: self._read_control(listener, token), "control")
+        self._spawn(self._read_control, "control")
 
     def _spawn(self, target, what: str) -> None:
         def read_then_note_the_end():
@@ -346,10 +273,10 @@ class Job(LifeCycle):
         self._finish()
         return True
 
-    def stop(self) -> Job:
-        """End the program, whatever it is doing; returns once its ports are free again."""
+    def stop(self) -> None:
+        """End the program and every process it started, whatever they are doing; returns once
+        its ports are free again."""
         super().stop()
-        return self
 
     def _end(self) -> None:
         process = self._process
@@ -357,30 +284,30 @@ class Job(LifeCycle):
             return
         if process.poll() is None:
             self.catch_up(0.2)  # so the log holds all it received before the end
-            _end_process(process)
-            process.wait()
+            processes.end(process)
             self.stopped = True
         self._finish()
 
     def _finish(self) -> None:
-        # Ports the system chose for a client are its to give to anyone: only check bound ones.
-        held = [port for port in self._ports.values() if port in self._bound]
+        # The readers first: what they still read may bind or close a port (the race of reading
+        # the ports while the control reader still changed them).
         for thread in self._threads:
             if thread is not threading.current_thread():
-                thread.join(2.0)
+                thread.join(REPORTS_AFTER_END + 1.0)
         if self._typing is not None:
             self._typing.put(None)  # the writer thread ends
+        held = self._reports.bound_ports_held()
         if self._process is not None and self._process.stdin:
             try:
                 self._process.stdin.close()
             except OSError:
                 pass
-        self._exit_code = self._process.returncode if self._process else None
-        self._ports.clear()
-        self.prompt = None
-        self._log.close()
-        self._sent_log.close()
-        _wait_until_free(held)
+        if self._process is not None:
+            processes.release(self._process)
+        self._reports.end()
+        self._reports.received_log.close()
+        self._reports.sent_log.close()
+        processes.wait_until_free(held)
         self._touch()
 
     # -- what it is doing -----------------------------------------------------------------------
@@ -407,14 +334,14 @@ class Job(LifeCycle):
         """
         if threading.current_thread() is threading.main_thread():
             self.catch_up(0.5)
-        return self._log
+        return self._reports.received_log
 
     @property
     def sent_log(self) -> MessageLog:
         """What the program sent, each message with where it went."""
         if threading.current_thread() is threading.main_thread():
             self.catch_up(0.5)
-        return self._sent_log
+        return self._reports.sent_log
 
     @property
     def seconds_run(self) -> float:
@@ -425,6 +352,8 @@ class Job(LifeCycle):
 
     @property
     def pid(self) -> int | None:
+        """The process started for it: on Linux the supervisor just above the program (killing
+        it ends the program too), elsewhere the program itself."""
         return self._process.pid if self._process else None
 
     @property
@@ -434,25 +363,25 @@ class Job(LifeCycle):
     @property
     def ports(self) -> list[tuple[str, str, int]]:
         """(protocol, address, port) of every socket the program holds open now."""
-        return sorted(set(self._ports.values()))
+        return self._reports.held_ports()
 
     @property
     def ports_used(self) -> list[tuple[str, str, int]]:
         """(protocol, address, port) of every socket it ever had, open or closed."""
-        return sorted(self._used)
+        return sorted(self._reports.used)
 
     @property
     def needs_input(self) -> bool:
-        return self.running and self._inputs_asked > self._lines_given
+        return self.running and self._reports.inputs_asked > self._lines_given
 
     def output_caught_up(self) -> bool:
         """True once the output holds all the program had printed when it last waited."""
-        return self._bytes_read >= self._printed_when_waiting
+        return self._bytes_read >= self._reports.printed_when_waiting
 
     @property
     def reuse_added(self) -> bool:
         """True if labsock set SO_REUSEADDR on one of the program's TCP sockets."""
-        return self._reuse_added
+        return self._reports.reuse_added
 
     def state(self) -> str:
         """One line: running / waiting for input / stopped / exited with code, and its ports."""
@@ -465,13 +394,16 @@ class Job(LifeCycle):
                 return f"{self.name}: waiting for you to type a line{holds}"
             doing = f", waiting in {self.waiting_in}" if self.waiting_in else ""
             return f"{self.name}: running{doing}{holds}"
+        others = self.others_ended
+        started = f"{others} process{'es' if others > 1 else ''} it had started"
         if self.stopped:
-            return f"{self.name}: stopped"
+            return f"{self.name}: stopped" + (f" (and {started})" if others else "")
         code = self.exit_code
+        left = f"; labsock ended {started} and left running" if others else ""
         if self.error:
             at = f" at line {self.error_line}" if self.error_line else ""
-            return f"{self.name}: failed{at} (exit code {code})"
-        return f"{self.name}: exited with code {code}"
+            return f"{self.name}: failed{at} (exit code {code}){left}"
+        return f"{self.name}: exited with code {code}{left}"
 
     def wait_for_change(self, version: int, timeout: float) -> int:
         """Block until something changed after `version` (or timeout); the new version."""
@@ -546,131 +478,90 @@ class Job(LifeCycle):
         self._process.wait()
         self._touch()
 
-    def _read_control(self, listener: socket.socket, token: str) -> None:
-        listener.settimeout(0.1)
-        try:
-            while True:
-                try:
-                    control, _ = listener.accept()
-                    break
-                except TimeoutError:
-                    if self._process.poll() is not None:
-                        return  # it ended before it could report (Python itself failed)
-        except OSError:
-            return
-        finally:
-            listener.close()
-        self._control = control
+    def _read_control(self) -> None:
+        """Read the program's reports until its end.
+
+        A report that is not what the bootstrap writes ends the reading, never this thread
+        with an exception: what follows is drained unread (closing the channel would end the
+        program, which takes it for the kernel's end), and the job follows the process alone.
+        """
+        control, reports = self._control, self._reports
         reader = wire.FrameReader()
-        pending: list = []  # a datagram received, held back a moment to pair it with its reply
+        believed = True
         try:
-            control.settimeout(10.0)
-            if control.recv(len(token) + 1) != token.encode("ascii") + b"\n":
-                return  # not our program: ignore it
             while True:
-                control.settimeout(0.1 if pending else None)
+                # Quiet for 0.1 s with a datagram held back: no reply is coming, log it alone.
+                control.settimeout(0.1 if reports.holds_back else 0.5)
                 try:
                     data = control.recv(65536)
                 except TimeoutError:
-                    self._log_received(pending)
+                    reports.settle()
+                    if self._gone_for(REPORTS_AFTER_END):
+                        break  # ended, and whoever holds its end of the channel stays quiet
                     continue
                 if not data:
                     break
-                for kind, body in reader.feed(data):
-                    if kind == "note":
-                        self._log_received(pending)
-                        self._on_note(body)
-                    else:
-                        self._on_records(body, pending)
+                if not believed:
+                    continue
+                try:
+                    for kind, body in reader.feed(data):
+                        for request in reports.feed(kind, body):
+                            self._carry_out(request)
+                except wire.WireError as exc:
+                    believed = False
+                    self._refused = str(exc)
+                    self.notes.append(
+                        f"labsock stopped reading what {self.name} reports ({exc}): its log, "
+                        "ports and prompts are no longer followed."
+                    )
+                    self._flushed.set()  # nobody waits for a flush that will never come
                 self._touch()
-        except (OSError, wire.WireError):
+        except OSError:
             pass
         finally:
-            self._log_received(pending)
+            reports.settle()
             control.close()
-            self._note_if_lost()
+            self._end_what_it_left()
             self._touch()
 
-    def _note_if_lost(self) -> None:
-        """The connection ended while the program runs on: it closed labsock's descriptor."""
+    def _end_what_it_left(self) -> None:
+        """The channel closed: if the program has ended, end what it left running (Windows,
+        macOS; on Linux its supervisor already has), or it would hold the output pipe open."""
         try:
-            self._process.wait(0.5)  # a program that ends closes the connection a moment before
+            self._process.wait(REPORTS_AFTER_END)
         except subprocess.TimeoutExpired:
+            # It closed or replaced labsock's descriptor and goes on: never silently.
             self.notes.append(
                 f"labsock lost its connection to {self.name}: the program closed or replaced "
                 "labsock's file descriptor, so what its sockets do is no longer seen. It still "
                 "runs; Stop ends it."
             )
+            return
+        processes.end_leftovers(self._process)
 
-    def _on_records(self, records: list, pending: list) -> None:
-        for kind, when, sock_id, peer, data, _size in records:
-            if peer is None:
-                peer = self._peers.get(sock_id, ("?", 0))
-            if kind == wire.RECEIVED:
-                self._log_received(pending)
-                if data or self._ports.get(sock_id, ("udp",))[0] == "udp":
-                    pending.append((when, peer, data, sock_id))
-                else:
-                    self._log.add_event(when, peer, DISCONNECTED)
-            else:
-                self.sent += 1  # recorded ones; unrecorded_sent counts the others
-                self._sent_log.append(when, peer, data)
-                self.last_sent_to = (self._ports.get(sock_id, ("udp",))[0], peer)
-                if pending and pending[0][1] == peer and pending[0][3] == sock_id:
-                    received_at, _, received, _ = pending.pop()
-                    self._log.append(received_at, peer, received, readable(data))
+    def _gone_for(self, seconds: float) -> bool:
+        """True once the process has ended at least `seconds` ago."""
+        process = self._process
+        if process.poll() is None:
+            self._gone_since = None
+            return False
+        if self._gone_since is None:
+            self._gone_since = time.monotonic()
+        return time.monotonic() - self._gone_since >= seconds
 
-    def _log_received(self, pending: list) -> None:
-        while pending:
-            when, peer, data, _ = pending.pop(0)
-            self._log.append(when, peer, data)
-
-    def _on_note(self, note: dict) -> None:
-        event = note["event"]
-        sock_id = note.get("sock")
-        if event == "bound":
-            self._ports[sock_id] = (note["proto"], note["host"], note["port"])
-            self._used.add(self._ports[sock_id])
-            if not note.get("implicit"):
-                note_start(note["proto"], note["port"])
-                self._bound.add(self._ports[sock_id])
-            if note.get("reuse_added"):
-                self._reuse_added = True
-        elif event == "accepted":
-            peer = tuple(note["peer"]) if note.get("peer") else ("?", 0)
-            self._peers[sock_id] = peer
-            listener = self._ports.get(note.get("listener"))
-            if listener:
-                self._ports[sock_id] = listener
-            self._log.add_event(time.time(), peer, CONNECTED)
-        elif event == "connected":
-            self._peers[sock_id] = tuple(note["peer"]) if note.get("peer") else ("?", 0)
-        elif event == "closed":
-            self._ports.pop(sock_id, None)
-            self._peers.pop(sock_id, None)
-        elif event == "waiting":
-            self._printed_when_waiting = int(note.get("printed", 0))
-            self.waiting_in = note.get("how")
-        elif event == "input":
-            self._inputs_asked += 1
-            self.prompt = note.get("prompt", "")
-            self._printed_when_waiting = int(note.get("printed", 0))
-            if self.waiting_in is None:
-                self.waiting_in = "input"
-        elif event == "typed":
-            self.prompt = None
-        elif event == "failed":
-            self.error = note.get("text")
-            self.error_line = note.get("line")
-            self.error_kind = note.get("error")
-            if note.get("bind"):  # a server that could not bind: cells below must not go on
-                program_bind_failed(self, *note["bind"])  # and names another notebook's holder
-        elif event == "unrecorded":
-            self.unrecorded_received += int(note.get("received", 0))
-            self.unrecorded_sent += int(note.get("sent", 0))
-        elif event == "port busy":
-            self._answer(self._free_port(note))
-        elif event == "flushed":
+    def _carry_out(self, request) -> None:
+        """What a report asks of the notebook (see ProgramReports.note)."""
+        if request.what == "claimed":
+            note_start(request.proto, request.port)
+        elif request.what == "bind failed":  # a server that could not bind: cells below say so
+            program_bind_failed(self, request.proto, request.port)  # names another notebook's
+        elif request.what == "port busy":
+            try:
+                answer = self._free_port(request.proto, request.host, request.port)
+            except Exception:  # noqa: BLE001 (a holder that fails to stop: the bind fails)
+                answer = {"retry": False}
+            self._answer(answer)
+        elif request.what == "flushed":
             self._flushed.set()
 
     # -- talking back ---------------------------------------------------------------------------
@@ -687,7 +578,7 @@ class Job(LifeCycle):
         The program reports its datagrams in batches (every 50 ms); a check that reads the log
         right after a client got its reply calls this first.
         """
-        if not self.running or self._control is None:
+        if not self.running or self._control is None or self._refused:
             return not self.running
         self._flushed.clear()
         self._answer({"do": "flush"})
@@ -701,16 +592,15 @@ class Job(LifeCycle):
             # The program's clock is this one: what it sent before then was hurried.
             self.hurried_until = time.time() + seconds
 
-    def _free_port(self, note: dict) -> dict:
+    def _free_port(self, proto: str, host: str, port: int) -> dict:
         """The program's bind found its port taken: by something of this notebook's (another
         program, a server, a counting client)? Then that stops, and the bind is tried again."""
-        proto, port = note.get("proto"), note.get("port")
-        wanted = (proto, note.get("host") or ANY_ADDRESS, port)  # bind(('', port)): every address
+        wanted = (proto, host or ANY_ADDRESS, port)  # bind(('', port)): every address
         for holder in running():
             if holder is not self and any(clash(wanted, held) for held in holder.claims()):
                 holder.stop()
                 who = holder.what
-                if not isinstance(holder, Job):  # "the UDP server" -> "labsock's UDP server"
+                if holder.kind != "program":  # "the UDP server" -> "labsock's UDP server"
                     who = "labsock's " + who.removeprefix("the ")
                 self._note_freed(who, proto, port)
                 return {"retry": True}
@@ -721,45 +611,6 @@ class Job(LifeCycle):
             f"labsock stopped {holder}: it held {proto.upper()} port {port}, which "
             f"{self.name} binds."
         )
-
-
-def _own_process_group() -> dict:
-    """Popen options that keep the kernel's Interrupt (SIGINT to its group) away from programs."""
-    if sys.platform == "win32":
-        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
-    return {"start_new_session": True}
-
-
-def _end_process(process: subprocess.Popen) -> None:
-    """Kill at once: a program in `except: pass` or time.sleep would ignore anything gentler."""
-    try:
-        if sys.platform == "win32":
-            process.kill()  # TerminateProcess
-        else:
-            os.killpg(process.pid, signal.SIGKILL)  # and anything the program started
-    except (ProcessLookupError, PermissionError, OSError):
-        pass
-
-
-def _wait_until_free(ports, timeout: float = 2.0) -> None:
-    """Return once each port binds again (the system frees them as the process ends)."""
-    deadline = time.monotonic() + timeout
-    for proto, host, port in ports:
-        while not _bindable(proto, host, port) and time.monotonic() < deadline:
-            time.sleep(0.005)  # no event tells when the system has released a port
-
-
-def _bindable(proto: str, host: str, port: int) -> bool:
-    kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # an IPv6 server's "::1"
-    with socket.socket(family, kind) as probe:
-        if proto == "tcp" and sys.platform != "win32":
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 def background(code: str, name: str, **options) -> Job:
