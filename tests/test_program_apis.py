@@ -15,7 +15,7 @@ import pytest
 
 import labsock
 from labsock.logic.errors import LabsockError
-from labsock.net.programs import job as job_module
+from labsock.net.programs import process as processes
 
 UDP_CLIENT = """
 from socket import *
@@ -236,7 +236,7 @@ def test_udp_servers_of_every_api_are_ready_logged_and_stopped(name, tmp_path):
     assert [(m.text, m.reply) for m in server.log.messages()] == [("hello", "HELLO")]
     server.stop()
     assert not server.running
-    assert job_module._bindable("udp", server.ports_used[0][1], port)
+    assert processes._bindable("udp", server.ports_used[0][1], port)
 
 
 @pytest.mark.parametrize("name", sorted(TCP_SERVERS))
@@ -252,10 +252,10 @@ def test_a_free_ipv6_port_is_seen_as_free():
     """stop() waits until the program's ports bind again: an IPv6 one must be tried as IPv6
     (tried as IPv4, '::1' never binds and every stop took its 2 s limit)."""
     port = free_port(socket.SOCK_DGRAM, socket.AF_INET6)
-    assert job_module._bindable("udp", "::1", port)
+    assert processes._bindable("udp", "::1", port)
     with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as holder:
         holder.bind(("::1", port))
-        assert not job_module._bindable("udp", "::1", port)
+        assert not processes._bindable("udp", "::1", port)
 
 
 CLIENTS = {

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from labsock.cli.arguments import seconds, whole_number
+from labsock.logic.arguments import seconds, whole_number
 from labsock.logic.errors import LabsockError
 from labsock.logic.program_edits import set_variables
 from labsock.logic.validation import validate_text, validate_timeout

@@ -3,7 +3,7 @@ what its firewall needs (the same table as find_my_ipv4() in a notebook)."""
 
 from __future__ import annotations
 
-from labsock.cli.arguments import port
+from labsock.logic.arguments import port
 
 HELP = "list this laptop's IPv4 addresses and say which one to give a partner"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from labsock.cli.arguments import pause, port, whole_number
 from labsock.cli.commands import stop_on_sigterm
+from labsock.logic.arguments import pause, port, whole_number
 from labsock.net.counting import CountingClient
 
 HELP = "send 1, 2, ..., 100, 1, 2, ... to a UDP server from a chosen local port"

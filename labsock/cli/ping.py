@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from labsock.cli.arguments import pause, port, seconds, whole_number
+from labsock.logic.arguments import pause, port, seconds, whole_number
 
 HELP = "send numbered UDP pings to a server (e.g. serve udp --reply echo) and report RTT and loss"
 

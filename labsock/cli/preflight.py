@@ -3,7 +3,7 @@ TCP connect, each with a short timeout, and what to check for each outcome."""
 
 from __future__ import annotations
 
-from labsock.cli.arguments import port, seconds
+from labsock.logic.arguments import port, seconds
 
 HELP = "check whether a partner's server can be reached (UDP probe, TCP connect) and say why not"
 

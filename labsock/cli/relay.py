@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import time
 
-from labsock.cli.arguments import milliseconds, port, probability, seconds
 from labsock.cli.commands import stop_on_sigterm
+from labsock.logic.arguments import milliseconds, port, probability, seconds
 
 HELP = "relay UDP to a server through a misbehaving network (loss, delay, jitter, reordering)"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from labsock.cli.arguments import port, seconds
+from labsock.logic.arguments import port, seconds
 from labsock.logic.framing import FRAMINGS
 from labsock.logic.text import escape_controls
 from labsock.net.clients import send

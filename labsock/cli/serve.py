@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 import time
 
-from labsock.cli.arguments import port, seconds, whole_number
 from labsock.cli.commands import stop_on_sigterm
+from labsock.logic.arguments import port, seconds, whole_number
 from labsock.logic.framing import FRAMINGS
 from labsock.logic.replies import BUILT_IN
 from labsock.logic.text import escape_controls, json_line

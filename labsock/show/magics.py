@@ -17,7 +17,7 @@ import argparse
 import shlex
 import time
 
-from labsock.cli.arguments import seconds
+from labsock.logic.arguments import seconds
 from labsock.logic.errors import LabsockError, NotWrittenYet, explain
 from labsock.logic.program_edits import parse_setting, set_variables
 from labsock.logic.student_code import blocking_server, endless_sending_loop

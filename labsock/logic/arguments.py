@@ -1,4 +1,5 @@
-"""argparse types for the command line: a bad value becomes a usage message and status 2.
+"""argparse types for every number or port a user gives (the command line, the magics): a bad value
+becomes a usage message and status 2.
 
 One factory for every number an option takes, so each says in the same way what it expected.
 """
