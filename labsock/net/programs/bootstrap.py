@@ -227,6 +227,8 @@ class Reporter:
                     return self.lose()
                 data = b""
             if not data:
+                if self.lost:  # lose() ended the connection itself: the program runs on
+                    return
                 os._exit(0)  # the kernel died or restarted: leave no program behind
             buffer += data
             while b"\n" in buffer:
