@@ -14,6 +14,7 @@ line boxes of the rendered text. Screenshots land in artifacts/browser/view-*.pn
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -65,6 +66,7 @@ while True:
     print("hello [" + name + "]")
 """
 BUSY = "import time\ntime.sleep(6)\nprint('busy cell done')"
+SHORT_BUSY = "import time\ntime.sleep(2)"
 FAILED = """\
 %%background failing
 from socket import *
@@ -83,7 +85,15 @@ def page(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("view-lab")
     book = nbformat.v4.new_notebook()
-    sources = ["import labsock", FLOOD, TICKER, PARROT, BUSY, FAILED.format(port=free_port())]
+    sources = [
+        "import labsock",
+        FLOOD,
+        TICKER,
+        PARROT,
+        BUSY,
+        FAILED.format(port=free_port()),
+        SHORT_BUSY,
+    ]
     book.cells = [nbformat.v4.new_code_cell(source) for source in sources]
     book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)"}
     nbformat.write(book, root / "view.ipynb")
@@ -260,6 +270,7 @@ def test_scrolled_up_the_box_stays_until_the_student_scrolls_back(page):
 def typing_box(page):
     box = page.locator(".jp-Notebook .jp-Cell").nth(3).locator("input[type='text']").first
     box.wait_for(state="visible", timeout=15_000)
+    box.fill("")  # whatever an earlier test left there
     return box
 
 
@@ -288,20 +299,40 @@ def test_a_line_typed_while_another_cell_is_busy_arrives_whole(page):
     assert heard(page, "Grace")[-1] == "Grace"
 
 
-def test_a_line_typed_at_ten_ms_a_key_arrives_whole(page):
+@contextlib.contextmanager
+def kernel_busy(page, busy: bool):
+    """With busy: another cell (time.sleep(2)) keeps the kernel busy meanwhile."""
+    if not busy:
+        yield
+        return
+    before = start_cell(page, 6)
+    page.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
+        " === 'busy'"
+    )
+    yield
+    wait_until_ran(page, 6, before, timeout_ms=30_000)
+
+
+@pytest.mark.parametrize("busy", [False, True], ids=["idle", "busy"])
+def test_a_line_typed_at_ten_ms_a_key_arrives_whole(page, busy):
     box = typing_box(page)
     box.click()
-    box.press_sequentially("Ada Lovelace, 1815", delay=10)
-    box.press("Enter")
+    with kernel_busy(page, busy):
+        box.press_sequentially("Ada Lovelace, 1815", delay=10)
+        box.press("Enter")
     assert heard(page, "Ada Lovelace, 1815")[-1] == "Ada Lovelace, 1815"
 
 
-def test_a_pasted_line_arrives_whole(page):
+@pytest.mark.parametrize("busy", [False, True], ids=["idle", "busy"])
+def test_a_pasted_line_arrives_whole(page, busy):
     box = typing_box(page)
     box.click()
-    page.evaluate("() => navigator.clipboard.writeText('pasted: Grüße, Señor Turing')")
-    box.press("Control+V")
-    box.press("Enter")
+    page.evaluate("() => navigator.clipboard.writeText('Grüße, Señor Turing')")
+    with kernel_busy(page, busy):
+        box.press_sequentially("pasted: ", delay=10)  # the start typed, the rest pasted
+        box.press("Control+V")
+        box.press("Enter")
     assert heard(page, "pasted: Grüße, Señor Turing")[-1] == "pasted: Grüße, Señor Turing"
 
 
