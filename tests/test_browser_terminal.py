@@ -67,6 +67,13 @@ while True:
 """
 BUSY = "import time\ntime.sleep(6)\nprint('busy cell done')"
 SHORT_BUSY = "import time\ntime.sleep(2)"
+CHECKLIST = """\
+from labsock.lessons.self_check import Checklist
+checklist = Checklist("UDP server")
+checklist.add("it answers a client", True)
+checklist.add("it listens on UDP port 12000", False, "It holds no port: bind it to 12000.")
+checklist
+"""
 FAILED = """\
 %%background failing
 from socket import *
@@ -93,6 +100,7 @@ def page(tmp_path_factory):
         BUSY,
         FAILED.format(port=free_port()),
         SHORT_BUSY,
+        CHECKLIST,
     ]
     book.cells = [nbformat.v4.new_code_cell(source) for source in sources]
     book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)"}
@@ -398,3 +406,25 @@ def test_after_a_kernel_restart_the_view_says_stopped_and_greys_its_controls(pag
     assert not cell.locator("input[type='text']").first.is_visible(), "nothing to type to"
     shot(page, 3, "after-restart")
     wait_for_kernel_idle(page)
+
+
+def test_a_checklist_reads_left_to_right_with_each_hint_beside_its_point(page):
+    run_cell(page, 7)
+    table = page.locator(".jp-Notebook .jp-Cell").nth(7).locator("table")
+    table.wait_for(timeout=15_000)
+    aligned = table.evaluate(
+        "(t) => Array.from(t.querySelectorAll('td')).map((td) => getComputedStyle(td).textAlign)"
+    )
+    assert set(aligned) <= {"left", "start"}, aligned
+    point, hint = table.evaluate(
+        """(t) => {
+             const row = t.querySelectorAll('tr')[1];
+             const cell = row.querySelectorAll('td')[1];
+             const range = document.createRange();
+             range.selectNodeContents(cell.firstChild);
+             return [range.getClientRects()[0].top,
+                     cell.querySelector('i').getClientRects()[0].top];
+           }"""
+    )
+    assert abs(point - hint) < 2, "the hint starts on its point's line"
+    shot(page, 7, "checklist")
