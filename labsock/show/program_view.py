@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import secrets
 import threading
+import time
 from pathlib import Path
 
 from labsock.logic.text import escape_controls
@@ -74,6 +75,8 @@ class ProgramView:
         self.job = job
         self.lines = lines
         self.redraws = 0
+        _catch_up_with_output(job)
+        self._text_snapshot = self.text()  # what it printed before it waited
         self._send_lock = threading.Lock()  # pieces go out in order, each once
         self._cursor: int | None = None
         text, self._cursor, printed, _ = job.output_record.follow(None, SHOWN_CHARACTERS)
@@ -87,7 +90,6 @@ class ProgramView:
         )
         self.widget.on_msg(self._on_message)
         self._stopped = threading.Event()
-        self._text_snapshot = self.text()
         self.redraw()
         self._thread = threading.Thread(
             target=self._follow, name=f"labsock-view-{job.name}", daemon=True
@@ -191,6 +193,14 @@ class ProgramView:
 
     def __repr__(self) -> str:
         return self.text()
+
+
+def _catch_up_with_output(job, timeout: float = 1.0) -> None:
+    """Until the output holds all the program printed before it waited (its prompt, say): it
+    comes through a pipe, which may lag the program's report that it waits."""
+    deadline = time.monotonic() + timeout
+    while job.running and not job.output_caught_up() and time.monotonic() < deadline:
+        job.wait_for_change(job.version, 0.05)
 
 
 def _last_lines(text: str, end: int) -> str:
