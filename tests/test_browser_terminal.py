@@ -65,8 +65,8 @@ while True:
     name = input("name: ")
     print("hello [" + name + "]")
 """
-BUSY = "import time\ntime.sleep(6)\nprint('busy cell done')"
-SHORT_BUSY = "import time\ntime.sleep(2)"
+BUSY = "import time\nprint('busy now', flush=True)\ntime.sleep(6)\nprint('busy cell done')"
+SHORT_BUSY = "import time\nprint('busy now', flush=True)\ntime.sleep(2)"
 CHECKLIST = """\
 from labsock.lessons.self_check import Checklist
 checklist = Checklist("UDP server")
@@ -291,17 +291,16 @@ def heard(page, expected: str) -> list[str]:
 def test_a_line_typed_while_another_cell_is_busy_arrives_whole(page):
     run_cell(page, 3)
     before = start_cell(page, 4)  # time.sleep(6)
-    page.wait_for_function(
-        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
-        " === 'busy'"
-    )
+    cell_output_text(page, 4, re.compile("busy now"), timeout_ms=15_000)  # the kernel is busy
     box = typing_box(page)
     box.click()
     box.press_sequentially("Grace", delay=60)
     box.press("Enter")
-    # the page says the line waits for the kernel, instead of losing it
-    pending = cell_output_text(page, 3, re.compile(r"waiting for the kernel.*Grace"))
-    assert "sent, waiting for the kernel to pass it on (it is busy): Grace" in pending
+    # Until the kernel passes the line on, the page says it waits (ipykernel 7.4 may pass it on
+    # during the busy cell, between two of its steps: then it is simply there).
+    waiting = "sent, waiting for the kernel to pass it on (it is busy): Grace"
+    shown = cell_output_text(page, 3, re.compile(re.escape(waiting) + r"|hello \[Grace\]"))
+    assert waiting in shown or "hello [Grace]" in shown
     shot(page, 3, "typed-busy-kernel")
     wait_until_ran(page, 4, before, timeout_ms=30_000)
     assert heard(page, "Grace")[-1] == "Grace"
@@ -314,10 +313,7 @@ def kernel_busy(page, busy: bool):
         yield
         return
     before = start_cell(page, 6)
-    page.wait_for_function(
-        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
-        " === 'busy'"
-    )
+    cell_output_text(page, 6, re.compile("busy now"), timeout_ms=15_000)
     yield
     wait_until_ran(page, 6, before, timeout_ms=30_000)
 

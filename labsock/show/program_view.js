@@ -138,6 +138,9 @@ function initialize({ model }) {
   model.on("msg:custom", (message) => {
     if (message.kind === "output" || message.kind === "tail") terminal.receive(message);
   });
+  // The tail the model was made with may be old (a page reloaded after the program printed
+  // more, or ended): the kernel sends the current one as soon as it is free.
+  terminal.askForTail();
   return () => terminals.delete(model.get("key"));
 }
 
