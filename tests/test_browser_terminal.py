@@ -206,6 +206,8 @@ def test_the_newest_line_stays_in_view_during_and_after_a_flood(page):
         seen.append(found)
         where = {key: value for key, value in found.items() if key != "boxText"}
         assert found["inside"], f"the last printed line is out of sight: {where}"
+        if len(seen) == 5:
+            shot(page, 1, "flood-during")
         if deadline_text.search(found["text"]):
             break
         page.wait_for_timeout(50)
