@@ -457,7 +457,10 @@ def summarise(state: dict, run: NotebookRun) -> None:
                 run.widget_views += 1
 
 
-RENDERED_WIDGET = ".jp-OutputArea-output > .jupyter-widgets"
+# (a program's view is an anywidget: its element has no jupyter-widgets class)
+RENDERED_WIDGET = (
+    ".jp-OutputArea-output > .jupyter-widgets, .jp-OutputArea-output > * > .labsock-program"
+)
 HAS_CLASS = "contains(concat(' ', normalize-space(@class), ' '), ' {} ')"  # XPath: a class
 
 
@@ -507,7 +510,9 @@ def click_each_send(page, message_for, timeout_ms: int = 10_000) -> list[tuple[s
         text_input = None
         # The message box is the text box in the Send button's own row (or the row's box).
         for ancestor in ("xpath=..", "xpath=../.."):
-            candidates = button.locator(ancestor).locator(".widget-text input[type='text']")
+            candidates = button.locator(ancestor).locator(
+                ".widget-text input[type='text'], input.labsock-typed"  # (a program's own box)
+            )
             if candidates.count():
                 text_input = candidates.last
                 break
@@ -632,7 +637,9 @@ def drive_notebook(
 def _screenshot_cells(page, artifacts: Path, stem: str) -> list[Path]:
     """One picture of every cell holding a widget, so the widgets can be looked at later."""
     shots = []
-    cells = page.locator(".jp-CodeCell").filter(has=page.locator(".jupyter-widgets"))
+    cells = page.locator(".jp-CodeCell").filter(
+        has=page.locator(".jupyter-widgets, .labsock-program")
+    )
     for index in range(min(cells.count(), 12)):
         path = artifacts / f"{stem}-widget-{index + 1}.png"
         cells.nth(index).scroll_into_view_if_needed()

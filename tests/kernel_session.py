@@ -73,6 +73,7 @@ class KernelSession:
         self.cells: dict[str, Cell] = {}
         self.widgets: dict[str, dict] = {}  # model id -> state, updated as messages come
         self.updates: dict[str, list[dict]] = {}  # model id -> every state message, in order
+        self.customs: dict[str, list[dict]] = {}  # model id -> its custom messages, in order
         self.stray: list[dict] = []  # messages for no cell of ours
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
@@ -94,6 +95,8 @@ class KernelSession:
         kind, content = msg["msg_type"], msg["content"]
         if kind in ("comm_open", "comm_msg"):
             data = content.get("data", {})
+            if data.get("method") == "custom":
+                self.customs.setdefault(content["comm_id"], []).append(data["content"])
             state = data.get("state")
             if state:
                 self.widgets.setdefault(content["comm_id"], {}).update(state)
@@ -143,6 +146,28 @@ class KernelSession:
         """Every state message the kernel sent for this widget so far (what the browser got)."""
         with self._lock:
             return list(self.updates.get(model_id, []))
+
+    def custom_messages(self, model_id: str) -> list[dict]:
+        """Every custom message the kernel sent to this widget so far, in order."""
+        with self._lock:
+            return list(self.customs.get(model_id, []))
+
+    def wait_for_custom(self, model_id: str, predicate, timeout: float = 10) -> list[dict]:
+        """Block until the widget's custom messages (the list so far) satisfy predicate."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                messages = list(self.customs.get(model_id, []))
+                if predicate(messages):
+                    return messages
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"widget {model_id} never matched; got {messages[-3:]}")
+                self._changed.wait(left)
+
+    def send_custom(self, model_id: str, content: dict) -> None:
+        """A custom message from the 'browser' to a widget (what a widget's page side sends)."""
+        self._to_widget(model_id, {"method": "custom", "content": content})
 
     def child_widget(self, model_id: str, *path: int) -> str:
         """The model id of a child of a box widget, following child indexes."""

@@ -58,7 +58,7 @@ EXPECTATIONS: dict[str, Expect] = {
     "task1_udp_tcp.ipynb": Expect(
         sends=1,
         reply="Message: {message}",
-        selectors=(".widget-text input",),
+        selectors=("input.labsock-typed",),
         pause_before="labsock.stop_all()",
         shown={"%%background print_server": "says: {message}"},
     ),

@@ -91,10 +91,13 @@ class Checklist:
 
     def _repr_html_(self) -> str:
         colour = {True: "#080", False: "#b00", None: "#888"}
+        # Left-aligned, top-aligned (JupyterLab aligns table cells right): the mark, the point,
+        # and a NO's hint right after its point, so each row reads left to right.
+        cell = "style='text-align: left; vertical-align: top'"
         rows = "".join(
-            f"<tr><td style='color:{colour[p.ok]}; font-weight: bold'>{p.mark}</td>"
-            f"<td>{escape(p.what)}"
-            + (f"<br><i>{escape(p.hint)}</i>" if p.hint else "")
+            f"<tr><td {cell[:-1]}; color:{colour[p.ok]}; font-weight: bold'>{p.mark}</td>"
+            f"<td {cell}>{escape(p.what)}"
+            + (f" — <i>{escape(p.hint)}</i>" if p.hint else "")
             + "</td></tr>"
             for p in self.points
         )

@@ -12,6 +12,7 @@ FLOORS = {
     "jupyterlab": ("4.0.13", "the notebooks"),
     "ipykernel": ("6.29.5", "runs the notebooks' cells"),
     "ipywidgets": ("8.0.7", "buttons, boxes and live views"),
+    "anywidget": ("0.9", "a program's live view (its page side)"),
     "matplotlib": ("3.7", "plots"),
     "ifaddr": ("0.2", "this laptop's addresses (Task 2)"),
 }

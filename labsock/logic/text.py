@@ -30,15 +30,20 @@ def _escape(code: int) -> str:
 
 
 _TABLE = {code: _escape(code) for code in _CONTROLS}
+# A program's output keeps its line breaks and tabs: they lay out a view, they command nothing.
+_LINES_TABLE = {code: text for code, text in _TABLE.items() if chr(code) not in "\n\t"}
 # In JSON output the C0 controls are escaped by json itself; these are the ones it lets through.
 _JSON_TABLE = {code: f"\\u{code:04x}" for code in _CONTROLS if code >= 0x7F}
 
 
-def escape_controls(text: str) -> str:
-    """text with every control character shown as an escape (ESC -> \\x1b, CR -> \\r)."""
+def escape_controls(text: str, *, keep_lines: bool = False) -> str:
+    """text with every control character shown as an escape (ESC -> \\x1b, CR -> \\r).
+
+    keep_lines: newlines and tabs stay as they are (a program's output, shown as lines).
+    """
     if text.isprintable():  # the usual case, one C-level scan: nothing to do
         return text
-    return text.translate(_TABLE)
+    return text.translate(_LINES_TABLE if keep_lines else _TABLE)
 
 
 def json_line(value) -> str:

@@ -22,6 +22,15 @@ def widgets():
     return ipywidgets
 
 
+def anywidget():
+    """The anywidget module: widgets whose page side is labsock's own (program_view.js)."""
+    try:
+        import anywidget
+    except ImportError:
+        raise _missing("anywidget", "Live program views") from None
+    return anywidget
+
+
 def pyplot():
     """matplotlib.pyplot (about half a second to import)."""
     try:

@@ -16,6 +16,7 @@ class Output:
         self.limit = limit
         self.dropped = 0
         self.total = 0  # characters ever added: a cursor for readers that follow along
+        self.lines_ended = 0  # newlines ever added: a view's count of the lines it hides
         self._chunks: deque[str] = deque()
         self._size = 0
         self._newlines = 0  # in the kept text: a redraw must not count them all again
@@ -27,7 +28,9 @@ class Output:
         with self._lock:
             self._chunks.append(text)
             self._size += len(text)
-            self._newlines += text.count("\n")
+            newlines = text.count("\n")
+            self._newlines += newlines
+            self.lines_ended += newlines
             self.total += len(text)
             while self._size > self.limit and self._chunks:
                 extra = self._size - self.limit
@@ -67,6 +70,16 @@ class Output:
                 note = f"[... {new - self._size:,} characters not kept ...]\n"
                 return note + "".join(self._chunks), self.total
             return self._newest(new), self.total
+
+    def follow(self, cursor: int | None, characters: int) -> tuple[str, int, int, bool]:
+        """For a view that shows at most `characters`: what was added after cursor (None: from
+        the start), the newest `characters` of it at most; the new cursor; the newlines ever
+        added up to it; and whether the text follows on from cursor (False: a gap, start over)."""
+        with self._lock:
+            new = self.total - (cursor or 0)
+            whole = cursor is not None and new <= min(self._size, characters)
+            text = self._newest(min(new, self._size, characters))
+            return text, self.total, self.lines_ended, whole
 
     def tail(self, lines: int, characters: int | None = None) -> tuple[str, int]:
         """The last `lines` lines, and how many lines before them are not shown.
