@@ -7,7 +7,8 @@ import socket
 
 def free_port(kind: int = socket.SOCK_DGRAM, host: str = "127.0.0.1") -> int:
     """A port nothing holds on host now (taken from the system, then released)."""
-    with socket.socket(socket.AF_INET, kind) as probe:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, kind) as probe:
         probe.bind((host, 0))
         return probe.getsockname()[1]
 

@@ -13,7 +13,6 @@ own port; doubled braces are the program's own.
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass, field
 
 from labsock.lessons.exercises import STUB
@@ -37,12 +36,6 @@ class Case:
     @property
     def id(self) -> str:
         return f"{self.check}: {self.name}"
-
-
-def free_port(kind=socket.SOCK_DGRAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # -- UDP and TCP servers ---------------------------------------------------------------------

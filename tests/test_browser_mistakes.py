@@ -18,7 +18,6 @@ from browser_helpers import (
     JupyterLab,
     browser_tools,
     cell_output_text,
-    free_port,
     interrupt_kernel,
     run_cell,
     start_cell,
@@ -28,6 +27,7 @@ from browser_helpers import (
 
 from labsock.lessons.exercises import STUB
 from tests import textbook
+from tests.ports import free_port
 
 pytestmark = pytest.mark.browser
 

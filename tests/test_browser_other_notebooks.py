@@ -19,12 +19,12 @@ from browser_helpers import (
     browser_tools,
     cell_output_text,
     cell_outputs,
-    free_port,
     run_cell,
     wait_for_kernel_idle,
 )
 
 from tests import textbook
+from tests.ports import free_port
 
 pytestmark = pytest.mark.browser
 

@@ -26,13 +26,14 @@ from browser_helpers import (
     browser_tools,
     cell_output_text,
     cell_outputs,
-    free_port,
     restart_kernel,
     run_cell,
     start_cell,
     wait_for_kernel_idle,
     wait_until_ran,
 )
+
+from tests.ports import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -68,6 +69,7 @@ while True:
 BUSY = "import time\nprint('busy now', flush=True)\ntime.sleep(6)\nprint('busy cell done')"
 SHORT_BUSY = "import time\nprint('busy now', flush=True)\ntime.sleep(2)"
 CHECKLIST = """\
+from tests.ports import free_port
 from labsock.lessons.self_check import Checklist
 checklist = Checklist("UDP server")
 checklist.add("it answers a client", True)

@@ -22,15 +22,10 @@ from labsock.logic.holders import Holder, holders_in, notebook_name
 from labsock.net import other_notebooks
 from tests import textbook
 from tests.kernel_session import KernelSession
+from tests.ports import free_port
 
 TASK2 = "task2_two_laptops.ipynb"
 TASK3 = "task3_two_clients.ipynb"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # -- the words (pure) -----------------------------------------------------------------------

@@ -16,6 +16,7 @@ import pytest
 import labsock
 from labsock.logic.errors import LabsockError
 from labsock.net.programs import process as processes
+from tests.ports import free_port
 
 UDP_CLIENT = """
 from socket import *
@@ -203,16 +204,10 @@ while True:
 }
 
 
-def free_port(kind: int, family: int = socket.AF_INET) -> int:
-    with socket.socket(family, kind) as probe:
-        probe.bind(("::1" if family == socket.AF_INET6 else "127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def serve_and_ask(name: str, server_code: str, client_code: str, kind: int, tmp_path):
     family = socket.AF_INET6 if "ipv6" in name else socket.AF_INET
     host = "::1" if family == socket.AF_INET6 else "127.0.0.1"
-    port = free_port(kind, family)
+    port = free_port(kind, host)
     server = labsock.background(server_code.format(port=port), name, folder=tmp_path)
     # Ready when it waits: background() returned because it waits, not after its 5 s.
     state = server.wait_until_ready(0)
@@ -251,7 +246,7 @@ def test_tcp_servers_of_every_api_are_ready_logged_and_stopped(name, tmp_path):
 def test_a_free_ipv6_port_is_seen_as_free():
     """stop() waits until the program's ports bind again: an IPv6 one must be tried as IPv6
     (tried as IPv4, '::1' never binds and every stop took its 2 s limit)."""
-    port = free_port(socket.SOCK_DGRAM, socket.AF_INET6)
+    port = free_port(socket.SOCK_DGRAM, "::1")
     assert processes._bindable("udp", "::1", port)
     with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as holder:
         holder.bind(("::1", port))

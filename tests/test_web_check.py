@@ -11,6 +11,7 @@ import pytest
 
 import labsock
 from labsock.net.web_server import path_in_folder
+from tests.ports import free_port
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4  # not UTF-8: text mode breaks it
 PAGES = {
@@ -114,12 +115,6 @@ WRONG = {
         "GET /../",
     ),
 }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

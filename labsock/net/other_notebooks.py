@@ -238,6 +238,9 @@ def _end(pid: int) -> None:
     try:
         if sys.platform == "win32":
             os.kill(pid, signal.SIGTERM)  # TerminateProcess
+        elif sys.platform.startswith("linux"):
+            # The supervisor above the program: on SIGTERM it ends everything below it.
+            os.kill(pid, signal.SIGTERM)
         elif os.getpgid(pid) == pid:  # the program leads its own group: anything it started too
             os.killpg(pid, signal.SIGKILL)
         else:
@@ -333,14 +336,28 @@ def holds_port(pid: int, proto: str, port: int) -> bool | None:
             if len(fields) > 9 and int(fields[1].rsplit(":", 1)[1], 16) == port:
                 inodes.add(f"socket:[{fields[9]}]")
     inodes.discard("socket:[0]")  # TIME_WAIT: held by no process
-    try:
-        descriptors = os.listdir(f"/proc/{pid}/fd")
-    except OSError:
-        return None
-    for fd in descriptors:
+    # On Linux a program's recorded process is its supervisor, and the sockets are the
+    # program's, one process below: look at both.
+    looked = False
+    for who in (pid, *_children(pid)):
         try:
-            if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
-                return True
+            descriptors = os.listdir(f"/proc/{who}/fd")
         except OSError:
             continue
-    return False
+        looked = True
+        for fd in descriptors:
+            try:
+                if os.readlink(f"/proc/{who}/fd/{fd}") in inodes:
+                    return True
+            except OSError:
+                continue
+    return False if looked else None
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [
+            int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        ]
+    except (OSError, ValueError):
+        return []
