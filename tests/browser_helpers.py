@@ -22,6 +22,10 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parents[1]
+# Screenshots of the browser tests.
+ARTIFACTS = Path(os.environ.get("LABSOCK_ARTIFACTS", REPO / "artifacts")) / "browser"
+
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -69,6 +73,37 @@ def browser_tools():
     if executable is None:
         missing("Chromium not found (Debian/Ubuntu: apt-get install chromium)")
     return sync_playwright, executable
+
+
+@contextlib.contextmanager
+def lab_and_chromium(root_dir: Path, home: Path, *, no_kernels_left: bool = False):
+    """(lab, browser): JupyterLab serving root_dir, started, and headless Chromium (skipped as
+    browser_tools says without the tools). Afterwards the browser is closed, the lab's kernels
+    shut down (with no_kernels_left: none of their processes may be left) and the lab stopped."""
+    sync_playwright, executable = browser_tools()
+    lab = JupyterLab(root_dir, home).start()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+            try:
+                yield lab, browser
+            finally:
+                browser.close()
+                lab.shutdown_kernels()
+                if no_kernels_left:
+                    assert lab.kernel_processes() == []
+    finally:
+        lab.stop()
+
+
+def write_notebook(path: Path, cells: list[str]) -> None:
+    """A notebook of these code cells (Python 3 kernel) at path."""
+    import nbformat
+
+    book = nbformat.v4.new_notebook()
+    book.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)"}
+    nbformat.write(book, path)
 
 
 class JupyterLab:

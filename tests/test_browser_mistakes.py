@@ -8,21 +8,19 @@
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from browser_helpers import (
-    CHROMIUM_ARGS,
-    JupyterLab,
-    browser_tools,
+    ARTIFACTS,
     cell_output_text,
     interrupt_kernel,
+    lab_and_chromium,
     run_cell,
     start_cell,
     wait_for_kernel_idle,
     wait_until_ran,
+    write_notebook,
 )
 
 from labsock.lessons.exercises import STUB
@@ -31,77 +29,64 @@ from tests.ports import free_port
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[1]
-ARTIFACTS = Path(os.environ.get("LABSOCK_ARTIFACTS", REPO / "artifacts")) / "browser"
-
 # The student version's cell: the solution replaced by the stub.
 ALNUM_STUB = f"%%background alnum_server\nfrom socket import *\n{STUB}\n"
 ALNUM_CLIENT = '%%client alnum_client --type "Hello, World 42!"\n'
 
 
 def test_a_plain_server_cell_and_an_earlier_server_answering(tmp_path_factory):
-    sync_playwright, executable = browser_tools()
-    import nbformat
-
     port = free_port()
     server = textbook.UDP_SERVER.format(port=port)
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [
-        nbformat.v4.new_code_cell("import labsock"),
-        nbformat.v4.new_code_cell(server),  # 1: no magic
-        nbformat.v4.new_code_cell(f"%%background udp_server\n{server}"),  # 2
-        nbformat.v4.new_code_cell("serverSocket.close()"),  # 3: the way out
-        nbformat.v4.new_code_cell(f"%%background udp_server\n{server}"),  # 4
-        nbformat.v4.new_code_cell(ALNUM_STUB),  # 5
-        nbformat.v4.new_code_cell(ALNUM_CLIENT + textbook.UDP_CLIENT.format(port=port)),  # 6
-    ]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)"}
     root = tmp_path_factory.mktemp("mistakes-lab")
-    nbformat.write(notebook, root / "mistakes.ipynb")
+    write_notebook(
+        root / "mistakes.ipynb",
+        [
+            "import labsock",
+            server,  # 1: no magic
+            f"%%background udp_server\n{server}",  # 2
+            "serverSocket.close()",  # 3: the way out
+            f"%%background udp_server\n{server}",  # 4
+            ALNUM_STUB,  # 5
+            ALNUM_CLIENT + textbook.UDP_CLIENT.format(port=port),  # 6
+        ],
+    )
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with (
-        JupyterLab(root, tmp_path_factory.mktemp("mistakes-home")).start() as lab,
-        sync_playwright() as playwright,
-    ):
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(lab.notebook_url("mistakes.ipynb"))
-            wait_for_kernel_idle(page)
-            run_cell(page, 0)
+    home = tmp_path_factory.mktemp("mistakes-home")
+    with lab_and_chromium(root, home) as (lab, browser):
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(lab.notebook_url("mistakes.ipynb"))
+        wait_for_kernel_idle(page)
+        run_cell(page, 0)
 
-            before = start_cell(page, 1)
-            warned = cell_output_text(page, 1, re.compile("freezes with it"), 30_000)
-            assert "Put `%%background udp_server` on the first line of this cell" in warned
-            page.screenshot(path=str(ARTIFACTS / "mistakes_plain_cell.png"))
-            # Press Interrupt until the cell ends, as a student would.
-            for _ in range(20):
-                interrupt_kernel(page)
-                try:
-                    wait_until_ran(page, 1, before, 1_000)
-                    break
-                except Exception:  # playwright's TimeoutError: not yet
-                    continue
+        before = start_cell(page, 1)
+        warned = cell_output_text(page, 1, re.compile("freezes with it"), 30_000)
+        assert "Put `%%background udp_server` on the first line of this cell" in warned
+        page.screenshot(path=str(ARTIFACTS / "mistakes_plain_cell.png"))
+        # Press Interrupt until the cell ends, as a student would.
+        for _ in range(20):
+            interrupt_kernel(page)
+            try:
+                wait_until_ran(page, 1, before, 1_000)
+                break
+            except Exception:  # playwright's TimeoutError: not yet
+                continue
 
-            run_cell(page, 2)
-            held = cell_output_text(page, 2, re.compile("own kernel holds it"), 10_000)
-            assert "run `serverSocket.close()` in a cell" in held
-            assert "another notebook" not in held
-            page.locator(".jp-Notebook .jp-Cell").nth(2).scroll_into_view_if_needed()
-            page.screenshot(path=str(ARTIFACTS / "mistakes_kernel_holds_port.png"))
+        run_cell(page, 2)
+        held = cell_output_text(page, 2, re.compile("own kernel holds it"), 10_000)
+        assert "run `serverSocket.close()` in a cell" in held
+        assert "another notebook" not in held
+        page.locator(".jp-Notebook .jp-Cell").nth(2).scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "mistakes_kernel_holds_port.png"))
 
-            run_cell(page, 3)
-            run_cell(page, 4)
-            running = cell_output_text(page, 4, re.compile("udp_server: running"), 10_000)
-            assert "udp_server: running" in running
+        run_cell(page, 3)
+        run_cell(page, 4)
+        running = cell_output_text(page, 4, re.compile("udp_server: running"), 10_000)
+        assert "udp_server: running" in running
 
-            run_cell(page, 5)
-            run_cell(page, 6)
-            answered = cell_output_text(page, 6, re.compile("This reply came from"), 10_000)
-            assert "HELLO, WORLD 42!" in answered
-            assert "not from alnum_server" in answered
-            page.locator(".jp-Notebook .jp-Cell").nth(6).scroll_into_view_if_needed()
-            page.screenshot(path=str(ARTIFACTS / "mistakes_who_answered.png"))
-        finally:
-            browser.close()
-            lab.shutdown_kernels()
+        run_cell(page, 5)
+        run_cell(page, 6)
+        answered = cell_output_text(page, 6, re.compile("This reply came from"), 10_000)
+        assert "HELLO, WORLD 42!" in answered
+        assert "not from alnum_server" in answered
+        page.locator(".jp-Notebook .jp-Cell").nth(6).scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "mistakes_who_answered.png"))

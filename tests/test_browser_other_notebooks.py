@@ -8,19 +8,17 @@ The port is a free one, never the lab's 12000. Screenshots land in artifacts/bro
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from browser_helpers import (
-    CHROMIUM_ARGS,
-    JupyterLab,
-    browser_tools,
+    ARTIFACTS,
     cell_output_text,
     cell_outputs,
+    lab_and_chromium,
     run_cell,
     wait_for_kernel_idle,
+    write_notebook,
 )
 
 from tests import textbook
@@ -28,34 +26,16 @@ from tests.ports import free_port
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[1]
-ARTIFACTS = Path(os.environ.get("LABSOCK_ARTIFACTS", REPO / "artifacts")) / "browser"
-
 
 @pytest.fixture
 def lab_and_browser(tmp_path):
-    sync_playwright, executable = browser_tools()
-    lab = JupyterLab(tmp_path / "lab", tmp_path / "home")
-    lab.root_dir.mkdir()
-    lab.start()
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-            try:
-                yield lab, browser
-            finally:
-                browser.close()
-    finally:
-        lab.stop()
+    (tmp_path / "lab").mkdir()
+    with lab_and_chromium(tmp_path / "lab", tmp_path / "home") as (lab, browser):
+        yield lab, browser
 
 
 def open_notebook(lab, browser, name: str, cells: list[str]):
-    import nbformat
-
-    book = nbformat.v4.new_notebook()
-    book.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-    book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)"}
-    nbformat.write(book, lab.root_dir / name)
+    write_notebook(lab.root_dir / name, cells)
     page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     page.goto(lab.notebook_url(name))
     wait_for_kernel_idle(page)

@@ -8,28 +8,23 @@ server cell stops claiming "running".
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from browser_helpers import (
-    CHROMIUM_ARGS,
-    JupyterLab,
-    browser_tools,
+    ARTIFACTS,
     cell_output_text,
+    lab_and_chromium,
     restart_kernel,
     run_all_cells,
     run_cell,
     wait_for_kernel_idle,
+    write_notebook,
 )
 
 from tests.ports import free_port
 
 pytestmark = pytest.mark.browser
-
-REPO = Path(__file__).resolve().parents[1]
-ARTIFACTS = Path(os.environ.get("LABSOCK_ARTIFACTS", REPO / "artifacts")) / "browser"
 
 SERVER = """\
 %%background udp_server
@@ -66,33 +61,29 @@ def lab_url(page):
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
-    sync_playwright, executable = browser_tools()
-    import nbformat
-
     port = free_port()
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [
-        nbformat.v4.new_code_cell("import labsock"),
-        nbformat.v4.new_code_cell(SERVER.format(port=port)),
-        nbformat.v4.new_code_cell(CLIENT.format(port=port, message="first message")),
-        nbformat.v4.new_code_cell(CLIENT.format(port=port, message="second message")),
-    ]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)"}
     root = tmp_path_factory.mktemp("programs-lab")
-    nbformat.write(notebook, root / "programs.ipynb")
+    write_notebook(
+        root / "programs.ipynb",
+        [
+            "import labsock",
+            SERVER.format(port=port),
+            CLIENT.format(port=port, message="first message"),
+            CLIENT.format(port=port, message="second message"),
+        ],
+    )
     # No --type: the program's input() asks in the cell, in Jupyter's own input box (a notebook
     # of its own: Run All would wait there for someone to type).
-    asks = nbformat.v4.new_notebook()
-    asks.cells = [
-        nbformat.v4.new_code_cell(f"import labsock\nreference = labsock.serve_udp(port={port})"),
-        nbformat.v4.new_code_cell(CLIENT.format(port=port, message="").replace(' --type ""', "")),
-    ]
-    asks.metadata["kernelspec"] = notebook.metadata["kernelspec"]
-    nbformat.write(asks, root / "asks.ipynb")
-    lab = JupyterLab(root, tmp_path_factory.mktemp("programs-home")).start()
-    LAB["url"] = lab.notebook_url
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    write_notebook(
+        root / "asks.ipynb",
+        [
+            f"import labsock\nreference = labsock.serve_udp(port={port})",
+            CLIENT.format(port=port, message="").replace(' --type ""', ""),
+        ],
+    )
+    home = tmp_path_factory.mktemp("programs-home")
+    with lab_and_chromium(root, home, no_kernels_left=True) as (lab, browser):
+        LAB["url"] = lab.notebook_url
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = context.new_page()
         page.goto(lab.notebook_url("programs.ipynb"))
@@ -103,10 +94,6 @@ def page(tmp_path_factory):
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "programs.png"))
             context.close()
-            browser.close()
-            lab.shutdown_kernels()
-            assert lab.kernel_processes() == []
-            lab.stop()
     assert (root / "programs" / "udp_server.py").exists(), "the program was saved as a file"
 
 

@@ -9,22 +9,18 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 import pytest
 from browser_helpers import (
-    CHROMIUM_ARGS,
-    JupyterLab,
-    browser_tools,
+    ARTIFACTS,
     cell_output_text,
+    lab_and_chromium,
     run_cell,
     wait_for_kernel_idle,
+    write_notebook,
 )
 
 pytestmark = pytest.mark.browser
-
-REPO = Path(__file__).resolve().parents[1]
-ARTIFACTS = Path(os.environ.get("LABSOCK_ARTIFACTS", REPO / "artifacts")) / "browser"
 
 STARTER = """\
 %%background starter
@@ -55,21 +51,10 @@ def alive(pid: int) -> bool:
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
-    sync_playwright, executable = browser_tools()
-    import nbformat
-
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [
-        nbformat.v4.new_code_cell("import labsock"),
-        nbformat.v4.new_code_cell(STARTER),
-        nbformat.v4.new_code_cell(LEAVER),
-    ]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)"}
     root = tmp_path_factory.mktemp("children-lab")
-    nbformat.write(notebook, root / "children.ipynb")
-    lab = JupyterLab(root, tmp_path_factory.mktemp("children-home")).start()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    write_notebook(root / "children.ipynb", ["import labsock", STARTER, LEAVER])
+    home = tmp_path_factory.mktemp("children-home")
+    with lab_and_chromium(root, home) as (lab, browser):
         context = browser.new_context(viewport={"width": 1200, "height": 800})
         page = context.new_page()
         page.goto(lab.notebook_url("children.ipynb"))
@@ -78,9 +63,6 @@ def page(tmp_path_factory):
             yield page
         finally:
             context.close()
-            browser.close()
-            lab.shutdown_kernels()
-            lab.stop()
 
 
 def test_stop_ends_the_programs_helper_and_the_cell_says_so(page):

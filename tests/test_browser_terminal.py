@@ -15,30 +15,25 @@ line boxes of the rendered text. Screenshots land in artifacts/browser/view-*.pn
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-from pathlib import Path
 
 import pytest
 from browser_helpers import (
-    CHROMIUM_ARGS,
-    JupyterLab,
-    browser_tools,
+    ARTIFACTS,
     cell_output_text,
     cell_outputs,
+    lab_and_chromium,
     restart_kernel,
     run_cell,
     start_cell,
     wait_for_kernel_idle,
     wait_until_ran,
+    write_notebook,
 )
 
 from tests.ports import free_port
 
 pytestmark = pytest.mark.browser
-
-REPO = Path(__file__).resolve().parents[1]
-ARTIFACTS = Path(os.environ.get("LABSOCK_ARTIFACTS", REPO / "artifacts")) / "browser"
 
 FLOOD_LINES = 60_000
 FLOOD = f"""\
@@ -89,11 +84,7 @@ second.bind(('0.0.0.0', {port}))
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
     """One notebook holding every program of these tests; a page showing it, kernel idle."""
-    sync_playwright, executable = browser_tools()
-    import nbformat
-
     root = tmp_path_factory.mktemp("view-lab")
-    book = nbformat.v4.new_notebook()
     sources = [
         "import labsock",
         FLOOD,
@@ -104,31 +95,22 @@ def page(tmp_path_factory):
         SHORT_BUSY,
         CHECKLIST,
     ]
-    book.cells = [nbformat.v4.new_code_cell(source) for source in sources]
-    book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)"}
-    nbformat.write(book, root / "view.ipynb")
-    lab = JupyterLab(root, tmp_path_factory.mktemp("view-home")).start()
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-            # narrow enough that an explanation wraps over several lines
-            context = browser.new_context(viewport={"width": 900, "height": 1000})
-            context.grant_permissions(["clipboard-read", "clipboard-write"])
-            page = context.new_page()
-            page.goto(lab.notebook_url("view.ipynb"))
-            wait_for_kernel_idle(page)
-            run_cell(page, 0)
-            try:
-                yield page
-            finally:
-                ARTIFACTS.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(ARTIFACTS / "view-notebook.png"), full_page=True)
-                context.close()
-                browser.close()
-                lab.shutdown_kernels()
-                assert lab.kernel_processes() == []
-    finally:
-        lab.stop()
+    write_notebook(root / "view.ipynb", sources)
+    home = tmp_path_factory.mktemp("view-home")
+    with lab_and_chromium(root, home, no_kernels_left=True) as (lab, browser):
+        # narrow enough that an explanation wraps over several lines
+        context = browser.new_context(viewport={"width": 900, "height": 1000})
+        context.grant_permissions(["clipboard-read", "clipboard-write"])
+        page = context.new_page()
+        page.goto(lab.notebook_url("view.ipynb"))
+        wait_for_kernel_idle(page)
+        run_cell(page, 0)
+        try:
+            yield page
+        finally:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "view-notebook.png"), full_page=True)
+            context.close()
 
 
 def shot(page, cell: int, name: str) -> None:

@@ -8,19 +8,17 @@ in artifacts/browser/ux-*.png.
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 from pathlib import Path
 
 import pytest
 from browser_helpers import (
-    CHROMIUM_ARGS,
-    JupyterLab,
-    browser_tools,
+    ARTIFACTS,
     cell_output_text,
     cell_outputs,
     interrupt_kernel,
+    lab_and_chromium,
     notebook_state,
     restart_kernel,
     run_all_cells,
@@ -29,48 +27,33 @@ from browser_helpers import (
     wait_for_kernel_idle,
     wait_for_match,
     wait_until_ran,
+    write_notebook,
 )
 
 from tests.ports import free_port
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[1]
-ARTIFACTS = Path(os.environ.get("LABSOCK_ARTIFACTS", REPO / "artifacts")) / "browser"
 QUIET = "no news from the kernel"
 
 
 @pytest.fixture(scope="module")
 def browser_and_lab(tmp_path_factory):
-    sync_playwright, executable = browser_tools()
     root = tmp_path_factory.mktemp("ux-lab")
-    lab = JupyterLab(root, tmp_path_factory.mktemp("ux-home")).start()
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-            try:
-                yield browser, lab
-            finally:
-                browser.close()
-    finally:
-        lab.stop()
+    with lab_and_chromium(root, tmp_path_factory.mktemp("ux-home")) as (lab, browser):
+        yield browser, lab
 
 
 @pytest.fixture
 def notebook(browser_and_lab, request):
     """open(cells) -> a page showing a new notebook of those cells, its kernel idle. Afterwards:
     a screenshot, and every kernel shut down (nothing of the test keeps running)."""
-    import nbformat
-
     browser, lab = browser_and_lab
     name = request.node.name.removeprefix("test_")
     opened = []
 
     def open_notebook(cells: list[str]):
-        book = nbformat.v4.new_notebook()
-        book.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-        book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)"}
-        nbformat.write(book, lab.root_dir / f"{name}.ipynb")
+        write_notebook(lab.root_dir / f"{name}.ipynb", cells)
         context = browser.new_context(viewport={"width": 1400, "height": 1200})
         page = context.new_page()
         opened.append((context, page))
