@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from labsock.lessons.exercises import STUB
+from tests import textbook
 
 PASS = "pass"
 
@@ -40,17 +41,7 @@ class Case:
 
 # -- UDP and TCP servers ---------------------------------------------------------------------
 
-UDP_TEXTBOOK = """\
-from socket import *
-serverPort = {port}
-serverSocket = socket(AF_INET, SOCK_DGRAM)
-serverSocket.bind(('127.0.0.1', serverPort))
-print("The server is ready to receive")
-while True:
-    message, clientAddress = serverSocket.recvfrom(2048)
-    modifiedMessage = message.decode().upper()
-    serverSocket.sendto(modifiedMessage.encode(), clientAddress)
-"""
+UDP_TEXTBOOK = textbook.UDP_SERVER
 
 UDP_IMPORT_SOCKET = """\
 import socket
@@ -274,20 +265,7 @@ ALNUM_SERVERS = [
     ),
 ]
 
-TCP_TEXTBOOK = """\
-from socket import *
-serverPort = {port}
-serverSocket = socket(AF_INET, SOCK_STREAM)
-serverSocket.bind(('127.0.0.1', serverPort))
-serverSocket.listen(1)
-print('The server is ready to receive')
-while True:
-    connectionSocket, addr = serverSocket.accept()
-    sentence = connectionSocket.recv(1024).decode()
-    capitalizedSentence = sentence.upper()
-    connectionSocket.send(capitalizedSentence.encode())
-    connectionSocket.close()
-"""
+TCP_TEXTBOOK = textbook.TCP_SERVER
 
 TCP_KEEPS_CONNECTION = """\
 import socket

@@ -22,22 +22,17 @@ from browser_helpers import (
     write_notebook,
 )
 
+from tests import textbook
 from tests.ports import free_port
 
 pytestmark = pytest.mark.browser
 
-SERVER = """\
-%%background udp_server
-from socket import *
-serverPort = {port}
-serverSocket = socket(AF_INET, SOCK_DGRAM)
-serverSocket.bind(('127.0.0.1', serverPort))
-print("The server is ready to receive")
-while True:
-    message, clientAddress = serverSocket.recvfrom(2048)
-    print("got", message.decode(), "from port", clientAddress[1])
-    serverSocket.sendto(message.decode().upper().encode(), clientAddress)
-"""
+# The textbook's UDP server, saying which client sent each message.
+SERVER = "%%background udp_server\n" + textbook.UDP_SERVER.replace(
+    "    modifiedMessage = message.decode().upper()\n",
+    '    print("got", message.decode(), "from port", clientAddress[1])\n'
+    "    modifiedMessage = message.decode().upper()\n",
+)
 
 CLIENT = """\
 %%client udp_client --type "{message}"

@@ -13,6 +13,7 @@ from labsock.logic.impairment import Impairment
 from labsock.net.relay import relay_udp
 from tests import textbook
 from tests.ports import free_port
+from tests.student_programs import FRAMED_SOLUTION, PINGER_SOLUTION
 
 
 @pytest.fixture
@@ -149,20 +150,7 @@ def test_a_server_that_does_not_say_who_sent_fails_that_point(start):
     assert point.ok is False
 
 
-PINGER = """\
-import time
-from socket import *
-clientSocket = socket(AF_INET, SOCK_DGRAM)
-clientSocket.settimeout(0.3)
-for n in range(1, 11):
-    sent = time.time()
-    clientSocket.sendto(f'Ping {{n}} {{sent}}'.encode(), ('127.0.0.1', {port}))
-    try:
-        reply, server = clientSocket.recvfrom(1024)
-        print(f'Ping {{n}}: reply in {{(time.time() - sent) * 1000:.1f}} ms')
-    except timeout:
-        print(f'Ping {{n}}: request timed out')
-"""
+PINGER = PINGER_SOLUTION
 
 
 def test_a_pinger_through_a_lossy_relay_accounts_for_every_loss(tmp_path):
@@ -200,24 +188,7 @@ def test_a_printed_line_with_a_digit_beyond_ascii_is_read_not_a_crash():
     assert _printed_pairs("c1 ² 3\nc2: 5\n", names) == [(11000, 3), (13000, 5)]
 
 
-FRAMED_SERVER = """\
-from socket import *
-serverSocket = socket(AF_INET, SOCK_STREAM)
-serverSocket.bind(('127.0.0.1', {port}))
-serverSocket.listen(1)
-while True:
-    connectionSocket, addr = serverSocket.accept()
-    buffer = b''
-    while True:
-        chunk = connectionSocket.recv(1024)
-        if not chunk:
-            break
-        buffer += chunk
-        while b'\\n' in buffer:
-            line, buffer = buffer.split(b'\\n', 1)
-            print('message:', line.decode())
-    connectionSocket.close()
-"""
+FRAMED_SERVER = FRAMED_SOLUTION
 NAIVE_SERVER = FRAMED_SERVER.replace(
     "        buffer += chunk\n        while b'\\n' in buffer:\n"
     "            line, buffer = buffer.split(b'\\n', 1)\n"
