@@ -91,17 +91,20 @@ def test_the_readme_table_is_the_list_of_mistakes():
 # -- a program's own failure -----------------------------------------------------------------------
 
 
+def listening_tcp_server(port: int) -> str:
+    """The textbook's TCP server up to its listen(1): the start of a mistaken server."""
+    return textbook.TCP_SERVER.split("print(")[0].format(port=port)
+
+
 def test_recvfrom_on_listening_tcp(tmp_path):
     port = free_port(socket.SOCK_STREAM)
-    code = f"""\
-from socket import *
-serverPort = {port}
-serverSocket = socket(AF_INET, SOCK_STREAM)
-serverSocket.bind(('127.0.0.1', serverPort))
-serverSocket.listen(1)
+    code = (
+        listening_tcp_server(port)
+        + """\
 while True:
     message, clientAddress = serverSocket.recvfrom(2048)
 """
+    )
     said("recvfrom_on_listening_tcp", failure_of(code, tmp_path))
 
 
@@ -169,17 +172,15 @@ time.sleep(60)
 
 def test_character_split(tmp_path):
     port = free_port(socket.SOCK_STREAM)
-    code = f"""\
-from socket import *
-serverPort = {port}
-serverSocket = socket(AF_INET, SOCK_STREAM)
-serverSocket.bind(('127.0.0.1', serverPort))
-serverSocket.listen(1)
+    code = (
+        listening_tcp_server(port)
+        + """\
 connectionSocket, addr = serverSocket.accept()
 while True:
     line = connectionSocket.recv(1024).decode()
     print(line)
 """
+    )
 
     clients = []
 

@@ -35,25 +35,27 @@ client.sendall(b"hello\\n")
 print(client.recv(2048).decode().strip())
 """
 
+
+def socketserver_program(server: str, handler: str, handle: str, before: str = "") -> str:
+    """A socketserver server of class `server` answering with Upper, a `handler` whose handle()
+    is the lines `handle`; `before`, lines before the server starts."""
+    return f"""
+import socketserver
+class Upper(socketserver.{handler}):
+    def handle(self):
+{handle}{before}with socketserver.{server}(("127.0.0.1", {{port}}), Upper) as server:
+    server.serve_forever()
+"""
+
+
+UDP_HANDLE = (
+    "        data, sock = self.request\n        sock.sendto(data.upper(), self.client_address)\n"
+)
+TCP_HANDLE = "        self.wfile.write(self.rfile.readline().upper())\n"
+
 UDP_SERVERS = {
-    "socketserver_udp": """
-import socketserver
-class Upper(socketserver.BaseRequestHandler):
-    def handle(self):
-        data, sock = self.request
-        sock.sendto(data.upper(), self.client_address)
-with socketserver.UDPServer(("127.0.0.1", {port}), Upper) as server:
-    server.serve_forever()
-""",
-    "threading_udp": """
-import socketserver
-class Upper(socketserver.BaseRequestHandler):
-    def handle(self):
-        data, sock = self.request
-        sock.sendto(data.upper(), self.client_address)
-with socketserver.ThreadingUDPServer(("127.0.0.1", {port}), Upper) as server:
-    server.serve_forever()
-""",
+    "socketserver_udp": socketserver_program("UDPServer", "BaseRequestHandler", UDP_HANDLE),
+    "threading_udp": socketserver_program("ThreadingUDPServer", "BaseRequestHandler", UDP_HANDLE),
     "asyncio_udp": """
 import asyncio
 class Upper(asyncio.DatagramProtocol):
@@ -145,23 +147,13 @@ while True:
 }
 
 TCP_SERVERS = {
-    "socketserver_tcp": """
-import socketserver
-class Upper(socketserver.StreamRequestHandler):
-    def handle(self):
-        self.wfile.write(self.rfile.readline().upper())
-socketserver.TCPServer.allow_reuse_address = True
-with socketserver.TCPServer(("127.0.0.1", {port}), Upper) as server:
-    server.serve_forever()
-""",
-    "threading_tcp": """
-import socketserver
-class Upper(socketserver.StreamRequestHandler):
-    def handle(self):
-        self.wfile.write(self.rfile.readline().upper())
-with socketserver.ThreadingTCPServer(("127.0.0.1", {port}), Upper) as server:
-    server.serve_forever()
-""",
+    "socketserver_tcp": socketserver_program(
+        "TCPServer",
+        "StreamRequestHandler",
+        TCP_HANDLE,
+        before="socketserver.TCPServer.allow_reuse_address = True\n",
+    ),
+    "threading_tcp": socketserver_program("ThreadingTCPServer", "StreamRequestHandler", TCP_HANDLE),
     "asyncio_tcp": """
 import asyncio
 async def upper(reader, writer):

@@ -86,34 +86,35 @@ THREADED = "import threading\n" + WITH_HEADERS.replace(
     "{call}", "threading.Thread(target=serve, args=(connectionSocket,)).start()"
 )
 
+
+def mistaken(point: str, *changes: tuple[str, str]) -> tuple[str, str]:
+    """(TEXTBOOK with each (old, new) of changes replaced, the first point that must fail)."""
+    program = TEXTBOOK
+    for old, new in changes:
+        program = program.replace(old, new)
+    return program, point
+
+
 WRONG = {
-    # (the mistake, the program, the first point that must fail)
-    "no blank line after the status line": (
-        TEXTBOOK.replace("b'HTTP/1.1 200 OK\\r\\n\\r\\n'", "b'HTTP/1.1 200 OK\\r\\n'"),
+    # the mistake: (the program, the first point that must fail)
+    "no blank line after the status line": mistaken(
         "GET /HelloWorld.html",
+        ("b'HTTP/1.1 200 OK\\r\\n\\r\\n'", "b'HTTP/1.1 200 OK\\r\\n'"),
     ),
-    "200 for a missing file": (
-        TEXTBOOK.replace("b'HTTP/1.1 404 Not Found\\r\\n", "b'HTTP/1.1 200 OK\\r\\n"),
+    "200 for a missing file": mistaken(
         "GET /no-such-file-here.html",
+        ("b'HTTP/1.1 404 Not Found\\r\\n", "b'HTTP/1.1 200 OK\\r\\n"),
     ),
-    "the file read as text": (
-        TEXTBOOK.replace("'rb')", "'r')").replace(
-            "sendall(outputdata)", "sendall(outputdata.encode())"
-        ),
+    "the file read as text": mistaken(
         "GET /picture.png",
+        ("'rb')", "'r')"),
+        ("sendall(outputdata)", "sendall(outputdata.encode())"),
     ),
-    "ends after one request": (
-        TEXTBOOK.replace("while True:\n", "if True:\n"),
-        "a second request",
+    "ends after one request": mistaken("a second request", ("while True:\n", "if True:\n")),
+    "reads only the first 1024 bytes of the request": mistaken(
+        "a long request", ("while b'\\r\\n\\r\\n' not in message:", "while False:")
     ),
-    "reads only the first 1024 bytes of the request": (
-        TEXTBOOK.replace("while b'\\r\\n\\r\\n' not in message:", "while False:"),
-        "a long request",
-    ),
-    "serves any file": (
-        TEXTBOOK.replace("if '..' in filename:", "if False:"),
-        "GET /../",
-    ),
+    "serves any file": mistaken("GET /../", ("if '..' in filename:", "if False:")),
 }
 
 
