@@ -15,7 +15,8 @@ import time
 import labsock
 from labsock.logic.impairment import Impairment
 from labsock.net.relay import relay_udp
-from tests.student_programs import COUNTING_SOLUTION, Case, free_port
+from tests.ports import free_port
+from tests.student_programs import COUNTING_SOLUTION, Case
 
 FRAMED_CLIENT = """\
 from socket import *
