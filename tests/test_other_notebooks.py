@@ -266,9 +266,11 @@ def test_a_program_of_another_notebook_is_named_and_its_button_stops_it(two_note
 
     failed = task3.run(f"%%background server\n{textbook.UDP_SERVER.format(port=port)}")
     assert "server: failed at line 4" in failed.text
-    status = task3.child_widget(failed.widget_id, 0, 0, 1)  # the program view's status line
-    said = unescape(task3.widget_state(status)["value"])
-    assert f"is already in use: {TASK2}'s lan_server holds port {port} (UDP)" in said
+    # The program view (above the buttons): under the program's own explanation, which can
+    # name only a process, a note names the notebook and its program.
+    view = task3.widget_state(task3.child_widget(failed.widget_id, 0))
+    said = " ".join(view["notes"])
+    assert f"{TASK2}'s lan_server holds port {port} (UDP)" in said
     assert "Running panel" not in said and "port=12001" not in said, "no guesses: it is known"
     _, labels = way_out_of(task3, failed)
     assert labels == [f"Stop lan_server ({TASK2}), then run this cell again", "Run this cell again"]
@@ -309,7 +311,7 @@ def test_a_server_inside_another_notebooks_kernel_is_named_without_a_stop_button
     port = free_port()
     task2.run(f"server = labsock.serve_udp(port={port})")
     failed = task3.run(f"%%background server\n{textbook.UDP_SERVER.format(port=port)}")
-    said = unescape(task3.widget_state(task3.child_widget(failed.widget_id, 0, 0, 1))["value"])
+    said = " ".join(task3.widget_state(task3.child_widget(failed.widget_id, 0))["notes"])
     assert f"{TASK2}'s labsock UDP server holds port {port} (UDP)" in said
     assert way_out_of(task3, failed)[1] == ["Run this cell again"]
 

@@ -24,7 +24,8 @@ def verdicts(request):
         {
             item.callspec.params["index"]
             for item in request.session.items
-            if item.module is request.module and hasattr(item, "callspec")
+            # nbval's notebook cells are items too, without a module
+            if getattr(item, "module", None) is request.module and hasattr(item, "callspec")
         }
     )
     with concurrent.futures.ThreadPoolExecutor(PARALLEL) as pool:

@@ -77,6 +77,7 @@ def test_the_verdicts_say_ok_too_old_or_missing():
         "jupyterlab": "ok",
         "ipykernel": "too old",
         "ipywidgets": "ok",
+        "anywidget": "missing",
         "matplotlib": "missing",
         "ifaddr": "missing",
     }
