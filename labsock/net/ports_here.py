@@ -96,6 +96,9 @@ def program_bind_failed(program, proto: str, port: int) -> None:
     if holder is not None:
         program.error = _naming(program.error or "", holder)
         program.way_out = _way_out(holder)
+        # The view shows what the program printed (its own explanation, which can name only a
+        # process): the notebook that holds the port is known here, so it is said here.
+        program.notes.append(holder.sentence())
     note_start(proto, port, LabsockError(program.error or "bind failed"))
 
 
