@@ -64,7 +64,6 @@ while True:
 BUSY = "import time\nprint('busy now', flush=True)\ntime.sleep(6)\nprint('busy cell done')"
 SHORT_BUSY = "import time\nprint('busy now', flush=True)\ntime.sleep(2)"
 CHECKLIST = """\
-from tests.ports import free_port
 from labsock.lessons.self_check import Checklist
 checklist = Checklist("UDP server")
 checklist.add("it answers a client", True)
