@@ -308,7 +308,10 @@ def test_a_flood_of_output_reaches_the_browser_bounded(kernel):
     view = flood.widget_id
     first = len(kernel.custom_messages(view))
     messages = kernel.wait_for_custom(
-        view, lambda m: m and m[-1]["lines"] == 200_000 and m[-1]["kind"] == "output", timeout=60
+        # The last piece, or (when the flood outran the view, as on a busy machine) a fresh tail
+        view,
+        lambda m: m and m[-1]["lines"] == 200_000 and m[-1]["kind"] in ("output", "tail"),
+        timeout=60,
     )
     pieces = messages[first:]
     assert all(len(p["text"]) <= 100_000 for p in pieces), "each piece is bounded"

@@ -325,7 +325,7 @@ def watched_socket_class(reporter: Reporter):
             _begin_watching(self)
 
         def accept(self):
-            if not reporter.waited and self.gettimeout() != 0:
+            if not reporter.waited and self.gettimeout() != 0 and _would_wait(self):
                 waiting("accept")
             try:
                 conn, peer = real.accept(self)
@@ -459,7 +459,7 @@ def _watched_methods(reporter: Reporter):
 
     def recvfrom(self, size, flags=0):
         nonlocal budget, unrecorded_in
-        if not reporter.waited and self.gettimeout() != 0:
+        if not reporter.waited and self.gettimeout() != 0 and _would_wait(self):
             waiting("recvfrom")
         try:
             data, peer = real_recvfrom(self, size, flags)
@@ -478,7 +478,7 @@ def _watched_methods(reporter: Reporter):
 
     def recvfrom_into(self, buffer, nbytes=0, flags=0):
         nonlocal budget, unrecorded_in
-        if not reporter.waited and self.gettimeout() != 0:
+        if not reporter.waited and self.gettimeout() != 0 and _would_wait(self):
             waiting("recvfrom_into")
         try:
             count, peer = real_recvfrom_into(self, buffer, nbytes, flags)
@@ -497,7 +497,7 @@ def _watched_methods(reporter: Reporter):
         return count, peer
 
     def recv(self, size, flags=0):
-        if not reporter.waited and self.gettimeout() != 0:
+        if not reporter.waited and self.gettimeout() != 0 and _would_wait(self):
             waiting("recv")
         try:
             data = real_recv(self, size, flags)
@@ -509,7 +509,7 @@ def _watched_methods(reporter: Reporter):
 
     def recv_into(self, buffer, nbytes=0, flags=0):
         """Also what makefile()'s reads (rfile.readline) call."""
-        if not reporter.waited and self.gettimeout() != 0:
+        if not reporter.waited and self.gettimeout() != 0 and _would_wait(self):
             waiting("recv_into")
         try:
             count = real_recv_into(self, buffer, nbytes, flags)
@@ -722,6 +722,19 @@ def _keep_control_open(mine: int) -> None:
             real_closerange(low, high)
 
     os.close, os.closerange = close, closerange
+
+
+_real_select = select.select  # before _watch_selects wraps it
+
+
+def _would_wait(sock) -> bool:
+    """False when something is already there to take (a recv from a socket pair that holds a
+    byte returns at once): only a call that really waits is the program's first wait. Asked only
+    until that first wait, so a server's own datagrams pay nothing for it."""
+    try:
+        return not _real_select([sock], [], [], 0)[0]
+    except (OSError, ValueError):  # ValueError: a descriptor above select's limit
+        return True
 
 
 def _blocks(timeout) -> bool:
