@@ -264,12 +264,9 @@ def test_two_at_once_tells_a_threaded_server_from_a_one_at_a_time_one(folder, th
     with labsock.serve_web(folder, port=0, threads=threads) as server:
         result = labsock.check_two_at_once(server.port, program=None, hold=0.5)
     assert [p.ok for p in result.checklist.points] == [True, threads], str(result)
-    answered = {
-        lane.name: next(t for t, what in lane.events if what.startswith("answer"))
-        for lane in result.lanes
-    }
-    # threaded: B's answer comes before A's; one at a time: after it
-    assert (answered["B"] < answered["A (slow)"]) == threads
+    # The verdict above is the check's rule (B's first byte before A sent its request). Which of
+    # the two answers the client's readers saw first is not compared: one at a time, they come
+    # within microseconds of each other and the readers' wake-ups order them either way.
     assert ("B waited until A was done" in str(result)) != threads
 
 
