@@ -7,6 +7,7 @@ waiting), logged (what it received, with its reply), and its ports are known; re
 from __future__ import annotations
 
 import math
+import os
 import select
 import socket
 import threading
@@ -361,15 +362,32 @@ def test_a_server_that_closes_every_descriptor_still_serves_and_is_watched(tmp_p
     server.stop()
 
 
-@pytest.mark.skip(
-    reason="known race, open in issue 17's note: a program that dup2s over labsock's descriptor "
-    "still ends silently with code 0 in about one run of ten under load"
-)
-def test_losing_the_connection_is_never_silent(tmp_path):
-    """os.dup2 over every descriptor replaces labsock's too: the program runs on, as it would
-    plainly, and its output says that labsock no longer watches it (it used to end at once,
-    silently, with exit code 0)."""
-    program = labsock.Job(REPLACES_EVERY_DESCRIPTOR, "replacer", folder=tmp_path).start()
+def replaced_descriptor(folder) -> labsock.Job:
+    """A program that replaced labsock's descriptor, once the notebook knows it (its note)."""
+    program = labsock.Job(REPLACES_EVERY_DESCRIPTOR, "replacer", folder=folder).start()
+    version = 0
+    for _ in range(50):  # each wait ends at a change: a note, or the program's end
+        if program.notes or not program.running:
+            break
+        version = program.wait_for_change(version, 5)
+    assert "labsock lost its connection to replacer" in " ".join(program.notes)
+    return program
+
+
+@pytest.mark.parametrize("kernel_files", [0, 100])
+def test_losing_the_connection_is_never_silent(tmp_path, kernel_files):
+    """os.dup2 over descriptors 3 to 63 replaces labsock's too: the program runs on, as it
+    would plainly, and its output says that labsock no longer watches it (it used to end at
+    once, silently, with exit code 0). Whatever the number of files the kernel holds open:
+    the descriptor's number was the kernel's next free one, above 63 when the kernel held
+    many (under load, a full run's leftovers), and the program then slept its 30 s unwatched
+    and ended with code 0, with nothing said."""
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(kernel_files)]
+    try:
+        program = labsock.Job(REPLACES_EVERY_DESCRIPTOR, "replacer", folder=tmp_path).start()
+    finally:
+        for fd in held:
+            os.close(fd)
     said = "labsock no longer sees what its sockets do"
     version = 0
     for _ in range(50):  # each wait ends at a change: the output grew, or the program ended
@@ -383,6 +401,20 @@ def test_losing_the_connection_is_never_silent(tmp_path):
             break
         version = program.wait_for_change(version, 5)
     assert "labsock lost its connection to replacer" in " ".join(program.notes)
+    program.stop()
+
+
+def test_catching_up_after_the_connection_is_lost_returns_at_once(tmp_path):
+    """Nothing more can come once the connection is lost: catch_up says so (False: the
+    program runs on, unwatched) instead of waiting out its timeout (here a generous one; the
+    join is far shorter, and `returned` is the verdict)."""
+    program = replaced_descriptor(tmp_path)
+    assert program.running
+    returned = []
+    waiter = threading.Thread(target=lambda: returned.append(program.catch_up(600)), daemon=True)
+    waiter.start()
+    waiter.join(30)
+    assert returned == [False]
     program.stop()
 
 

@@ -839,6 +839,22 @@ def _count_output() -> None:
         setattr(sys, name, stream)
 
 
+def _lowest_descriptor(number: int) -> int:
+    """The channel moved to the lowest free descriptor (3 in every run). Inherited, its number
+    is whatever the kernel's next free descriptor was, which grows with the files and sockets
+    the kernel holds: a program that closes or replaces descriptors 3 to 63 would meet
+    labsock's in one run and miss it in the next (then it ran on unwatched, and its end looked
+    like a silent exit with code 0). Windows hands down a socket handle: left as it is."""
+    if sys.platform == "win32":
+        return number
+    low = os.dup(number)  # the lowest free number, not inherited by the program's children
+    if low > number:
+        os.close(low)
+        return number
+    os.close(number)
+    return low
+
+
 def _take_control(number: int) -> socket.socket:
     """The program's end of the socket pair the notebook made (see process.py): inherited as
     file descriptor (POSIX) or socket handle (Windows) `number`. Not passed on to the
@@ -929,6 +945,7 @@ def main() -> None:
     # Taken before the supervisor forks: from then on the program's parent is the supervisor.
     _kernel_pid = os.getppid()
     control, path = _arguments(sys.argv)
+    control = _lowest_descriptor(control)
     if sys.platform.startswith("linux"):
         from labsock.net.programs.supervisor import supervise
 

@@ -148,6 +148,7 @@ class Job(LifeCycle):
         self._changed = threading.Condition()
         self.version = 0  # goes up at every change, for views that follow the job
         self._flushed = threading.Event()
+        self._channel_ended = threading.Event()  # its reports can no longer come
         self._ended = threading.Event()  # the process is gone and both readers have finished
         self._readers_left = 2
         self._bytes_read = 0  # of the program's output, from the pipe
@@ -520,6 +521,9 @@ class Job(LifeCycle):
             pass
         finally:
             reports.settle()
+            # Before waking a catch_up: it looks at this once it is woken (or before it waits).
+            self._channel_ended.set()
+            self._flushed.set()
             control.close()
             self._end_what_it_left()
             self._touch()
@@ -581,8 +585,15 @@ class Job(LifeCycle):
         if not self.running or self._control is None or self._refused:
             return not self.running
         self._flushed.clear()
-        self._answer({"do": "flush"})
-        return self._flushed.wait(timeout)
+        # Looked at after the clear(): a channel that ended just before it set _flushed too late.
+        if not self._channel_ended.is_set():
+            self._answer({"do": "flush"})
+            self._flushed.wait(timeout)  # woken by the answer, or by the channel's end
+        if self._channel_ended.is_set():
+            # Nothing more will come: all of it is in if the program ended; if it runs on, it
+            # replaced labsock's descriptor (see _end_what_it_left) and goes unwatched.
+            return self._process.poll() is not None
+        return self._flushed.is_set()
 
     def hurry(self, seconds: float) -> None:
         """For `seconds` from now (0: from now on no more), each time.sleep of the program lasts
