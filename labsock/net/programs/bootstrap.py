@@ -337,16 +337,24 @@ def watched_socket_class(reporter: Reporter):
                 note("accepted", sock=conn.fileno(), listener=self.fileno(), peer=_peer(peer))
             return conn, peer
 
-        def close(self):
-            if self._labsock_fd is not None and self.fileno() != -1:
-                note("closed", sock=self.fileno())
-            real.close(self)
+    return _install(socket_, real, "socket", methods, note), raw_class
 
-    for name, method in methods.items():
-        setattr(socket_, name, method)
-    socket_.__name__ = socket_.__qualname__ = "socket"
-    socket_.__module__ = "socket"
-    return socket_, raw_class
+
+def _install(stand_in: type, real: type, module: str, methods: dict, note) -> type:
+    """Give the stand-in for `real` the watched calls and a watched close, and real's name
+    (`module`.socket), as tracebacks and repr() show it."""
+    real_close = real.close
+
+    def close(self):
+        if self._labsock_fd is not None and self.fileno() != -1:
+            note("closed", sock=self.fileno())
+        real_close(self)
+
+    for name, method in (*methods.items(), ("close", close)):
+        setattr(stand_in, name, method)
+    stand_in.__name__ = stand_in.__qualname__ = "socket"
+    stand_in.__module__ = module
+    return stand_in
 
 
 def _begin_watching(sock) -> None:
@@ -579,16 +587,7 @@ def _watched_methods(reporter: Reporter):
             if isinstance(self, raw_socket):
                 _begin_watching(self)
 
-        def close(self):
-            if self._labsock_fd is not None and self.fileno() != -1:
-                note("closed", sock=self.fileno())
-            real.close(self)
-
-    for name, method in methods.items():
-        setattr(raw_socket, name, method)
-    raw_socket.__name__ = raw_socket.__qualname__ = "socket"
-    raw_socket.__module__ = "_socket"
-    return methods, raw_socket
+    return methods, _install(raw_socket, real, "_socket", methods, note)
 
 
 def _code(exc: OSError):
