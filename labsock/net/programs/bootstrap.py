@@ -771,6 +771,51 @@ def _watch_selects(reporter: Reporter) -> None:
         if hasattr(select, name):
             setattr(select, name, _watched_poller(getattr(select, name), first_wait, name,
                                                   timeout_at, milliseconds))  # fmt: skip
+    if sys.platform == "win32":  # asyncio's default loop there waits in no selector
+        _when_imported(
+            "asyncio.windows_events", lambda module: _watch_proactor(module.IocpProactor, reporter)
+        )
+
+
+def _watch_proactor(proactor: type, reporter: Reporter) -> None:
+    """Windows: asyncio's ProactorEventLoop waits in its IocpProactor's select(timeout), with
+    completions, not a selector: its first wait there is the program's. Not when completions
+    are already waiting in `_results` (it returns them without waiting)."""
+    real = proactor.select
+
+    def select(self, timeout=None):
+        if not reporter.waited and not self._results and _blocks(timeout):
+            reporter.waiting("select")
+        return real(self, timeout)
+
+    proactor.select = select
+
+
+def _when_imported(name: str, then) -> None:
+    """then(module) once module `name` has run, if the program imports it. Not imported here:
+    asyncio would add its import time to every program's start, and most never use it."""
+
+    class Finder:
+        @staticmethod
+        def find_spec(fullname, path, target=None):
+            if fullname != name:
+                return None
+            sys.meta_path.remove(Finder)  # once; the finders after it find the module
+            from importlib.machinery import PathFinder
+
+            spec = PathFinder.find_spec(fullname, path, target)
+            loader = spec.loader if spec else None
+            if loader is not None and hasattr(loader, "exec_module"):
+                exec_module = loader.exec_module
+
+                def exec_then(module):
+                    exec_module(module)
+                    then(module)
+
+                loader.exec_module = exec_then  # this module's own loader, made for it
+            return spec
+
+    sys.meta_path.insert(0, Finder)
 
 
 def _watched_poller(make, first_wait, name: str, timeout_at: int, milliseconds: bool):
