@@ -10,6 +10,7 @@ import math
 import os
 import select
 import socket
+import sys
 import threading
 
 import pytest
@@ -401,6 +402,31 @@ def test_losing_the_connection_is_never_silent(tmp_path, kernel_files):
             break
         version = program.wait_for_change(version, 5)
     assert "labsock lost its connection to replacer" in " ".join(program.notes)
+    program.stop()
+
+
+CLOSES_BEHIND_OS_CLOSE = """
+import ctypes, socket, time
+ctypes.CDLL(None).close(3)  # labsock's descriptor (the lowest free one), closed from C
+reused = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # gets the number 3
+time.sleep(30)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a C close() of a POSIX descriptor")
+def test_a_descriptor_closed_from_c_and_reused_is_a_lost_connection(tmp_path):
+    """A C library closes labsock's descriptor and the program's next socket gets its number:
+    labsock's reports went into the student's socket, whose error (no address to send to)
+    ended the program silently with code 0. Now it is a lost connection, said as such."""
+    program = labsock.Job(CLOSES_BEHIND_OS_CLOSE, "reuser", folder=tmp_path).start()
+    version = 0
+    for _ in range(50):  # each wait ends at a change: a note, or the program's end
+        if program.notes or not program.running:
+            break
+        version = program.wait_for_change(version, 5)
+    assert "labsock lost its connection to reuser" in " ".join(program.notes)
+    assert "labsock no longer sees what its sockets do" in program.output
+    assert program.running and program.exit_code is None
     program.stop()
 
 

@@ -83,6 +83,7 @@ class Reporter:
         self.waited = False
         self.fd = control.fileno()  # kept: see _keep_control_open
         self._spare = _spare_descriptor(self.fd)  # see lose()
+        self._identity = _identity(self.fd)  # see _replaced()
         self.lost = False  # the program closed the connection's descriptor (see lose())
         # Sockets seen only by the audit hook (see _watch_unwatched_sockets).
         self.audited: dict = {}  # audit event -> its last arguments
@@ -131,6 +132,8 @@ class Reporter:
     def flush(self) -> int:
         """Send what is pending; returns how many records went (notes not counted)."""
         with self._send_lock:
+            if not self.lost and self._replaced():
+                self.lose()
             if self.lost:
                 del self.pending[:]
                 return 0
@@ -220,6 +223,8 @@ class Reporter:
         """Read the notebook's requests; when the connection closes, the kernel is gone."""
         buffer = b""
         while True:
+            if self._replaced():  # a recv now would read from the program's own file
+                return self.lose()
             try:
                 data = self.control.recv(4096)
             except OSError as exc:
@@ -242,6 +247,13 @@ class Reporter:
                     with self._answered:
                         self._answers.append(request)
                         self._answered.notify_all()
+
+    def _replaced(self) -> bool:
+        """True once the connection's descriptor number holds another file: closed behind
+        os.close's back (a C library, ctypes) and reused by the program's next socket, or
+        replaced by os.dup2. A send there would go to the program's socket (or fail and end
+        the program as if the notebook were gone); a recv would take the program's data."""
+        return self._identity is not None and _identity(self.fd) != self._identity
 
     def lose(self) -> None:
         """The program closed or replaced the connection's descriptor (os.dup2, a C library):
@@ -688,6 +700,18 @@ def _watch_unwatched_sockets(reporter: Reporter, watched: tuple) -> None:
         return create_module(loader, spec)
 
     ExtensionFileLoader.create_module = create_watched_module
+
+
+def _identity(fd: int) -> tuple | None:
+    """(device, inode) of the file descriptor fd holds now; None where fstat cannot tell
+    (a socket handle on Windows)."""
+    if sys.platform == "win32":
+        return None
+    try:
+        status = os.fstat(fd)
+    except OSError:
+        return ()  # closed: not the connection's
+    return status.st_dev, status.st_ino
 
 
 def _spare_descriptor(fd: int) -> int | None:
