@@ -13,8 +13,10 @@ import re
 import pytest
 from browser_helpers import (
     ARTIFACTS,
+    LINE_BREAKS_JS,
     cell_output_text,
     lab_and_chromium,
+    mid_word,
     restart_kernel,
     run_all_cells,
     run_cell,
@@ -46,6 +48,14 @@ clientSocket.close()
 """
 
 
+# A sentence far wider than the cell, of words long enough that a break at the box's edge
+# anywhere would land inside one.
+SENTENCE = " ".join(
+    ["the", "acknowledgement", "arrives", "after", "retransmission", "because", "congestion"] * 12
+)
+WORDY_CLIENT = f'%%client talker\nprint("{SENTENCE}")'
+WORDY_PROGRAM = f'%%background speaker\nimport time\nprint("{SENTENCE}")\ntime.sleep(3600)'
+
 LAB: dict = {}
 
 
@@ -76,6 +86,7 @@ def page(tmp_path_factory):
             CLIENT.format(port=port, message="").replace(' --type ""', ""),
         ],
     )
+    write_notebook(root / "words.ipynb", ["import labsock", WORDY_CLIENT, WORDY_PROGRAM])
     home = tmp_path_factory.mktemp("programs-home")
     with lab_and_chromium(root, home, no_kernels_left=True) as (lab, browser):
         LAB["url"] = lab.notebook_url
@@ -150,3 +161,17 @@ def test_after_a_kernel_restart_the_view_stops_claiming_running(page, lab_url):
     said = re.compile("stopped: the kernel was restarted")
     text = cell_output_text(page, 1, said, timeout_ms=15_000)
     assert "udp_server: stopped: the kernel was restarted" in text
+
+
+def test_long_lines_wrap_between_words(page, lab_url):
+    """A %%client cell's output (a plain stream, which JupyterLab breaks anywhere) and a
+    background program's view wrap a long line at its spaces, like a paragraph."""
+    page.goto(lab_url("words.ipynb"))
+    wait_for_kernel_idle(page)
+    for index in range(3):
+        run_cell(page, index)
+    for index in (1, 2):
+        cell_output_text(page, index, re.compile("congestion"), timeout_ms=15_000)
+        breaks = page.evaluate(LINE_BREAKS_JS, index)
+        assert len(breaks) >= 2, "the sentence is wider than the cell"
+        assert not mid_word(breaks), f"cell {index} broke inside a word: {mid_word(breaks)}"

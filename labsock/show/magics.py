@@ -76,6 +76,30 @@ def _show_warning(text: str) -> None:
     display({"text/plain": text, "text/html": html}, raw=True)
 
 
+# JupyterLab breaks a plain output's lines anywhere (word-break: break-all on every output <pre>),
+# so a %%client cell's text would read "retran / smission". This rule, in the cell's own output,
+# wraps that cell's text at spaces; only a word longer than the line is cut. The output holding
+# it takes no room. (A program's view has its own rule: program_view.css.)
+WORDS_STYLE = (
+    "<style class='labsock-words'>"
+    ".jp-Cell:has(style.labsock-words) .jp-OutputArea-output pre "
+    "{word-break: normal; overflow-wrap: break-word}"
+    ".jp-OutputArea-child:has(style.labsock-words) {display: none}"
+    "</style>"
+)
+
+
+def _wrap_at_words() -> None:
+    """Have this cell's plain output wrap at words, in a notebook (a terminal wraps its own)."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - IPython is there whenever a magic runs
+        return
+    if getattr(get_ipython(), "kernel", None) is not None:
+        display({"text/html": WORDS_STYLE}, raw=True)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         raise LabsockError(f"{message}. Write it as: %{self.usage.strip()}")
@@ -140,6 +164,7 @@ def client(line: str, cell: str, *, ask=None):
     args = _arguments("client", line)
     timeout = CLIENT_TIMEOUT if args.timeout is None else args.timeout
     job = _job(args, cell)
+    _wrap_at_words()
     for note in job.notes:
         print(f"({note})")
     printed = 0
