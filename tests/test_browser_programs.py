@@ -56,6 +56,18 @@ SENTENCE = " ".join(
 WORDY_CLIENT = f'%%client talker\nprint("{SENTENCE}")'
 WORDY_PROGRAM = f'%%background speaker\nimport time\nprint("{SENTENCE}")\ntime.sleep(3600)'
 
+# An exchange whose browser line is far wider than its column.
+EXCHANGE = """\
+from labsock.logic.exchanges import RECEIVED, SENT, Piece, exchanges
+from labsock.show.web_view import WebExchanges
+agent = " ".join(["Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)"] * 4)
+request = f"GET /index.html HTTP/1.1\\r\\nHost: 127.0.0.1:6789\\r\\nUser-Agent: {agent}\\r\\n\\r\\n"
+answer = "HTTP/1.1 200 OK\\r\\nContent-Type: text/html\\r\\nContent-Length: 5\\r\\n\\r\\nhello"
+peer = ("127.0.0.1", 50000)
+pieces = [Piece(peer, 1.0, RECEIVED, request.encode()), Piece(peer, 1.1, SENT, answer.encode())]
+WebExchanges(exchanges(pieces), "web_server")
+"""
+
 LAB: dict = {}
 
 
@@ -86,7 +98,7 @@ def page(tmp_path_factory):
             CLIENT.format(port=port, message="").replace(' --type ""', ""),
         ],
     )
-    write_notebook(root / "words.ipynb", ["import labsock", WORDY_CLIENT, WORDY_PROGRAM])
+    write_notebook(root / "words.ipynb", ["import labsock", WORDY_CLIENT, WORDY_PROGRAM, EXCHANGE])
     home = tmp_path_factory.mktemp("programs-home")
     with lab_and_chromium(root, home, no_kernels_left=True) as (lab, browser):
         LAB["url"] = lab.notebook_url
@@ -175,3 +187,21 @@ def test_long_lines_wrap_between_words(page, lab_url):
         breaks = page.evaluate(LINE_BREAKS_JS, index)
         assert len(breaks) >= 2, "the sentence is wider than the cell"
         assert not mid_word(breaks), f"cell {index} broke inside a word: {mid_word(breaks)}"
+
+
+def test_the_exchange_view_reads_left_aligned_wrapped_between_words(page, lab_url):
+    """labsock.web_exchanges(...): headers at the left of their columns, like the request and
+    response below them; a long header line wraps at its spaces."""
+    page.goto(lab_url("words.ipynb"))
+    wait_for_kernel_idle(page)
+    run_cell(page, 0)
+    run_cell(page, 3)
+    cell_output_text(page, 3, re.compile("what the server answered"), timeout_ms=15_000)
+    table = page.locator(".jp-Notebook .jp-Cell").nth(3).locator("table")
+    aligned = table.evaluate(
+        "(t) => Array.from(t.querySelectorAll('th, td')).map((c) => getComputedStyle(c).textAlign)"
+    )
+    assert set(aligned) <= {"left", "start"}, aligned
+    breaks = page.evaluate(LINE_BREAKS_JS, 3)
+    assert breaks, "the browser's line is wider than its column"
+    assert not mid_word(breaks), f"broken inside a word: {mid_word(breaks)}"
