@@ -155,8 +155,10 @@ def _forget_this_kernel() -> None:
 # -- the other notebooks ----------------------------------------------------------------------
 
 
-def records() -> list[dict]:
-    """The other processes' records whose process still runs (the others' files are removed)."""
+def records(this_kernel: int | None = None) -> list[dict]:
+    """The other processes' records whose process still runs (the others' files are removed).
+    this_kernel: the process whose record is this notebook's (this one's, by default; a
+    student's program asks for its kernel's)."""
     folder = state_folder()
     if folder is None:
         return []
@@ -169,7 +171,7 @@ def records() -> list[dict]:
             pid, started = int(data["pid"]), str(data["started"])
         except (OSError, ValueError, KeyError, TypeError):
             continue
-        if pid == os.getpid():
+        if pid == (os.getpid() if this_kernel is None else this_kernel):
             continue
         if process_started(pid) != started:  # that process has ended
             try:
@@ -181,10 +183,10 @@ def records() -> list[dict]:
     return found
 
 
-def holder_of(proto: str, port: int) -> Holder | None:
+def holder_of(proto: str, port: int, this_kernel: int | None = None) -> Holder | None:
     """Which other notebook's program or server holds (proto, port), when one of the
-    student's notebooks (or terminals running labsock) does."""
-    for data in records():
+    student's notebooks (or terminals running labsock) does (this_kernel: see records())."""
+    for data in records(this_kernel):
         try:
             holders = holders_in(data, proto, port)
         except (KeyError, TypeError, ValueError):
