@@ -102,6 +102,7 @@ def page(tmp_path_factory):
     home = tmp_path_factory.mktemp("programs-home")
     with lab_and_chromium(root, home, no_kernels_left=True) as (lab, browser):
         LAB["url"] = lab.notebook_url
+        LAB["root"] = root
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = context.new_page()
         page.goto(lab.notebook_url("programs.ipynb"))
@@ -112,7 +113,6 @@ def page(tmp_path_factory):
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "programs.png"))
             context.close()
-    assert (root / "programs" / "udp_server.py").exists(), "the program was saved as a file"
 
 
 def test_server_and_client_cells_stop_and_rerun(page):
@@ -142,6 +142,8 @@ def test_server_and_client_cells_stop_and_rerun(page):
     run_cell(page, 3)
     assert "SECOND MESSAGE" in cell_output_text(page, 3, re.compile("SECOND MESSAGE"))
     assert "got second message" in cell_output_text(page, 1, re.compile("got second message"))
+    programs = LAB["root"] / "programs"
+    assert (programs / "udp_server.py").exists(), "the program was saved as a file"
 
 
 def test_a_client_asks_for_its_input_in_the_cell(page, lab_url):
@@ -202,6 +204,10 @@ def test_the_exchange_view_reads_left_aligned_wrapped_between_words(page, lab_ur
         "(t) => Array.from(t.querySelectorAll('th, td')).map((c) => getComputedStyle(c).textAlign)"
     )
     assert set(aligned) <= {"left", "start"}, aligned
+    tops = table.evaluate(
+        "(t) => Array.from(t.querySelectorAll('td')).map((c) => getComputedStyle(c).verticalAlign)"
+    )
+    assert set(tops) == {"top"}, "a row's cells start at its top, like a request and response"
     breaks = page.evaluate(LINE_BREAKS_JS, 3)
     assert breaks, "the browser's line is wider than its column"
     assert not mid_word(breaks), f"broken inside a word: {mid_word(breaks)}"

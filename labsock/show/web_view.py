@@ -21,8 +21,9 @@ MAX_ROWS = 50  # the newest exchanges shown; a browser asks for little, a loop f
 # address (JupyterLab's, or through a JupyterHub's proxy the hub's), and a notebook gets shared.
 SECRET_HEADERS = ("cookie", "authorization", "proxy-authorization")
 
-# JupyterLab right-aligns a table's cells; a request and its response read from the left.
-LEFT = "style='text-align:left'"
+# JupyterLab right-aligns a table's cells and centres them in their row; a request and its
+# response read from the left, and from the top, like the row's number beside them.
+LEFT = "style='text-align:left; vertical-align:top'"
 # A head line wider than its column wraps at its spaces (JupyterLab's own rule for an output's
 # <pre> breaks anywhere: "l / ike Gecko"); only a word wider than the column is cut, so a long
 # token can narrow its column rather than push the table off the page.
@@ -114,10 +115,11 @@ class WebExchanges:
                 else f"<i>{escape(_response_note(row) or '(no answer)')}</i>"
             )
             cells.append(
-                f"<tr style='vertical-align: top'><td {LEFT}>{row.connection}</td>"
+                f"<tr><td {LEFT}>{row.connection}</td>"
                 f"<td {LEFT}>{escape(escape_controls(f'{row.client[0]}:{row.client[1]}'))}</td>"
                 f"<td {LEFT}>{request}</td>"
-                f"<td style='text-align:left; min-width: 16em'>{response}</td></tr>"
+                f"<td style='text-align:left; vertical-align:top; min-width: 16em'>{response}</td>"
+                "</tr>"
             )
         dropped = len(self.rows) - len(self._shown())
         more = f" (the newest {MAX_ROWS}; {dropped} earlier not shown)" if dropped else ""
