@@ -572,6 +572,44 @@ def click_each_send(page, message_for, timeout_ms: int = 10_000) -> list[tuple[s
     return results
 
 
+# Every visual line break in the cell's output text: (the text before it, the text after it).
+LINE_BREAKS_JS = """
+(cellIndex) => {
+  const cell = document.querySelectorAll('.jp-Notebook .jp-Cell')[cellIndex];
+  const area = cell.querySelector('.jp-Cell-outputWrapper');
+  const walker = document.createTreeWalker(area, NodeFilter.SHOW_TEXT);
+  const breaks = [];
+  const range = document.createRange();
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (node.parentElement.closest('style, script, button')) continue;
+    let top = null;
+    for (let i = 0; i < node.data.length; i += 1) {
+      if (node.data[i] === '\\n') { top = null; continue; }
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      const rect = range.getClientRects()[0];
+      if (!rect) continue;
+      if (top !== null && rect.top > top + 2) {
+        breaks.push([node.data.slice(Math.max(0, i - 12), i), node.data.slice(i, i + 12)]);
+      }
+      top = rect.top;
+    }
+  }
+  return breaks;
+}
+"""
+
+
+def mid_word(breaks: list) -> list:
+    """The line breaks (from LINE_BREAKS_JS) inside a word ("o / r"). A line may end at a space
+    or after a hyphen ("square-in-a- / circle"), as text wraps anywhere."""
+    return [
+        (a, b)
+        for a, b in breaks
+        if a and b and not a[-1].isspace() and a[-1] != "-" and not b[0].isspace()
+    ]
+
+
 def wait_for_match(page, locator, pattern, timeout_ms: int = 5_000) -> str:
     """The locator's text as the student sees it (innerText, one line per block), once the
     Python regex `pattern` matches it or the timeout has passed.

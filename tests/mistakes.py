@@ -107,8 +107,8 @@ MISTAKES = (
         "port_held_by_another_notebook",
         "a server whose port a program of another notebook holds",
         (
-            "The program old_server.py, run by labsock from another notebook or Python",
-            "holds it. Your program asks for it at line 2: `serverPort = {port}`",
+            "Your program asks for it at line 2: `serverPort = {port}`. old_server holds port",
+            "The button below stops it, then runs this cell again",
         ),
         ("port=12001", "port=0"),
     ),

@@ -13,8 +13,10 @@ import re
 import pytest
 from browser_helpers import (
     ARTIFACTS,
+    LINE_BREAKS_JS,
     cell_output_text,
     lab_and_chromium,
+    mid_word,
     restart_kernel,
     run_all_cells,
     run_cell,
@@ -46,6 +48,26 @@ clientSocket.close()
 """
 
 
+# A sentence far wider than the cell, of words long enough that a break at the box's edge
+# anywhere would land inside one.
+SENTENCE = " ".join(
+    ["the", "acknowledgement", "arrives", "after", "retransmission", "because", "congestion"] * 12
+)
+WORDY_CLIENT = f'%%client talker\nprint("{SENTENCE}")'
+WORDY_PROGRAM = f'%%background speaker\nimport time\nprint("{SENTENCE}")\ntime.sleep(3600)'
+
+# An exchange whose browser line is far wider than its column.
+EXCHANGE = """\
+from labsock.logic.exchanges import RECEIVED, SENT, Piece, exchanges
+from labsock.show.web_view import WebExchanges
+agent = " ".join(["Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)"] * 4)
+request = f"GET /index.html HTTP/1.1\\r\\nHost: 127.0.0.1:6789\\r\\nUser-Agent: {agent}\\r\\n\\r\\n"
+answer = "HTTP/1.1 200 OK\\r\\nContent-Type: text/html\\r\\nContent-Length: 5\\r\\n\\r\\nhello"
+peer = ("127.0.0.1", 50000)
+pieces = [Piece(peer, 1.0, RECEIVED, request.encode()), Piece(peer, 1.1, SENT, answer.encode())]
+WebExchanges(exchanges(pieces), "web_server")
+"""
+
 LAB: dict = {}
 
 
@@ -76,9 +98,11 @@ def page(tmp_path_factory):
             CLIENT.format(port=port, message="").replace(' --type ""', ""),
         ],
     )
+    write_notebook(root / "words.ipynb", ["import labsock", WORDY_CLIENT, WORDY_PROGRAM, EXCHANGE])
     home = tmp_path_factory.mktemp("programs-home")
     with lab_and_chromium(root, home, no_kernels_left=True) as (lab, browser):
         LAB["url"] = lab.notebook_url
+        LAB["root"] = root
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = context.new_page()
         page.goto(lab.notebook_url("programs.ipynb"))
@@ -89,7 +113,6 @@ def page(tmp_path_factory):
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "programs.png"))
             context.close()
-    assert (root / "programs" / "udp_server.py").exists(), "the program was saved as a file"
 
 
 def test_server_and_client_cells_stop_and_rerun(page):
@@ -119,6 +142,8 @@ def test_server_and_client_cells_stop_and_rerun(page):
     run_cell(page, 3)
     assert "SECOND MESSAGE" in cell_output_text(page, 3, re.compile("SECOND MESSAGE"))
     assert "got second message" in cell_output_text(page, 1, re.compile("got second message"))
+    programs = LAB["root"] / "programs"
+    assert (programs / "udp_server.py").exists(), "the program was saved as a file"
 
 
 def test_a_client_asks_for_its_input_in_the_cell(page, lab_url):
@@ -150,3 +175,39 @@ def test_after_a_kernel_restart_the_view_stops_claiming_running(page, lab_url):
     said = re.compile("stopped: the kernel was restarted")
     text = cell_output_text(page, 1, said, timeout_ms=15_000)
     assert "udp_server: stopped: the kernel was restarted" in text
+
+
+def test_long_lines_wrap_between_words(page, lab_url):
+    """A %%client cell's output (a plain stream, which JupyterLab breaks anywhere) and a
+    background program's view wrap a long line at its spaces, like a paragraph."""
+    page.goto(lab_url("words.ipynb"))
+    wait_for_kernel_idle(page)
+    for index in range(3):
+        run_cell(page, index)
+    for index in (1, 2):
+        cell_output_text(page, index, re.compile("congestion"), timeout_ms=15_000)
+        breaks = page.evaluate(LINE_BREAKS_JS, index)
+        assert len(breaks) >= 2, "the sentence is wider than the cell"
+        assert not mid_word(breaks), f"cell {index} broke inside a word: {mid_word(breaks)}"
+
+
+def test_the_exchange_view_reads_left_aligned_wrapped_between_words(page, lab_url):
+    """labsock.web_exchanges(...): headers at the left of their columns, like the request and
+    response below them; a long header line wraps at its spaces."""
+    page.goto(lab_url("words.ipynb"))
+    wait_for_kernel_idle(page)
+    run_cell(page, 0)
+    run_cell(page, 3)
+    cell_output_text(page, 3, re.compile("what the server answered"), timeout_ms=15_000)
+    table = page.locator(".jp-Notebook .jp-Cell").nth(3).locator("table")
+    aligned = table.evaluate(
+        "(t) => Array.from(t.querySelectorAll('th, td')).map((c) => getComputedStyle(c).textAlign)"
+    )
+    assert set(aligned) <= {"left", "start"}, aligned
+    tops = table.evaluate(
+        "(t) => Array.from(t.querySelectorAll('td')).map((c) => getComputedStyle(c).verticalAlign)"
+    )
+    assert set(tops) == {"top"}, "a row's cells start at its top, like a request and response"
+    breaks = page.evaluate(LINE_BREAKS_JS, 3)
+    assert breaks, "the browser's line is wider than its column"
+    assert not mid_word(breaks), f"broken inside a word: {mid_word(breaks)}"

@@ -20,9 +20,11 @@ import re
 import pytest
 from browser_helpers import (
     ARTIFACTS,
+    LINE_BREAKS_JS,
     cell_output_text,
     cell_outputs,
     lab_and_chromium,
+    mid_word,
     restart_kernel,
     run_cell,
     start_cell,
@@ -325,34 +327,6 @@ def test_a_pasted_line_arrives_whole(page, busy):
     assert heard(page, "pasted: Grüße, Señor Turing")[-1] == "pasted: Grüße, Señor Turing"
 
 
-# Every visual line break in the cell's output text: (the text before it, the text after it).
-LINE_BREAKS_JS = """
-(cellIndex) => {
-  const cell = document.querySelectorAll('.jp-Notebook .jp-Cell')[cellIndex];
-  const area = cell.querySelector('.jp-Cell-outputWrapper');
-  const walker = document.createTreeWalker(area, NodeFilter.SHOW_TEXT);
-  const breaks = [];
-  const range = document.createRange();
-  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    if (node.parentElement.closest('style, script, button')) continue;
-    let top = null;
-    for (let i = 0; i < node.data.length; i += 1) {
-      if (node.data[i] === '\\n') { top = null; continue; }
-      range.setStart(node, i);
-      range.setEnd(node, i + 1);
-      const rect = range.getClientRects()[0];
-      if (!rect) continue;
-      if (top !== null && rect.top > top + 2) {
-        breaks.push([node.data.slice(Math.max(0, i - 12), i), node.data.slice(i, i + 12)]);
-      }
-      top = rect.top;
-    }
-  }
-  return breaks;
-}
-"""
-
-
 def test_a_failed_program_explains_once_wrapped_at_words_with_stop_grey(page):
     run_cell(page, 5)
     pattern = re.compile(r"is already in use")
@@ -363,14 +337,7 @@ def test_a_failed_program_explains_once_wrapped_at_words_with_stop_grey(page):
     assert re.search(r"\n\s*second\.bind\(\('0\.0\.0\.0', \d+\)\)\n", text)
     breaks = page.evaluate(LINE_BREAKS_JS, 5)
     assert breaks, "narrow enough that the explanation wraps"
-    # A line may end at a space or after a hyphen ("square-in-a- / circle"), as text wraps
-    # anywhere; never inside a word ("o / r").
-    mid_word = [
-        (a, b)
-        for a, b in breaks
-        if a and b and not a[-1].isspace() and a[-1] != "-" and not b[0].isspace()
-    ]
-    assert not mid_word, f"broken inside a word: {mid_word}"
+    assert not mid_word(breaks), f"broken inside a word: {mid_word(breaks)}"
     stop = page.locator(".jp-Notebook .jp-Cell").nth(5).locator("button:has-text('Stop')")
     assert stop.is_disabled()
     red, green, _blue = map(

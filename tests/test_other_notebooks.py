@@ -266,12 +266,13 @@ def test_a_program_of_another_notebook_is_named_and_its_button_stops_it(two_note
 
     failed = task3.run(f"%%background server\n{textbook.UDP_SERVER.format(port=port)}")
     assert "server: failed at line 4" in failed.text
-    # The program view (above the buttons): under the program's own explanation, which can
-    # name only a process, a note names the notebook and its program.
+    # The program view (above the buttons): the program's own explanation names the notebook
+    # and its program, once (no note repeats it).
+    explained = task3.value("labsock.job('server').output")
+    assert f"{TASK2}'s lan_server holds port {port} (UDP)" in explained
+    assert "Running panel" not in explained and "port=12001" not in explained, "it is known"
     view = task3.widget_state(task3.child_widget(failed.widget_id, 0))
-    said = " ".join(view["notes"])
-    assert f"{TASK2}'s lan_server holds port {port} (UDP)" in said
-    assert "Running panel" not in said and "port=12001" not in said, "no guesses: it is known"
+    assert "lan_server" not in " ".join(view["notes"]), "said once"
     _, labels = way_out_of(task3, failed)
     assert labels == [f"Stop lan_server ({TASK2}), then run this cell again", "Run this cell again"]
     assert task2.value("labsock.job('lan_server').running") is True
@@ -311,7 +312,7 @@ def test_a_server_inside_another_notebooks_kernel_is_named_without_a_stop_button
     port = free_port()
     task2.run(f"server = labsock.serve_udp(port={port})")
     failed = task3.run(f"%%background server\n{textbook.UDP_SERVER.format(port=port)}")
-    said = " ".join(task3.widget_state(task3.child_widget(failed.widget_id, 0))["notes"])
+    said = task3.value("labsock.job('server').output")  # the program's own explanation
     assert f"{TASK2}'s labsock UDP server holds port {port} (UDP)" in said
     assert way_out_of(task3, failed)[1] == ["Run this cell again"]
 

@@ -527,3 +527,15 @@ def test_waits_refuse_a_number_that_is_no_time(timeout, tmp_path):
     with pytest.raises(LabsockError, match="is not a number of seconds"):
         program.wait(timeout)
     program.stop()
+
+
+def test_a_client_stopped_for_want_of_a_reply_says_why(tmp_path, capsys):
+    """run_client, like a %%client cell, says why it stopped the program: nothing answered."""
+    port = free_port(socket.SOCK_DGRAM)  # no server there
+    code = UDP_CLIENT.format(family="AF_INET", host="127.0.0.1", port=port)
+    client = labsock.run_client(code, "lonely_client", folder=tmp_path, timeout=1)
+    said = capsys.readouterr().out.strip()
+    assert said.startswith("lonely_client waited 1 s and was stopped. No reply from "), said
+    assert f"127.0.0.1:{port} (UDP)" in said and "Is the server running" in said
+    assert "\n" not in said, "one paragraph"
+    assert said in client.notes, "kept with the program too"

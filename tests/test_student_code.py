@@ -151,3 +151,26 @@ def test_a_client_port_taken_suggests_another_without_a_server_to_change():
     assert line == 4
     assert "`python3 c1.py` (process 77) holds it" in text
     assert "change line 2 to `clientPort = 11001`." in text
+
+
+def test_a_port_another_notebook_holds_is_named_with_its_notebook_not_guessed():
+    from labsock.logic.holders import Holder as NotebookHolder
+
+    code = "from socket import *\ns = socket(AF_INET, SOCK_DGRAM)\n\ns.bind(('', 12000))\n"
+    error = OSError(98, "Address already in use")
+    error.labsock_call = ("bind", "udp", ("", 12000))
+    lan_server = NotebookHolder(
+        "task2_two_laptops.ipynb", "program", "lan_server", 4250, "t", "udp", 12000
+    )
+    try:
+        exec(compile("\n\n\nraise error\n", "s.py", "exec"), {"error": error})
+    except OSError as raised:
+        text, _ = explain_failure(
+            raised,
+            "s.py",
+            code,
+            who_holds=lambda proto, port: Holder(4250, "python bootstrap.py lan_server.py"),
+            other_notebook=lambda proto, port: lan_server,
+        )
+    assert "task2_two_laptops.ipynb's lan_server holds port 12000 (UDP)" in text
+    assert "Running panel" not in text and "process 4250" not in text

@@ -57,6 +57,20 @@ def test_a_watched_server_that_stops_says_so_and_starts_again():
         server.stop()
 
 
+def test_a_watched_web_server_says_what_it_serves_and_when_it_stopped(tmp_path):
+    """The status line tells kinds apart by their kind: a web server has no reply function."""
+    server = labsock.serve_web(tmp_path, port=0)
+    view = labsock.watch(server)
+    try:
+        assert f"running: TCP server on 127.0.0.1:{server.port}, serving the files of" in (
+            view.status.html.value
+        )
+    finally:
+        labsock.stop_all()
+    assert view.wait(5)
+    assert "stopped: this TCP server" in view.status.html.value
+
+
 def test_the_message_box_of_a_stopped_server_does_not_send_and_starts_it_again():
     server = labsock.serve_udp(port=0, reply="none")
     view = labsock.watch(server)

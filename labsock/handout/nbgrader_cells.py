@@ -19,8 +19,8 @@ from __future__ import annotations
 import ast
 import re
 import sys
-from pathlib import Path
 
+from labsock.handout.notebook_files import run
 from labsock.handout.solutions import BEGIN
 
 SCHEMA_VERSION = 3
@@ -119,24 +119,9 @@ def _wanted(cell, before: dict, used: set[str]) -> dict | None:
     return None
 
 
-def mark_notebooks(paths) -> dict[Path, int]:
-    """mark_cells on each notebook file; a file is rewritten only if a cell changed."""
-    import nbformat
-
-    changes = {}
-    for path in map(Path, paths):
-        notebook = nbformat.read(path, as_version=4)
-        changes[path] = mark_cells(notebook)
-        if changes[path]:
-            nbformat.write(notebook, path)
-    return changes
-
-
 def main(argv: list[str]) -> int:
-    paths = argv or sorted(Path("notebooks").glob("*.ipynb"))
-    for path, changed in mark_notebooks(paths).items():
-        print(f"{path}: nbgrader's metadata set on {changed} cell(s)")
-    return 0
+    """mark_cells on each notebook named (every one in notebooks/ without a name)."""
+    return run(argv, mark_cells, "nbgrader's metadata set on {changed} cell(s)")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ run it again after editing a notebook: a notebook without markers is left as it 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
+
+from labsock.handout.notebook_files import run
 
 # The comments nbval 0.11 obeys (nbval/plugin.py, comment_markers) and the tag of each. The old
 # PYTEST_VALIDATE_IGNORE_OUTPUT gets the current tag.
@@ -65,24 +66,10 @@ def move_markers_to_tags(notebook) -> int:
     return changed
 
 
-def convert_notebooks(paths) -> dict[Path, int]:
-    """move_markers_to_tags on each notebook file; a file is rewritten only if a cell changed."""
-    import nbformat
-
-    changes = {}
-    for path in map(Path, paths):
-        notebook = nbformat.read(path, as_version=4)
-        changes[path] = move_markers_to_tags(notebook)
-        if changes[path]:
-            nbformat.write(notebook, path)
-    return changes
-
-
 def main(argv: list[str]) -> int:
-    paths = argv or sorted(Path("notebooks").glob("*.ipynb"))
-    for path, changed in convert_notebooks(paths).items():
-        print(f"{path}: {changed} cell(s) now carry their nbval marker as a tag")
-    return 0
+    """move_markers_to_tags on each notebook named (every one in notebooks/ without a name)."""
+    said = "{changed} cell(s) now carry their nbval marker as a tag"
+    return run(argv, move_markers_to_tags, said)
 
 
 if __name__ == "__main__":

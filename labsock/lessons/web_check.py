@@ -213,24 +213,29 @@ def _check_files(checklist, host, port, folder, files, program, timeout) -> None
     talk = asker.ask(what, MISSING)
     if talk is not None:
         _missing_point(checklist, talk, what, program)
-    what = "a request that comes in two TCP segments, 0.2 s apart, is answered"
-    talk = asker.ask(what, _url_path(folder, first), split=True)
-    if talk is not None:
-        ok = talk.status == 200 and talk.response.body == first.read_bytes() and not talk.error
-        hint = (
+    _whole_page_point(
+        checklist,
+        asker,
+        "a request that comes in two TCP segments, 0.2 s apart, is answered",
+        folder,
+        first,
+        broken=lambda talk: talk.error,
+        hint=lambda talk: (
             "recv may return part of a request (here the request line and half a header); the "
             "rest comes in the next recv. Read until the blank line has come: "
             "while b'\\r\\n\\r\\n' not in message: message += connectionSocket.recv(1024). "
             + _why_not(talk, program)
-        )
-        checklist.add(what, ok, hint.strip())
-    what = (
-        f"a long request ({len(COOKIES) + 100:,} bytes: a browser's, with its cookies) is answered"
+        ).strip(),
+        split=True,
     )
-    talk = asker.ask(what, _url_path(folder, first), cookies=True)
-    if talk is not None:
-        ok = talk.status == 200 and talk.response.body == first.read_bytes() and not talk.reset
-        hint = (
+    _whole_page_point(
+        checklist,
+        asker,
+        f"a long request ({len(COOKIES) + 100:,} bytes: a browser's, with its cookies) is answered",
+        folder,
+        first,
+        broken=lambda talk: talk.reset,
+        hint=lambda talk: (
             "The connection was reset: your server read only the start of the request and "
             "closed the connection with the rest unread, so the system reset it, and a browser "
             "then shows an error (ERR_CONNECTION_RESET) instead of your page. In JupyterLab "
@@ -239,8 +244,9 @@ def _check_files(checklist, host, port, folder, files, program, timeout) -> None
             "connectionSocket.recv(1024)."
             if talk.reset
             else _why_not(talk, program) + _said(talk)
-        )
-        checklist.add(what, ok, hint)
+        ),
+        cookies=True,
+    )
     _outside_point(checklist, asker, folder, first, program)
 
 
@@ -269,6 +275,15 @@ def _missing_point(checklist, talk: Conversation, what: str, program) -> None:
             "The status was right, but no page came with it: the browser shows an empty page. "
             "Send a line of HTML after the blank line, e.g. <h1>404 Not Found</h1>.",
         )
+
+
+def _whole_page_point(checklist, asker, what, folder, page, *, broken, hint, **how) -> None:
+    """A request sent in an awkward way (how: asker.ask's split=, cookies=) gets the whole
+    page: status 200, the file's bytes, and nothing broken(talk); hint(talk) says why not."""
+    talk = asker.ask(what, _url_path(folder, page), **how)
+    if talk is not None:
+        ok = talk.status == 200 and talk.response.body == page.read_bytes() and not broken(talk)
+        checklist.add(what, ok, hint(talk))
 
 
 def _outside_point(checklist, asker: _Asker, folder: Path, first: Path, program) -> None:

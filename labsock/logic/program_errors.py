@@ -97,11 +97,14 @@ def explain_failure(
     *,
     who_holds: WhoHolds | None = None,
     kernel_pid: int | None = None,
+    other_notebook: Callable | None = None,
 ) -> tuple[str, int | None]:
     """(the explanation, the line of the student's program it points at, if any).
 
     who_holds(proto, port) names the process that holds a port a bind found taken (None: not
     known); kernel_pid is the notebook's kernel, so a port it holds is named as this notebook's.
+    other_notebook(proto, port): the other notebook's program or server that holds it, from the
+    records the notebooks keep (a labsock.logic.holders.Holder, or None), named before any guess.
     """
     lines = source.splitlines()
     if isinstance(exc, SyntaxError) and exc.filename == path:
@@ -111,7 +114,8 @@ def explain_failure(
     line = _student_line(exc, path)
     where = _where(line, lines)
     call = socket_call_at(source, line) if line is not None else None
-    what = _mistake(exc, call, source, who_holds, kernel_pid) or _socket_words(exc) or _hint(exc)
+    holders = (who_holds, kernel_pid, other_notebook)
+    what = _mistake(exc, call, source, holders) or _socket_words(exc) or _hint(exc)
     return f"{where}\n{what}", line
 
 
@@ -174,7 +178,7 @@ NOT_SUPPORTED = {errno.EOPNOTSUPP, getattr(errno, "ENOTSUP", errno.EOPNOTSUPP), 
 BROKEN_PIPE = {errno.EPIPE}
 
 
-def _mistake(exc, call: Call | None, source: str, who_holds, kernel_pid) -> str | None:
+def _mistake(exc, call: Call | None, source: str, holders: tuple) -> str | None:
     """Words for a mistake recognised from the failing call and the program's source, or None."""
     if call is None:
         return None
@@ -188,7 +192,7 @@ def _mistake(exc, call: Call | None, source: str, who_holds, kernel_pid) -> str 
     if call.method in ("listen", "accept") and number in NOT_SUPPORTED:
         return f"{said}\n{_udp_has_no_connections(call, source)}"
     if failure_name(exc) == "EADDRINUSE" and call.method == "bind":
-        return _port_taken(exc, call, source, who_holds, kernel_pid)
+        return _port_taken(exc, call, source, *holders)
     listening = calls_on(source, sock, "listen")
     ever_connected = calls_on(source, sock, "connect") or accepted_into(source, sock)
     receives = call.method in ("recv", "recvfrom")
@@ -256,14 +260,17 @@ def _not_connected(call: Call) -> str:
     )
 
 
-def _port_taken(exc, call: Call, source: str, who_holds, kernel_pid) -> str:
+def _port_taken(exc, call: Call, source: str, who_holds, kernel_pid, other_notebook) -> str:
     proto = getattr(exc, "labsock_call", None)
     proto = proto[1] if proto else "udp"
     port = _port_of(exc)
-    holder = who_holds(proto, port) if who_holds and port else None
     chosen = port_line(source, call)
     at = f" Your program asks for it at {chosen}." if chosen else ""
     taken = f"Port {port} ({proto.upper()}) is already in use, so {call.receiver} cannot bind it."
+    known = other_notebook(proto, port) if other_notebook and port else None
+    if known is not None:  # another of the student's notebooks: its name, and the way out
+        return f"{taken}{at} {known.sentence()}"
+    holder = who_holds(proto, port) if who_holds and port else None
     if holder is not None and holder.pid == kernel_pid:
         kernel = (
             "This notebook's own kernel"

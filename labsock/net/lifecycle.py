@@ -18,7 +18,7 @@ is the kind that is no thread of ours):
 
     class Job(LifeCycle):
         what = "your program 'c1'"          # words for messages ("stopped your program 'c1' ...")
-        kind = "program"                    # server, relay, counting client, program
+        kind = "program"                    # server, web server, relay, counting client, program
         def claims(self) -> set[tuple]:     # what it holds, or will hold once started:
             return {("program", self.name), *self.ports_held}    # e.g. ("udp", host, port)
         def _begin(self) -> None:           # acquire and start; return once ready. On failure
@@ -103,7 +103,7 @@ class LifeCycle:
 
     what = "the background task"
     # Which kind it is, for code that treats kinds differently (no guessing from attributes):
-    # "server", "relay", "counting client", "program".
+    # "server", "web server", "relay", "counting client", "program".
     kind = "background task"
     # Set by start() when it stopped an older thing holding the same claim.
     replaced: str | None = None
@@ -169,6 +169,10 @@ class LifeCycle:
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
+
+
+# The kinds that serve one port with a thread of ours (ThreadOnPort): protocol, host and port.
+SERVES_A_PORT = ("server", "web server", "relay")
 
 
 class ThreadOnPort(LifeCycle):

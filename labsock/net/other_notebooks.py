@@ -33,7 +33,7 @@ from pathlib import Path
 
 from labsock.logic.errors import LabsockError
 from labsock.logic.holders import Holder, holders_in, notebook_name
-from labsock.net.lifecycle import running
+from labsock.net.lifecycle import SERVES_A_PORT, running
 
 RECORD_LIMIT = 1_000_000  # bytes: a record bigger than this is not ours
 _write_lock = threading.Lock()
@@ -86,9 +86,8 @@ def this_notebook() -> str:
 def _snapshot() -> list[dict]:
     things = []
     for thing in running():
-        pid = getattr(thing, "pid", None)
-        if pid:  # a student's program, its own process: every socket it has open
-            started = process_started(pid)
+        if thing.kind == "program" and thing.pid:  # its own process: every socket it has open
+            started = process_started(thing.pid)
             if started is None:
                 continue
             ports = [list(port) for port in thing.ports]
@@ -96,7 +95,7 @@ def _snapshot() -> list[dict]:
                 {
                     "kind": "program",
                     "name": thing.name,
-                    "pid": pid,
+                    "pid": thing.pid,
                     "started": started,
                     "ports": ports,
                 }  # fmt: skip
@@ -104,7 +103,7 @@ def _snapshot() -> list[dict]:
         else:  # a server, relay or client of labsock's, a thread of this process
             ports = [list(claim) for claim in thing.claims() if len(claim) == 3]
             bound = getattr(thing, "port", None)  # port=0: the one the system gave, once bound
-            if bound and not ports and hasattr(thing, "protocol"):
+            if bound and not ports and thing.kind in SERVES_A_PORT:
                 ports = [[thing.protocol, thing.host, bound]]
             things.append({"kind": "server", "name": thing.what, "ports": ports})
     return [thing for thing in things if thing["ports"]]
@@ -156,8 +155,10 @@ def _forget_this_kernel() -> None:
 # -- the other notebooks ----------------------------------------------------------------------
 
 
-def records() -> list[dict]:
-    """The other processes' records whose process still runs (the others' files are removed)."""
+def records(this_kernel: int | None = None) -> list[dict]:
+    """The other processes' records whose process still runs (the others' files are removed).
+    this_kernel: the process whose record is this notebook's (this one's, by default; a
+    student's program asks for its kernel's)."""
     folder = state_folder()
     if folder is None:
         return []
@@ -170,7 +171,7 @@ def records() -> list[dict]:
             pid, started = int(data["pid"]), str(data["started"])
         except (OSError, ValueError, KeyError, TypeError):
             continue
-        if pid == os.getpid():
+        if pid == (os.getpid() if this_kernel is None else this_kernel):
             continue
         if process_started(pid) != started:  # that process has ended
             try:
@@ -182,10 +183,10 @@ def records() -> list[dict]:
     return found
 
 
-def holder_of(proto: str, port: int) -> Holder | None:
+def holder_of(proto: str, port: int, this_kernel: int | None = None) -> Holder | None:
     """Which other notebook's program or server holds (proto, port), when one of the
-    student's notebooks (or terminals running labsock) does."""
-    for data in records():
+    student's notebooks (or terminals running labsock) does (this_kernel: see records())."""
+    for data in records(this_kernel):
         try:
             holders = holders_in(data, proto, port)
         except (KeyError, TypeError, ValueError):

@@ -94,11 +94,13 @@ def program_bind_failed(program, proto: str, port: int) -> None:
     program gets the way out (program.way_out, shown under its cell)."""
     holder = other_notebooks.holder_of(proto, port)
     if holder is not None:
-        program.error = _naming(program.error or "", holder)
+        said = program.error or ""
         program.way_out = _way_out(holder)
-        # The view shows what the program printed (its own explanation, which can name only a
-        # process): the notebook that holds the port is known here, so it is said here.
-        program.notes.append(holder.sentence())
+        # The program's own explanation names the holder when it could read the same records;
+        # when it could not (it named only a process), the note under its output does.
+        if holder.sentence() not in said:
+            program.error = _naming(said, holder)
+            program.notes.append(holder.sentence())
     note_start(proto, port, LabsockError(program.error or "bind failed"))
 
 

@@ -51,6 +51,7 @@ def path_in_folder(folder: Path, target: str) -> Path | None:
 
 
 class WebServer(ThreadOnPort):
+    kind = "web server"
     protocol = "tcp"
 
     def __init__(self, folder=".", port: int = 6789, host: str = "127.0.0.1", *, threads=False):

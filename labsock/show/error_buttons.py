@@ -119,7 +119,7 @@ class WayOut:
         if ran:
             self.error.layout.display = "none"
             self.row.layout.display = "none"
-            if self.shown is not None and hasattr(self.shown, "stop"):
+            if self.shown is not None:
                 self.shown.stop()  # the old run's view: nothing more to follow
 
     def _repr_mimebundle_(self, **kwargs):

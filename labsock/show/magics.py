@@ -18,11 +18,12 @@ import shlex
 import time
 
 from labsock.logic.arguments import seconds
-from labsock.logic.errors import LabsockError, NotWrittenYet, explain
+from labsock.logic.errors import LabsockError, NotWrittenYet
 from labsock.logic.program_edits import parse_setting, set_variables
-from labsock.logic.student_code import blocking_server, endless_sending_loop
+from labsock.logic.student_code import blocking_server
 from labsock.logic.who_answered import NOT_WRITTEN, Answerer, answered_note
 from labsock.net.lifecycle import running
+from labsock.net.programs.gave_up import gave_up, receivers
 from labsock.net.programs.job import READY_TIMEOUT, Job, jobs
 from labsock.show.error_buttons import offer_way_out
 from labsock.show.program_view import ProgramView
@@ -74,6 +75,30 @@ def _show_warning(text: str) -> None:
         f"{escape(text)}</p>"
     )
     display({"text/plain": text, "text/html": html}, raw=True)
+
+
+# JupyterLab breaks a plain output's lines anywhere (word-break: break-all on every output <pre>),
+# so a %%client cell's text would read "retran / smission". This rule, in the cell's own output,
+# wraps that cell's text at spaces; only a word longer than the line is cut. The output holding
+# it takes no room. (A program's view has its own rule: program_view.css.)
+WORDS_STYLE = (
+    "<style class='labsock-words'>"
+    ".jp-Cell:has(style.labsock-words) .jp-OutputArea-output pre "
+    "{word-break: normal; overflow-wrap: break-word}"
+    ".jp-OutputArea-child:has(style.labsock-words) {display: none}"
+    "</style>"
+)
+
+
+def _wrap_at_words() -> None:
+    """Have this cell's plain output wrap at words, in a notebook (a terminal wraps its own)."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - IPython is there whenever a magic runs
+        return
+    if getattr(get_ipython(), "kernel", None) is not None:
+        display({"text/html": WORDS_STYLE}, raw=True)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -140,6 +165,7 @@ def client(line: str, cell: str, *, ask=None):
     args = _arguments("client", line)
     timeout = CLIENT_TIMEOUT if args.timeout is None else args.timeout
     job = _job(args, cell)
+    _wrap_at_words()
     for note in job.notes:
         print(f"({note})")
     printed = 0
@@ -163,7 +189,7 @@ def client(line: str, cell: str, *, ask=None):
             elif time.monotonic() > deadline:
                 job.stop()
                 printed = _print_new(job, printed)
-                print(_gave_up(job, timeout))
+                print(gave_up(job, timeout, in_cell=True))
                 break
     except KeyboardInterrupt:
         job.stop()
@@ -214,70 +240,13 @@ def _needs_typing(name: str, prompt: str | None) -> str:
     )
 
 
-def _gave_up(job: Job, timeout: float) -> str:
-    loop = endless_sending_loop(job.code)
-    sent = job.sent + job.unrecorded_sent
-    if loop is not None and sent > 1:
-        return _sends_for_ever(job, timeout, loop, sent)
-    to = job.last_sent_to
-    if to is not None:  # it sent, and is still there: waiting for the answer
-        proto, (host, port) = to
-        reason = str(explain(TimeoutError(), action="receive", proto=proto, host=host, port=port))
-        return f"{job.name} waited {timeout:g} s and was stopped. {reason}"
-    doing = f" (it was waiting in {job.waiting_in})" if job.waiting_in else ""
-    return (
-        f"{job.name} did not end within {timeout:g} s{doing}, so it was stopped. A client "
-        "should end once it has its reply: does it wait for something that never comes? "
-        f"For a slower program: %%client {job.name} --timeout 30"
-    )
-
-
-def _sends_for_ever(job: Job, timeout: float, loop, sent: int) -> str:
-    """A client in an endless loop was stopped: say so, and that the server did answer."""
-    received = [
-        f"{other.name} received {other.log.message_count + other.unrecorded_received:,}"
-        for other in _receivers(job)
-    ]
-    servers = (
-        f"; meanwhile {' and '.join(received)} messages, so the server is running"
-        if received
-        else ""
-    )
-    pace = (
-        "it pauses, but nothing in it ends it"
-        if loop.pauses
-        else "nothing in it pauses, so it sends as fast as Python can"
-    )
-    return (
-        f"{job.name} was still sending when it was stopped after {timeout:g} s: it sent "
-        f"{sent:,} messages{servers}. At line {loop.line.number}, `{loop.line.text}` never ends "
-        f"({pace}), and a %%client cell waits for its program to end. A client that sends for "
-        f"ever runs in the background (`%%background {job.name}`, with Stop under it); or end "
-        "the loop (`for n in range(10):`), with a pause in it (`time.sleep(0.5)`)."
-    )
-
-
-def _client_ports(job: Job) -> set[int]:
-    return {port for _, _, port in job.ports_used}
-
-
-def _receivers(job: Job) -> list[Job]:
-    """This notebook's other programs whose log holds a message from this client's ports."""
-    ports = _client_ports(job)
-    found = []
-    for other in reversed(jobs()):  # the newest first
-        if other is not job and any(m.port in ports for m in other.log.messages()):
-            found.append(other)
-    return found
-
-
 def _answerer(job: Job) -> Answerer | None:
     """Who the client's first reply came from, or None when it got no reply."""
     replies = job.log.messages()
     if not replies:
         return None
     ip, port = replies[0].ip, replies[0].port
-    for other in _receivers(job):
+    for other in receivers(job):
         if any(held == port for _, _, held in other.ports_used):
             return Answerer("program", other.name, _doing(other))
     for other in reversed(jobs()):

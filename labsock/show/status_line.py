@@ -18,6 +18,7 @@ import weakref
 
 from labsock.logic.errors import LabsockError
 from labsock.logic.sentences import sentence_html
+from labsock.net.lifecycle import LifeCycle
 from labsock.net.ports_here import serving, start_failure
 from labsock.show.optional import widgets
 
@@ -48,7 +49,8 @@ def state_of(source) -> tuple[bool, str, str | None]:
 
     source: a labsock server, a student's program (a Job), or a bare log.
     """
-    if hasattr(source, "output_record"):  # a student's program
+    kind = source.kind if isinstance(source, LifeCycle) else "log"
+    if kind == "program":
         if source.running:
             return True, source.state(), None
         return (
@@ -57,10 +59,12 @@ def state_of(source) -> tuple[bool, str, str | None]:
             f"its cell (%%background {source.name}) again, then this one.",
             None,
         )
-    if hasattr(source, "protocol") and hasattr(source, "start"):  # a labsock server
+    if kind in ("server", "web server"):
         proto, port = source.protocol, source.port
         where = f"{proto.upper()} server on {source.host}:{port}"
         if source.running:
+            if kind == "web server":
+                return True, f"running: {where}, serving the files of {source.folder}", None
             reply = getattr(source.reply, "__name__", "your function")
             return True, f"running: {where}, reply: {reply}", None
         newer = serving(proto, port)

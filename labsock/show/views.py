@@ -15,6 +15,7 @@ from html import escape
 from labsock.logic.errors import LabsockError
 from labsock.logic.sentences import sentence_html
 from labsock.net.interrupts import interruptible
+from labsock.net.lifecycle import SERVES_A_PORT, LifeCycle
 from labsock.net.ports_here import server_cell_failed, serving
 from labsock.show.as_html import log_html
 from labsock.show.optional import widgets
@@ -158,7 +159,7 @@ class MessageBox:
     def __init__(self, proto="udp", host="127.0.0.1", port=12000, *, expect_reply=True, **options):
         from labsock.net.clients import send
 
-        if hasattr(proto, "protocol"):  # a server: send to it
+        if isinstance(proto, LifeCycle) and proto.kind in SERVES_A_PORT:  # send to it
             proto, host, port = proto.protocol, proto.host, proto.port
             host = "127.0.0.1" if host == "0.0.0.0" else host
         ui = widgets()

@@ -21,6 +21,16 @@ MAX_ROWS = 50  # the newest exchanges shown; a browser asks for little, a loop f
 # address (JupyterLab's, or through a JupyterHub's proxy the hub's), and a notebook gets shared.
 SECRET_HEADERS = ("cookie", "authorization", "proxy-authorization")
 
+# JupyterLab right-aligns a table's cells and centres them in their row; a request and its
+# response read from the left, and from the top, like the row's number beside them.
+LEFT = "style='text-align:left; vertical-align:top'"
+# A head line wider than its column wraps at its spaces (JupyterLab's own rule for an output's
+# <pre> breaks anywhere: "l / ike Gecko"); only a word wider than the column is cut, so a long
+# token can narrow its column rather than push the table off the page.
+HEAD_STYLE = (
+    "margin:0; text-align:left; white-space:pre-wrap; word-break:normal; overflow-wrap:anywhere"
+)
+
 
 def _shown_line(line: str) -> str:
     name, colon, value = line.partition(":")
@@ -46,7 +56,7 @@ def _head_html(raw: bytes, note: str = "") -> str:
         f"{escape(line)}<span style='color:#999'>{end}</span>\n" for line, end in _lines(raw)
     )
     tail = f"<i style='color:#666'>{escape(note)}</i>" if note else ""
-    return f"<pre style='margin:0; text-align:left; white-space:pre-wrap'>{rows}{tail}</pre>"
+    return f"<pre style='{HEAD_STYLE}'>{rows}{tail}</pre>"
 
 
 def _head_text(raw: bytes, indent: str = "    ") -> str:
@@ -105,18 +115,19 @@ class WebExchanges:
                 else f"<i>{escape(_response_note(row) or '(no answer)')}</i>"
             )
             cells.append(
-                f"<tr style='vertical-align: top'><td>{row.connection}</td>"
-                f"<td>{escape(escape_controls(f'{row.client[0]}:{row.client[1]}'))}</td>"
-                f"<td style='text-align:left'>{request}</td>"
-                f"<td style='text-align:left; min-width: 16em'>{response}</td></tr>"
+                f"<tr><td {LEFT}>{row.connection}</td>"
+                f"<td {LEFT}>{escape(escape_controls(f'{row.client[0]}:{row.client[1]}'))}</td>"
+                f"<td {LEFT}>{request}</td>"
+                f"<td style='text-align:left; vertical-align:top; min-width: 16em'>{response}</td>"
+                "</tr>"
             )
         dropped = len(self.rows) - len(self._shown())
         more = f" (the newest {MAX_ROWS}; {dropped} earlier not shown)" if dropped else ""
         return (
             f"<div><b>{len(self.rows)} exchange(s) with {escape(self.name)}{more}</b>"
             "<table style='border-spacing: 10px 4px; font-size: 90%'>"
-            "<tr><th>conn.</th><th>browser</th><th>what the browser sent</th>"
-            f"<th>what the server answered</th></tr>{''.join(cells)}</table></div>"
+            f"<tr><th {LEFT}>conn.</th><th {LEFT}>browser</th><th {LEFT}>what the browser sent</th>"
+            f"<th {LEFT}>what the server answered</th></tr>{''.join(cells)}</table></div>"
         )
 
     def __str__(self) -> str:

@@ -983,13 +983,30 @@ def _explain(exc: BaseException, path: str, source: str) -> tuple[str, int | Non
     from labsock.net.port_holders import holder_of
 
     try:
-        return explain_failure(exc, path, source, who_holds=holder_of, kernel_pid=_kernel_pid)
+        return explain_failure(
+            exc,
+            path,
+            source,
+            who_holds=holder_of,
+            kernel_pid=_kernel_pid,
+            other_notebook=_other_notebooks_holder,
+        )
     except Exception:  # noqa: BLE001
         return (
             f"Your program stopped: {type(exc).__name__}, whose message could not be shown "
             "(its __str__ failed too).",
             None,
         )
+
+
+def _other_notebooks_holder(proto: str, port: int):
+    """Another notebook's program or server that holds the port (the notebooks' records): not
+    one of this program's own notebook (the kernel's record), which is named otherwise."""
+    from labsock.net import other_notebooks
+
+    if _kernel_pid is None:  # whose record is its own notebook's is not known: no guess
+        return None
+    return other_notebooks.holder_of(proto, port, this_kernel=_kernel_pid)
 
 
 def _explain_thread_failures(reporter: Reporter, path: str, source: str) -> None:

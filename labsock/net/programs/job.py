@@ -635,9 +635,15 @@ def run_client(code: str, name: str, *, typed=(), timeout: float = 5.0, **option
     """Run a (client) program to its end, giving it the lines in `typed` for its input() calls.
 
     After `timeout` seconds it is stopped: a client waiting for a reply from nobody must end.
+    Then it says why, in one paragraph (printed, and kept in the job's notes).
     """
+    from labsock.net.programs.gave_up import gave_up
+
     timeout = validate_timeout(timeout)
     started = Job(code, name, typed=typed, **options).start()
     if not started.wait(timeout):
         started.stop()
+        said = gave_up(started, timeout, in_cell=False)
+        started.notes.append(said)
+        print(said)
     return started

@@ -1,0 +1,71 @@
+"""Why a client was stopped when its time ran out, in one paragraph: a %%client cell's, and
+labsock.run_client's (`in_cell` says which the student used, so the advice fits it)."""
+
+from __future__ import annotations
+
+from labsock.logic.errors import explain
+from labsock.logic.student_code import endless_sending_loop
+from labsock.net.programs.job import Job, jobs
+
+
+def gave_up(job: Job, timeout: float, *, in_cell: bool) -> str:
+    loop = endless_sending_loop(job.code)
+    sent = job.sent + job.unrecorded_sent
+    if loop is not None and sent > 1:
+        return _sends_for_ever(job, timeout, loop, sent, in_cell)
+    to = job.last_sent_to
+    if to is not None:  # it sent, and is still there: waiting for the answer
+        proto, (host, port) = to
+        reason = str(explain(TimeoutError(), action="receive", proto=proto, host=host, port=port))
+        return f"{job.name} waited {timeout:g} s and was stopped. {reason}"
+    doing = f" (it was waiting in {job.waiting_in})" if job.waiting_in else ""
+    slower = (
+        f"%%client {job.name} --timeout 30"
+        if in_cell
+        else f"labsock.run_client(code, name={job.name!r}, timeout=30)"
+    )
+    return (
+        f"{job.name} did not end within {timeout:g} s{doing}, so it was stopped. A client "
+        "should end once it has its reply: does it wait for something that never comes? "
+        f"For a slower program: {slower}"
+    )
+
+
+def _sends_for_ever(job: Job, timeout: float, loop, sent: int, in_cell: bool) -> str:
+    """A client in an endless loop was stopped: say so, and that the server did answer."""
+    received = [
+        f"{other.name} received {other.log.message_count + other.unrecorded_received:,}"
+        for other in receivers(job)
+    ]
+    servers = (
+        f"; meanwhile {' and '.join(received)} messages, so the server is running"
+        if received
+        else ""
+    )
+    pace = (
+        "it pauses, but nothing in it ends it"
+        if loop.pauses
+        else "nothing in it pauses, so it sends as fast as Python can"
+    )
+    waits, background = (
+        ("a %%client cell", f"`%%background {job.name}`, with Stop under it")
+        if in_cell
+        else ("labsock.run_client", f"`labsock.background(code, name={job.name!r})`, then .stop()")
+    )
+    return (
+        f"{job.name} was still sending when it was stopped after {timeout:g} s: it sent "
+        f"{sent:,} messages{servers}. At line {loop.line.number}, `{loop.line.text}` never ends "
+        f"({pace}), and {waits} waits for its program to end. A client that sends for "
+        f"ever runs in the background ({background}); or end "
+        "the loop (`for n in range(10):`), with a pause in it (`time.sleep(0.5)`)."
+    )
+
+
+def receivers(job: Job) -> list[Job]:
+    """This notebook's other programs whose log holds a message from this client's ports."""
+    ports = {port for _, _, port in job.ports_used}
+    found = []
+    for other in reversed(jobs()):  # the newest first
+        if other is not job and any(m.port in ports for m in other.log.messages()):
+            found.append(other)
+    return found
