@@ -149,9 +149,11 @@ class TCPServer(Server):
         timers = self._timers
         read = self._read
         readable, writable = self._poller.READABLE, self._poller.WRITE
+        from labsock.net.poller import MAX_EVENTS
+
         while True:
             timeout = max(0.0, timers[0][0] - time.monotonic()) if timers else None
-            for fd, events in poll(timeout):
+            for fd, events in poll(timeout, MAX_EVENTS):
                 conn = handlers.get(fd)
                 if conn.__class__ is _Connection:
                     if events & readable:
