@@ -168,7 +168,11 @@ class _Printer:
             print(f"({skipped} entries came too fast to show)", file=sys.stderr, flush=True)
         lines = self._json_lines(entries) if self.args.json else self._plain_lines(entries)
         if lines:
-            print("\n".join(lines), flush=True)  # one write for the whole batch
+            # One write for the whole batch: print() would write its newline apart, and a
+            # batch longer than the buffer then went out in two writes.
+            lines.append("")
+            sys.stdout.write("\n".join(lines))
+            sys.stdout.flush()
 
     def _room(self, entries: list) -> list:
         """The entries to show: all of them, or up to the message that reaches args.count."""
