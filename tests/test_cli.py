@@ -244,3 +244,32 @@ def test_serve_quiet_never_wakes_per_message(monkeypatch):
         main.join(30)
         assert not main.is_alive()  # it ended at the 300th message
     assert len(wakes) <= 2  # the 300th message, and the stop: not one per message
+
+
+def test_a_line_shows_while_the_server_waits_for_the_next_message():
+    """serve prints in batches (one write, one wake-up, per burst): a batch must still go out
+    while nothing more arrives, or a student sees nothing until the next message."""
+    import select
+
+    proc = subprocess.Popen([*PY, "serve", "udp", "--port", "0"], stdout=subprocess.PIPE, bufsize=0)
+    try:
+        seen = b""
+
+        def read_until(count: int) -> None:
+            nonlocal seen
+            while seen.count(b"\n") < count:
+                ready, _, _ = select.select([proc.stdout], [], [], 10)
+                assert ready, f"no line within 10 s; so far {seen!r}"
+                seen += proc.stdout.read(4096)
+
+        read_until(1)
+        port = int(seen.split(b"127.0.0.1:")[1].split()[0].rstrip(b"."))
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+            client.sendto(b"just one \x1b[31m", ("127.0.0.1", port))
+            client.settimeout(10)
+            client.recv(100)
+            read_until(2)  # and nothing else is sent
+        assert seen.splitlines()[1].endswith(b": just one \\x1b[31m")
+    finally:
+        proc.terminate()
+        proc.wait(10)

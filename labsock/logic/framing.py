@@ -61,11 +61,13 @@ class LineSplitter:
     def feed(self, data: bytes) -> list[bytes]:
         """The lines completed by data. Raises LineTooLong (with the good lines before the long
         one in .lines) when a line grows past max_line."""
-        if data and not self._buffer and data.find(b"\n") == len(data) - 1:
-            # The usual case, one whole line in one read: no buffer copy, no split.
-            if len(data) - 1 > self.max_line:
-                raise LineTooLong([], len(data) - 1)
-            return [data[:-2] if data.endswith(b"\r\n") else data[:-1]]
+        end = len(data) - 1
+        if not self._buffer and end >= 0 and data.find(b"\n") == end:
+            # The usual case, one whole line in one read: no buffer copy, no split (and no
+            # method call that can be an index: this runs for every message of a TCP server).
+            if end > self.max_line:
+                raise LineTooLong([], end)
+            return [data[: end - 1] if end and data[end - 1] == 13 else data[:end]]  # 13: \r
         self._buffer += data
         if b"\n" not in data:
             if len(self._buffer) > self.max_line:

@@ -31,6 +31,7 @@ from labsock.logic.replies import (
     echo,
     none,
     reply_function,
+    upper,
 )
 from labsock.logic.validation import ANY_ADDRESS, LOOPBACK
 from labsock.net.lifecycle import ThreadOnPort, background_thread, running
@@ -257,6 +258,7 @@ class UDPServer(Server):
         now = time.time
         answer = self._answer_built_in
         silent = self.reply is none
+        shout = self.reply is upper  # the lab's reply: inline, two Python calls fewer
         size = UDP_MAX_PAYLOAD + 1
         big = BIG_ENTRY
         message = MESSAGE
@@ -278,7 +280,11 @@ class UDPServer(Server):
                 if len(data) >= big:
                     log.count_bytes(number, len(data))
             else:
-                out, reply_text, error = answer(data)
+                if shout:  # what _answer_built_in does for upper
+                    reply_text = data.decode("utf-8", "backslashreplace").upper()
+                    out, error = reply_text.encode(), None
+                else:
+                    out, reply_text, error = answer(data)
                 # Logged before replying: once a client has its reply, the message is in the log.
                 number = next(numbers)
                 push((number, when, client, data, reply_text, error, message))

@@ -397,7 +397,11 @@ def _watched_methods(reporter: Reporter):
             return  # not an IP socket
         if budget:
             budget -= 1
-            keep((kind, now(), sock_id, None, bytes(data[:kept]), size))
+            # A slice and a copy cost more than the rest of the record: skip both when the
+            # chunk is already bytes short enough to keep whole (the usual case).
+            if size > kept or data.__class__ is not bytes:
+                data = bytes(data[:kept])
+            keep((kind, now(), sock_id, None, data, size))
         elif kind == received:
             unrecorded_in += 1
         else:
@@ -491,7 +495,8 @@ def _watched_methods(reporter: Reporter):
             pass
         elif budget:
             budget -= 1
-            keep((received, now(), sock_id, peer, data[:kept], len(data)))
+            size = len(data)
+            keep((received, now(), sock_id, peer, data if size <= kept else data[:kept], size))
         else:
             unrecorded_in += 1
         return data, peer
@@ -557,7 +562,12 @@ def _watched_methods(reporter: Reporter):
         self._labsock_to = address
         if budget:
             budget -= 1
-            keep((sent, now(), sock_id, address, bytes(data[:kept]), len(data)))
+            size = len(data)
+            # data itself when it is bytes short enough (a slice and a copy would cost a third
+            # of what watching a datagram costs); a bytearray the program may change is copied.
+            if size > kept or data.__class__ is not bytes:
+                data = bytes(data[:kept])
+            keep((sent, now(), sock_id, address, data, size))
         else:
             unrecorded_out += 1
         return count

@@ -1,0 +1,61 @@
+"""What the bootstrap records of each datagram, watched in this process (no program started):
+the bytes as they were sent, cut to KEPT_BYTES, with their real size."""
+
+import socket
+
+import pytest
+
+from labsock.logic import wire
+from labsock.net.programs import bootstrap
+
+KEPT = wire.KEPT_BYTES
+
+
+@pytest.fixture
+def watched():
+    ours, notebook = socket.socketpair()
+    notebook.settimeout(5)
+    reporter = bootstrap.Reporter(ours)
+    reporter.waited = True  # past the first wait, as a serving program is
+    kind, _raw = bootstrap.watched_socket_class(reporter)
+    yield kind, reporter, notebook
+    # lost first: the reporter's reader then takes the end of the connection calmly (otherwise
+    # it ends the process, as it does when a notebook goes away).
+    reporter.lost = True
+    notebook.close()
+
+
+def records(reporter, notebook, count: int) -> list[tuple]:
+    reporter.flush()
+    reader, found = wire.FrameReader(), []
+    while len(found) < count:
+        for kind, value in reader.feed(notebook.recv(1 << 20)):
+            if kind == "batch":
+                found += value
+    return found
+
+
+def test_a_datagram_is_recorded_as_sent_whatever_its_buffer_becomes(watched):
+    kind, reporter, notebook = watched
+    receiver, sender = (
+        kind(socket.AF_INET, socket.SOCK_DGRAM),
+        kind(socket.AF_INET, socket.SOCK_DGRAM),
+    )
+    with receiver, sender:
+        receiver.bind(("127.0.0.1", 0))
+        address = receiver.getsockname()
+        buffer = bytearray(b"first")
+        sender.sendto(buffer, address)
+        buffer[:] = b"XXXXX"  # the program reuses its buffer: the record keeps what went
+        long = bytes(range(256)) * (KEPT // 256 + 1)
+        sender.sendto(long, address)
+        sender.sendto(memoryview(b"a view"), address)
+        sender.sendto(b"short", 0, address)
+        got = [receiver.recvfrom(65536)[0] for _ in range(4)]
+    assert got == [b"first", long, b"a view", b"short"]
+    seen = records(reporter, notebook, 8)
+    sent = [(r[4], r[5]) for r in seen if r[0] == wire.SENT]
+    received = [(r[4], r[5]) for r in seen if r[0] == wire.RECEIVED]
+    expected = [(b"first", 5), (long[:KEPT], len(long)), (b"a view", 6), (b"short", 5)]
+    assert sent == expected
+    assert received == expected
