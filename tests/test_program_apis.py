@@ -539,3 +539,59 @@ def test_a_client_stopped_for_want_of_a_reply_says_why(tmp_path, capsys):
     assert f"127.0.0.1:{port} (UDP)" in said and "Is the server running" in said
     assert "\n" not in said, "one paragraph"
     assert said in client.notes, "kept with the program too"
+
+
+ASKING_CLIENT = """
+from socket import *
+clientSocket = socket(AF_INET, SOCK_DGRAM)
+clientSocket.sendto(b"hello", ('127.0.0.1', {port}))
+print(clientSocket.recvfrom(2048)[0].decode())
+"""
+
+
+def _stopped_client_says(tmp_path, capsys, server_code: str, port: int) -> str:
+    server = labsock.background(server_code, "the_server", folder=tmp_path)
+    try:
+        labsock.run_client(ASKING_CLIENT.format(port=port), "asker", folder=tmp_path, timeout=1)
+    finally:
+        server.stop()
+    return capsys.readouterr().out.strip()
+
+
+def test_a_client_stopped_while_its_server_never_replied_says_the_server_got_it(tmp_path, capsys):
+    port = free_port(socket.SOCK_DGRAM)
+    silent = (
+        "from socket import *\nserverSocket = socket(AF_INET, SOCK_DGRAM)\n"
+        f"serverSocket.bind(('127.0.0.1', {port}))\nwhile True:\n"
+        "    message, clientAddress = serverSocket.recvfrom(2048)\n"
+    )
+    said = _stopped_client_says(tmp_path, capsys, silent, port)
+    assert "the_server received it" in said and "no reply" in said, said
+    assert "sendto(" in said and "clientAddress" in said, said
+    assert "Is the server running" not in said, said
+
+
+def test_a_client_stopped_after_its_server_failed_on_the_message_names_the_failure(
+    tmp_path, capsys
+):
+    port = free_port(socket.SOCK_DGRAM)
+    failing = (
+        "from socket import *\nserverSocket = socket(AF_INET, SOCK_DGRAM)\n"
+        f"serverSocket.bind(('127.0.0.1', {port}))\nwhile True:\n"
+        "    message, clientAddress = serverSocket.recvfrom(2048)\n"
+        "    serverSocket.sendto(message.upper().encode(), clientAddress)\n"
+    )
+    said = _stopped_client_says(tmp_path, capsys, failing, port)
+    assert "the_server received it, then failed at line 6" in said, said
+    assert "Is the server running" not in said, said
+
+
+def test_a_client_stopped_while_a_server_waits_unbound_names_the_missing_bind(tmp_path, capsys):
+    port = free_port(socket.SOCK_DGRAM)
+    unbound = (
+        "from socket import *\nserverSocket = socket(AF_INET, SOCK_DGRAM)\nwhile True:\n"
+        "    message, clientAddress = serverSocket.recvfrom(2048)\n"
+    )
+    said = _stopped_client_says(tmp_path, capsys, unbound, port)
+    assert "the_server waits in recvfrom on a socket it never bound" in said, said
+    assert "serverSocket.bind(" in said, said
