@@ -210,3 +210,12 @@ def test_a_misspelt_socket_method_gets_the_right_name():
     assert line == 4
     assert "recvfrom" in text.split("AttributeError")[-1].replace("'recvFrom'", ""), text
     assert "`serverSocket.recvfrom(2048)`" in text, text
+
+
+def test_the_socket_methods_a_misspelling_is_matched_with_are_real():
+    import _socket  # (socket.socket itself may be guarded in a test run)
+
+    from labsock.logic.program_errors import SOCKET_METHODS
+
+    # socket.py's class adds these three to the C socket's methods
+    assert set(SOCKET_METHODS) - set(dir(_socket.socket)) == {"accept", "makefile", "sendfile"}

@@ -12,7 +12,6 @@ from __future__ import annotations
 import difflib
 import errno
 import re
-import socket
 from collections.abc import Callable
 
 from labsock.logic.errors import LabsockError, error_number, explain, failure_name
@@ -186,8 +185,14 @@ NOT_CONNECTED = {errno.ENOTCONN, 10057}  # WSAENOTCONN
 NOT_SUPPORTED = {errno.EOPNOTSUPP, getattr(errno, "ENOTSUP", errno.EOPNOTSUPP), 10045}
 BROKEN_PIPE = {errno.EPIPE}
 INVALID = {errno.EINVAL, 10022}  # WSAEINVAL: what accept says on a socket that never listened
-# What a socket object has, for a misspelt method (recvFrom): its public names.
-SOCKET_METHODS = sorted(name for name in dir(socket.socket) if not name.startswith("_"))
+# What a socket object has, for a misspelt method (recvFrom): the methods a student calls (pure
+# logic does not import socket; tests/test_student_code.py compares this with socket.socket).
+SOCKET_METHODS = (
+    "accept", "bind", "close", "connect", "connect_ex", "getpeername", "getsockname",
+    "getsockopt", "gettimeout", "listen", "makefile", "recv", "recv_into", "recvfrom",
+    "recvfrom_into", "send", "sendall", "sendfile", "sendto", "setblocking", "setsockopt",
+    "settimeout", "shutdown",
+)  # fmt: skip
 MISSING_SOCKET_ATTRIBUTE = re.compile(r"'socket' object has no attribute '(\w+)'")
 
 
