@@ -595,3 +595,15 @@ def test_a_client_stopped_while_a_server_waits_unbound_names_the_missing_bind(tm
     said = _stopped_client_says(tmp_path, capsys, unbound, port)
     assert "the_server waits in recvfrom on a socket it never bound" in said, said
     assert "serverSocket.bind(" in said, said
+
+
+def test_a_program_still_the_stub_is_said_not_written_not_failed(tmp_path):
+    from labsock.show.status_line import state_of
+
+    stub = "# YOUR CODE HERE\nfrom labsock import your_code_here; your_code_here()\n"
+    program = labsock.background(stub, "server", folder=tmp_path)
+    assert program.wait(10)
+    assert program.state() == "server: not written yet (its cell still holds '# YOUR CODE HERE')"
+    running, said, _ = state_of(program)
+    assert not running
+    assert "The program server is not written yet" in said and "failed" not in said, said

@@ -34,6 +34,7 @@ from labsock.logic import wire
 from labsock.logic.errors import LabsockError, NotWrittenYet
 from labsock.logic.program_reports import ProgramReports
 from labsock.logic.validation import ANY_ADDRESS, validate_text, validate_timeout
+from labsock.logic.who_answered import NOT_WRITTEN
 from labsock.net.interrupts import interruptible
 from labsock.net.lifecycle import LifeCycle, clash, running, stop_all
 from labsock.net.log import MessageLog
@@ -401,6 +402,9 @@ class Job(LifeCycle):
             return f"{self.name}: stopped" + (f" (and {started})" if others else "")
         code = self.exit_code
         left = f"; labsock ended {started} and left running" if others else ""
+        if self.error_kind == NotWrittenYet.__name__:
+            # The student version's stub: nothing failed, nothing is written yet.
+            return f"{self.name}: {NOT_WRITTEN} (its cell still holds '# YOUR CODE HERE'){left}"
         if self.error:
             at = f" at line {self.error_line}" if self.error_line else ""
             return f"{self.name}: failed{at} (exit code {code}){left}"
