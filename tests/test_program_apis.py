@@ -607,3 +607,19 @@ def test_a_program_still_the_stub_is_said_not_written_not_failed(tmp_path):
     running, said, _ = state_of(program)
     assert not running
     assert "The program server is not written yet" in said and "failed" not in said, said
+
+
+def test_a_program_stopped_for_a_later_ones_port_says_so_in_its_own_state(tmp_path):
+    port = free_port(socket.SOCK_DGRAM)
+    server = (
+        "from socket import *\ns = socket(AF_INET, SOCK_DGRAM)\n"
+        f"s.bind(('127.0.0.1', {port}))\nwhile True:\n    s.recvfrom(2048)\n"
+    )
+    first = labsock.background(server, "udp_server", folder=tmp_path)
+    second = labsock.background(server, "alnum_server", folder=tmp_path)
+    try:
+        assert first.state() == f"udp_server: stopped: alnum_server took its UDP port {port}"
+        assert second.running
+    finally:
+        second.stop()
+    assert second.state() == "alnum_server: stopped"  # stopped by hand: no reason to give

@@ -135,6 +135,9 @@ class Job(LifeCycle):
         self._reports = ProgramReports(MessageLog(log_size, names), MessageLog(log_size))
         self.notes: list[str] = []  # what labsock did on the program's behalf, in words
         self.stopped = False  # ended by stop() rather than by itself
+        # Why labsock stopped it, when a later program of this notebook took its port: its own
+        # view says so too, not only the later program's cell.
+        self.stopped_because: str | None = None
         self.output_record = Output()
         self._typed = [validate_text(str(line), "A line to type") for line in typed]
         self._unechoed: list[str] = []  # typed lines the output must not show twice
@@ -399,7 +402,8 @@ class Job(LifeCycle):
         others = self.others_ended
         started = f"{others} process{'es' if others > 1 else ''} it had started"
         if self.stopped:
-            return f"{self.name}: stopped" + (f" (and {started})" if others else "")
+            because = f": {self.stopped_because}" if self.stopped_because else ""
+            return f"{self.name}: stopped{because}" + (f" (and {started})" if others else "")
         code = self.exit_code
         left = f"; labsock ended {started} and left running" if others else ""
         if self.error_kind == NotWrittenYet.__name__:
@@ -613,6 +617,8 @@ class Job(LifeCycle):
         wanted = (proto, host or ANY_ADDRESS, port)  # bind(('', port)): every address
         for holder in running():
             if holder is not self and any(clash(wanted, held) for held in holder.claims()):
+                if isinstance(holder, Job):
+                    holder.stopped_because = f"{self.name} took its {proto.upper()} port {port}"
                 holder.stop()
                 who = holder.what
                 if holder.kind != "program":  # "the UDP server" -> "labsock's UDP server"
