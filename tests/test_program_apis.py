@@ -623,3 +623,18 @@ def test_a_program_stopped_for_a_later_ones_port_says_so_in_its_own_state(tmp_pa
     finally:
         second.stop()
     assert second.state() == "alnum_server: stopped"  # stopped by hand: no reason to give
+
+
+def test_a_server_waiting_unbound_says_no_client_can_reach_it(tmp_path):
+    unbound = (
+        "from socket import *\nserverSocket = socket(AF_INET, SOCK_DGRAM)\nwhile True:\n"
+        "    message, clientAddress = serverSocket.recvfrom(2048)\n"
+    )
+    program = labsock.background(unbound, "nobind_server", folder=tmp_path)
+    try:
+        assert program.state() == (
+            "nobind_server: running, waiting in recvfrom on a socket it never bound, so no "
+            "client can reach it"
+        )
+    finally:
+        program.stop()

@@ -398,6 +398,9 @@ class Job(LifeCycle):
             if self.needs_input:
                 return f"{self.name}: waiting for you to type a line{holds}"
             doing = f", waiting in {self.waiting_in}" if self.waiting_in else ""
+            if self.waiting_in == "recvfrom" and not self.ports:
+                # A forgotten bind: nothing can reach a socket without a port.
+                doing += " on a socket it never bound, so no client can reach it"
             return f"{self.name}: running{doing}{holds}"
         others = self.others_ended
         started = f"{others} process{'es' if others > 1 else ''} it had started"
