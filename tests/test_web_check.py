@@ -348,3 +348,22 @@ def test_two_at_once_says_a_stub_that_ended_is_not_written(start, folder):
     for point in result.checklist.points[1:]:
         assert "threaded_server is not written yet" in point.hint, point.hint
     assert ".." not in text and ".;" not in text
+
+
+def test_browse_names_the_server_program_that_ended_on_the_request(start, folder):
+    # The student version's web server: the stub after accept ends it at the first request.
+    port = free_port()
+    stub = (
+        "from socket import *\n"
+        "serverSocket = socket(AF_INET, SOCK_STREAM)\n"
+        f"serverSocket.bind(('127.0.0.1', {port}))\n"
+        "serverSocket.listen(1)\n"
+        "while True:\n"
+        "    connectionSocket, addr = serverSocket.accept()\n"
+        "    # YOUR CODE HERE\n"
+        "    from labsock import your_code_here; your_code_here()\n"
+    )
+    start(stub)
+    browsed = repr(labsock.browse("/picture.html", port=port))
+    assert browsed.startswith("GET /picture.html -> no answer: "), browsed
+    assert "(web_server: not written yet" in browsed and "its cell says why" in browsed, browsed
