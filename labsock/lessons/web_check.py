@@ -411,6 +411,10 @@ def check_two_at_once(
     # A program that ended during the check (the student version's stub ends at its first
     # accept) explains both points better than what the two connections met.
     ended = _ended(found)
+    if ended:
+        # "a program called ... runs" held when the check began; shown now, it would read "ok"
+        # above two points that say the program ended.
+        checklist.points[0].ok, checklist.points[0].hint = False, ended
     checklist.add(
         "both connections get the file (status 200)",
         both,
