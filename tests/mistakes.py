@@ -160,6 +160,45 @@ MISTAKES = (
         "a client answered by a program outside this notebook",
         ("which none of this notebook's programs holds",),
     ),
+    Mistake(
+        "accept_without_listen",
+        "a TCP server that calls `accept` without `listen` (Errno 22)",
+        (
+            "serverSocket never listened",
+            "Add `serverSocket.listen(1)` after bind, before accept",
+            "Your program stopped at line 6",
+        ),
+    ),
+    Mistake(
+        "misspelt_socket_method",
+        "a misspelt socket method (`recvFrom`)",
+        ("did you mean recvfrom, `serverSocket.recvfrom(2048)`?",),
+    ),
+    Mistake(
+        "forgotten_bind",
+        "a UDP server without `bind`, and its client",
+        (
+            "udp_server waits in recvfrom on a socket it never bound, so it has no port and no "
+            "client can reach it",
+            "`serverSocket.bind(('127.0.0.1', {port}))`",
+        ),
+        ("Is the server running",),
+    ),
+    Mistake(
+        "server_never_replies",
+        "a server that receives but never sends a reply, and its client",
+        (
+            "udp_server received it (labsock saw it arrive), but no reply came back",
+            "`serverSocket.sendto(reply.encode(), clientAddress)`",
+        ),
+        ("Is the server running",),
+    ),
+    Mistake(
+        "server_fails_on_the_message",
+        "a server that fails on the client's message, and that client",
+        ("udp_server received it, then failed at line 8",),
+        ("Is the server running",),
+    ),
 )
 
 

@@ -107,6 +107,59 @@ while True:
     said("recvfrom_on_listening_tcp", failure_of(code, tmp_path))
 
 
+def test_accept_without_listen(tmp_path):
+    port = free_port(socket.SOCK_STREAM)
+    code = listening_tcp_server(port).replace("serverSocket.listen(1)\n", "") + (
+        "while True:\n    connectionSocket, addr = serverSocket.accept()\n"
+    )
+    said("accept_without_listen", failure_of(code, tmp_path))
+
+
+def test_misspelt_socket_method(tmp_path):
+    code = textbook.UDP_SERVER.format(port=free_port()).replace(".recvfrom(", ".recvFrom(")
+    said("misspelt_socket_method", failure_of(code, tmp_path))
+
+
+def client_stopped_by_its_server(server_code: str, port: int, tmp_path) -> str:
+    """What a client cell says when it waited for a reply from this server and was stopped."""
+    server = labsock.background(server_code, name="udp_server", folder=tmp_path)
+    try:
+        client = labsock.run_client(
+            textbook.UDP_CLIENT.format(port=port),
+            "udp_client",
+            typed=["hello"],
+            timeout=1,
+            folder=tmp_path,
+        )
+    finally:
+        server.stop()
+    return "\n".join(client.notes)
+
+
+def test_forgotten_bind(tmp_path):
+    port = free_port()
+    code = textbook.UDP_SERVER.format(port=port).replace(
+        "serverSocket.bind(('127.0.0.1', serverPort))\n", ""
+    )
+    said("forgotten_bind", client_stopped_by_its_server(code, port, tmp_path), port)
+
+
+def test_server_never_replies(tmp_path):
+    port = free_port()
+    code = textbook.UDP_SERVER.format(port=port).replace(
+        "    serverSocket.sendto(modifiedMessage.encode(), clientAddress)\n", ""
+    )
+    said("server_never_replies", client_stopped_by_its_server(code, port, tmp_path), port)
+
+
+def test_server_fails_on_the_message(tmp_path):
+    port = free_port()
+    code = textbook.UDP_SERVER.format(port=port).replace(
+        "message.decode().upper()", "message.upper().decode(1)"
+    )
+    said("server_fails_on_the_message", client_stopped_by_its_server(code, port, tmp_path), port)
+
+
 def test_listen_on_udp(tmp_path):
     code = f"""\
 from socket import *

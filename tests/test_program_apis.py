@@ -539,3 +539,102 @@ def test_a_client_stopped_for_want_of_a_reply_says_why(tmp_path, capsys):
     assert f"127.0.0.1:{port} (UDP)" in said and "Is the server running" in said
     assert "\n" not in said, "one paragraph"
     assert said in client.notes, "kept with the program too"
+
+
+ASKING_CLIENT = """
+from socket import *
+clientSocket = socket(AF_INET, SOCK_DGRAM)
+clientSocket.sendto(b"hello", ('127.0.0.1', {port}))
+print(clientSocket.recvfrom(2048)[0].decode())
+"""
+
+
+def _stopped_client_says(tmp_path, capsys, server_code: str, port: int) -> str:
+    server = labsock.background(server_code, "the_server", folder=tmp_path)
+    try:
+        labsock.run_client(ASKING_CLIENT.format(port=port), "asker", folder=tmp_path, timeout=1)
+    finally:
+        server.stop()
+    return capsys.readouterr().out.strip()
+
+
+def test_a_client_stopped_while_its_server_never_replied_says_the_server_got_it(tmp_path, capsys):
+    port = free_port(socket.SOCK_DGRAM)
+    silent = (
+        "from socket import *\nserverSocket = socket(AF_INET, SOCK_DGRAM)\n"
+        f"serverSocket.bind(('127.0.0.1', {port}))\nwhile True:\n"
+        "    message, clientAddress = serverSocket.recvfrom(2048)\n"
+    )
+    said = _stopped_client_says(tmp_path, capsys, silent, port)
+    assert "the_server received it" in said and "no reply" in said, said
+    assert "sendto(" in said and "clientAddress" in said, said
+    assert "Is the server running" not in said, said
+
+
+def test_a_client_stopped_after_its_server_failed_on_the_message_names_the_failure(
+    tmp_path, capsys
+):
+    port = free_port(socket.SOCK_DGRAM)
+    failing = (
+        "from socket import *\nserverSocket = socket(AF_INET, SOCK_DGRAM)\n"
+        f"serverSocket.bind(('127.0.0.1', {port}))\nwhile True:\n"
+        "    message, clientAddress = serverSocket.recvfrom(2048)\n"
+        "    serverSocket.sendto(message.upper().encode(), clientAddress)\n"
+    )
+    said = _stopped_client_says(tmp_path, capsys, failing, port)
+    assert "the_server received it, then failed at line 6" in said, said
+    assert "Is the server running" not in said, said
+
+
+def test_a_client_stopped_while_a_server_waits_unbound_names_the_missing_bind(tmp_path, capsys):
+    port = free_port(socket.SOCK_DGRAM)
+    unbound = (
+        "from socket import *\nserverSocket = socket(AF_INET, SOCK_DGRAM)\nwhile True:\n"
+        "    message, clientAddress = serverSocket.recvfrom(2048)\n"
+    )
+    said = _stopped_client_says(tmp_path, capsys, unbound, port)
+    assert "the_server waits in recvfrom on a socket it never bound" in said, said
+    assert "serverSocket.bind(" in said, said
+
+
+def test_a_program_still_the_stub_is_said_not_written_not_failed(tmp_path):
+    from labsock.show.status_line import state_of
+
+    stub = "# YOUR CODE HERE\nfrom labsock import your_code_here; your_code_here()\n"
+    program = labsock.background(stub, "server", folder=tmp_path)
+    assert program.wait(10)
+    assert program.state() == "server: not written yet (its cell still holds '# YOUR CODE HERE')"
+    running, said, _ = state_of(program)
+    assert not running
+    assert "The program server is not written yet" in said and "failed" not in said, said
+
+
+def test_a_program_stopped_for_a_later_ones_port_says_so_in_its_own_state(tmp_path):
+    port = free_port(socket.SOCK_DGRAM)
+    server = (
+        "from socket import *\ns = socket(AF_INET, SOCK_DGRAM)\n"
+        f"s.bind(('127.0.0.1', {port}))\nwhile True:\n    s.recvfrom(2048)\n"
+    )
+    first = labsock.background(server, "udp_server", folder=tmp_path)
+    second = labsock.background(server, "alnum_server", folder=tmp_path)
+    try:
+        assert first.state() == f"udp_server: stopped: alnum_server took its UDP port {port}"
+        assert second.running
+    finally:
+        second.stop()
+    assert second.state() == "alnum_server: stopped"  # stopped by hand: no reason to give
+
+
+def test_a_server_waiting_unbound_says_no_client_can_reach_it(tmp_path):
+    unbound = (
+        "from socket import *\nserverSocket = socket(AF_INET, SOCK_DGRAM)\nwhile True:\n"
+        "    message, clientAddress = serverSocket.recvfrom(2048)\n"
+    )
+    program = labsock.background(unbound, "nobind_server", folder=tmp_path)
+    try:
+        assert program.state() == (
+            "nobind_server: running, waiting in recvfrom on a socket it never bound, so no "
+            "client can reach it"
+        )
+    finally:
+        program.stop()

@@ -179,6 +179,27 @@ def test_a_pinger_without_a_timeout_hangs_and_fails_that_point(tmp_path):
     assert "settimeout(1)" in result.points[0].hint
 
 
+def test_the_stub_pinger_passes_no_point(tmp_path):
+    # The student version's pinger cell, not written yet: it sends nothing and so times out
+    # nothing, which matched the relay's zero drops and read "ok" under "not written yet".
+    stub = (
+        "from socket import *\n"
+        "clientSocket = socket(AF_INET, SOCK_DGRAM)\n"
+        "# YOUR CODE HERE\n"
+        "from labsock import your_code_here; your_code_here()\n"
+    )
+    server = labsock.serve_udp(port=0, reply="echo")
+    relay = relay_udp(0, to=f"127.0.0.1:{server.port}", seed=3)
+    try:
+        labsock.run_client(stub, "pinger", timeout=5, folder=tmp_path)
+        result = labsock.check_pinger("pinger", relay)
+    finally:
+        relay.stop()
+        server.stop()
+    assert [p.ok for p in result.points] == [False], str(result)
+    assert "pinger is not written yet" in result.points[0].hint
+
+
 @pytest.mark.fast
 def test_a_printed_line_with_a_digit_beyond_ascii_is_read_not_a_crash():
     from labsock.lessons.self_check import _printed_pairs

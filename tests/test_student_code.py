@@ -174,3 +174,48 @@ def test_a_port_another_notebook_holds_is_named_with_its_notebook_not_guessed():
         )
     assert "task2_two_laptops.ipynb's lan_server holds port 12000 (UDP)" in text
     assert "Running panel" not in text and "process 4250" not in text
+
+
+def _failure(code: str, error: BaseException, line: int) -> tuple[str, int | None]:
+    """explain_failure for `error` raised at `line` of program s.py (without running it)."""
+    try:
+        exec(compile("\n" * (line - 1) + "raise error\n", "s.py", "exec"), {"error": error})
+    except BaseException as raised:
+        return explain_failure(raised, "s.py", code)
+    raise AssertionError("not raised")
+
+
+@pytest.mark.parametrize("number", [22, 10022])  # EINVAL, WSAEINVAL
+def test_accept_without_listen_names_the_missing_listen(number):
+    code = (
+        "from socket import *\nserverSocket = socket(AF_INET, SOCK_STREAM)\n"
+        "serverSocket.bind(('127.0.0.1', 12000))\nwhile True:\n"
+        "    connectionSocket, addr = serverSocket.accept()\n"
+    )
+    error = OSError(number, "Invalid argument")
+    error.labsock_call = ("accept", "tcp", ("127.0.0.1", 12000))
+    text, line = _failure(code, error, 5)
+    assert line == 5
+    assert "serverSocket.listen(1)" in text and "before accept" in text, text
+
+
+def test_a_misspelt_socket_method_gets_the_right_name():
+    code = (
+        "from socket import *\nserverSocket = socket(AF_INET, SOCK_DGRAM)\n"
+        "serverSocket.bind(('127.0.0.1', 12000))\n"
+        "message, clientAddress = serverSocket.recvFrom(2048)\n"
+    )
+    error = AttributeError("'socket' object has no attribute 'recvFrom'")
+    text, line = _failure(code, error, 4)
+    assert line == 4
+    assert "recvfrom" in text.split("AttributeError")[-1].replace("'recvFrom'", ""), text
+    assert "`serverSocket.recvfrom(2048)`" in text, text
+
+
+def test_the_socket_methods_a_misspelling_is_matched_with_are_real():
+    import _socket  # (socket.socket itself may be guarded in a test run)
+
+    from labsock.logic.program_errors import SOCKET_METHODS
+
+    # socket.py's class adds these three to the C socket's methods
+    assert set(SOCKET_METHODS) - set(dir(_socket.socket)) == {"accept", "makefile", "sendfile"}

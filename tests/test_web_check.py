@@ -324,3 +324,46 @@ def test_the_link_says_which_case_it_is_in(monkeypatch):
     )
     hub.proxy = False
     assert "pip install jupyter-server-proxy" in str(hub)
+
+
+def test_two_at_once_says_a_stub_that_ended_is_not_written(start, folder):
+    # The student version's threaded server: its loop body is still the stub, so the program
+    # ends at the first accept. The check must say that, not "serves one connection at a time".
+    port = free_port()
+    stub = (
+        "from socket import *\n"
+        "serverSocket = socket(AF_INET, SOCK_STREAM)\n"
+        f"serverSocket.bind(('127.0.0.1', {port}))\n"
+        "serverSocket.listen(5)\n"
+        "while True:\n"
+        "    connectionSocket, addr = serverSocket.accept()\n"
+        "    # YOUR CODE HERE\n"
+        "    from labsock import your_code_here; your_code_here()\n"
+    )
+    start(stub, name="threaded_server")
+    result = labsock.check_two_at_once(port, hold=0.5)
+    text = str(result)
+    assert [p.ok for p in result.checklist.points] == [False, False, False], text
+    assert "B waited until A was done" not in text
+    for point in result.checklist.points:
+        assert "threaded_server is not written yet" in point.hint, point.hint
+    assert ".." not in text and ".;" not in text
+
+
+def test_browse_names_the_server_program_that_ended_on_the_request(start, folder):
+    # The student version's web server: the stub after accept ends it at the first request.
+    port = free_port()
+    stub = (
+        "from socket import *\n"
+        "serverSocket = socket(AF_INET, SOCK_STREAM)\n"
+        f"serverSocket.bind(('127.0.0.1', {port}))\n"
+        "serverSocket.listen(1)\n"
+        "while True:\n"
+        "    connectionSocket, addr = serverSocket.accept()\n"
+        "    # YOUR CODE HERE\n"
+        "    from labsock import your_code_here; your_code_here()\n"
+    )
+    start(stub)
+    browsed = repr(labsock.browse("/picture.html", port=port))
+    assert browsed.startswith("GET /picture.html -> no answer: "), browsed
+    assert "(web_server: not written yet" in browsed and "its cell says why" in browsed, browsed

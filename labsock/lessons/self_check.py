@@ -674,13 +674,16 @@ def check_pinger(program: str = "pinger", relay=None, *, pings: int = 10) -> Che
     except LabsockError as exc:
         checklist.add(f"a program called {program} ran", False, str(exc))
         return checklist
+    if found.error_kind == NotWrittenYet.__name__:
+        # The other points would judge a program that sent nothing (no pings, so no timeout the
+        # relay cannot account for: "ok").
+        checklist.add(f"{program} ran to its end", False, str(NotWrittenYet(program=found.name)))
+        return checklist
     ended = not found.running and found.exit_code == 0
     checklist.add(
         f"{program} ran to its end",
         ended,
-        str(NotWrittenYet(program=found.name))
-        if found.error_kind == NotWrittenYet.__name__
-        else f"{found.state()}. Give the socket a timeout, clientSocket.settimeout(1), so a lost "
+        f"{found.state()}. Give the socket a timeout, clientSocket.settimeout(1), so a lost "
         "reply ends its wait, and catch it: except timeout.",
     )
     texts = [text.strip() for text in found.sent_log.texts()]

@@ -20,7 +20,7 @@ from html import escape
 from pathlib import Path
 from urllib.parse import quote
 
-from labsock.lessons.self_check import Checklist, _listens, _program
+from labsock.lessons.self_check import Checklist, _ended, _listens, _program
 from labsock.logic.exchanges import Lane
 from labsock.logic.http import advice
 from labsock.logic.text import escape_controls
@@ -352,6 +352,13 @@ def _lane(name: str, talk: Conversation, origin: float, piece_names: list) -> La
     return Lane(name, sorted(events), shift, None if end is None else shift + end)
 
 
+def _met(conversation: Conversation | None) -> str:
+    """What one connection of check_two_at_once met, for a hint (no full stop: the hint goes on)."""
+    if conversation is None:
+        return "did not run"
+    return (conversation.error or f"status {conversation.status}").rstrip(".")
+
+
 def check_two_at_once(
     port: int = 6789,
     *,
@@ -401,14 +408,19 @@ def check_two_at_once(
     if b is not None:
         lanes.append(_lane("B", b, origin, ["whole request"]))
     both = a is not None and b is not None and a.status == 200 and b.status == 200
+    # A program that ended during the check (the student version's stub ends at its first
+    # accept) explains both points better than what the two connections met.
+    ended = _ended(found)
+    if ended:
+        # "a program called ... runs" held when the check began; shown now, it would read "ok"
+        # above two points that say the program ended.
+        checklist.points[0].ok, checklist.points[0].hint = False, ended
     checklist.add(
         "both connections get the file (status 200)",
         both,
-        "A: "
-        + (a.error or f"status {a.status}" if a else "did not run")
-        + "; B: "
-        + (b.error or f"status {b.status}" if b else "did not run")
-        + ". Run check_web_server first: each request on its own must work.",
+        ended
+        or f"A: {_met(a)}; B: {_met(b)}. Run check_web_server first: each request on its own "
+        "must work.",
     )
     # B's answer began before A had sent its request: the server served both at once.
     served_first = (
@@ -421,7 +433,8 @@ def check_two_at_once(
     checklist.add(
         f"B is answered while A is still silent (A waits {hold:g} s before its request)",
         served_first,
-        "B waited until A was done: the server serves one connection at a time. Give each "
+        ended
+        or "B waited until A was done: the server serves one connection at a time. Give each "
         "connection a thread of its own: after accept(), start a threading.Thread whose target "
         "is the function that serves one connection, and go straight back to accept().",
     )

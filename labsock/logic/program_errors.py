@@ -9,7 +9,9 @@ are needed, a port as a string) with the fix.
 
 from __future__ import annotations
 
+import difflib
 import errno
+import re
 from collections.abc import Callable
 
 from labsock.logic.errors import LabsockError, error_number, explain, failure_name
@@ -21,6 +23,7 @@ from labsock.logic.student_code import (
     assignment_of,
     calls_on,
     is_simple,
+    method_call_at,
     port_line,
     socket_call_at,
 )
@@ -115,7 +118,12 @@ def explain_failure(
     where = _where(line, lines)
     call = socket_call_at(source, line) if line is not None else None
     holders = (who_holds, kernel_pid, other_notebook)
-    what = _mistake(exc, call, source, holders) or _socket_words(exc) or _hint(exc)
+    what = (
+        _mistake(exc, call, source, holders)
+        or _misspelt_method(exc, source, line)
+        or _socket_words(exc)
+        or _hint(exc)
+    )
     return f"{where}\n{what}", line
 
 
@@ -176,6 +184,16 @@ def _hint(exc: BaseException) -> str:
 NOT_CONNECTED = {errno.ENOTCONN, 10057}  # WSAENOTCONN
 NOT_SUPPORTED = {errno.EOPNOTSUPP, getattr(errno, "ENOTSUP", errno.EOPNOTSUPP), 10045}
 BROKEN_PIPE = {errno.EPIPE}
+INVALID = {errno.EINVAL, 10022}  # WSAEINVAL: what accept says on a socket that never listened
+# What a socket object has, for a misspelt method (recvFrom): the methods a student calls (pure
+# logic does not import socket; tests/test_student_code.py compares this with socket.socket).
+SOCKET_METHODS = (
+    "accept", "bind", "close", "connect", "connect_ex", "getpeername", "getsockname",
+    "getsockopt", "gettimeout", "listen", "makefile", "recv", "recv_into", "recvfrom",
+    "recvfrom_into", "send", "sendall", "sendfile", "sendto", "setblocking", "setsockopt",
+    "settimeout", "shutdown",
+)  # fmt: skip
+MISSING_SOCKET_ATTRIBUTE = re.compile(r"'socket' object has no attribute '(\w+)'")
 
 
 def _mistake(exc, call: Call | None, source: str, holders: tuple) -> str | None:
@@ -194,6 +212,8 @@ def _mistake(exc, call: Call | None, source: str, holders: tuple) -> str | None:
     if failure_name(exc) == "EADDRINUSE" and call.method == "bind":
         return _port_taken(exc, call, source, *holders)
     listening = calls_on(source, sock, "listen")
+    if call.method == "accept" and number in INVALID and not listening:
+        return f"{said}\n{_never_listened(call)}"
     ever_connected = calls_on(source, sock, "connect") or accepted_into(source, sock)
     receives = call.method in ("recv", "recvfrom")
     sends = call.method in SENDING_CALLS
@@ -204,6 +224,34 @@ def _mistake(exc, call: Call | None, source: str, holders: tuple) -> str | None:
     if receives and number in NOT_CONNECTED or sends and number in NOT_CONNECTED | BROKEN_PIPE:
         return f"{said}\n{_not_connected(call)}"
     return None
+
+
+def _never_listened(call: Call) -> str:
+    return (
+        f"{call.receiver} never listened: a TCP server socket must be told to wait for "
+        f"connections before it can accept one. Add `{call.receiver}.listen(1)` after bind, "
+        "before accept."
+    )
+
+
+def _misspelt_method(exc: BaseException, source: str, line: int | None) -> str | None:
+    """recvFrom, sendTo, reciev...: the socket method meant, in the student's own call."""
+    match = MISSING_SOCKET_ATTRIBUTE.fullmatch(str(exc))
+    if not isinstance(exc, AttributeError) or match is None:
+        return None
+    wrong = match.group(1)
+    meant = difflib.get_close_matches(wrong.lower(), SOCKET_METHODS, n=1, cutoff=0.6)
+    if not meant:
+        return None
+    said = f"{exc.__class__.__name__}: {exc}"
+    call = method_call_at(source, line, (wrong,)) if line is not None else None
+    if call is None:
+        return f"{said}\nA socket has no {wrong}: did you mean {meant[0]}?"
+    fixed = f"{call.receiver}.{meant[0]}({', '.join(call.arguments)})"
+    return (
+        f"{said}\nA socket has no {wrong}: did you mean {meant[0]}, `{fixed}`? (Python tells "
+        "capital and small letters apart.)"
+    )
 
 
 def _is_tcp(exc: BaseException, source: str, sock: str) -> bool:

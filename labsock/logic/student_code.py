@@ -86,11 +86,16 @@ def _walk(tree: ast.AST, skip: tuple = ()):
 
 def socket_call_at(source: str, line: int) -> Call | None:
     """The socket call (sendto, recvfrom, listen...) on this line, if there is one."""
+    return method_call_at(source, line, SOCKET_CALLS)
+
+
+def method_call_at(source: str, line: int, methods: tuple[str, ...]) -> Call | None:
+    """The call of one of these methods on this line, if there is one."""
     tree = _tree(source)
     if tree is None:
         return None
     for call in _method_calls(source, tree):
-        if call.line == line and call.method in SOCKET_CALLS:
+        if call.line == line and call.method in methods:
             return call
     return None
 

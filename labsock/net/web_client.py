@@ -193,7 +193,8 @@ def browse(path: str = "/", port: int = 6789, host: str = "127.0.0.1", *, timeou
         asked = wanted.pop(0)
         talk = converse(host, port, [request_bytes(asked, host, port)], timeout=timeout)
         if talk.response is None or (talk.error and talk.ended_at is None):
-            browsed.rows.append((asked, f"no answer: {talk.error or 'nothing came'}"))
+            why = f"{talk.error or 'nothing came'}{_server_program_ended(port)}"
+            browsed.rows.append((asked, f"no answer: {why}"))
             continue
         response = talk.response
         size = f"{len(response.body):,} bytes"
@@ -201,3 +202,16 @@ def browse(path: str = "/", port: int = 6789, host: str = "127.0.0.1", *, timeou
         if asked == path and response.status == 200:
             wanted += [urlsplit(urljoin(path, src)).path for src in pictures_in(response.body)]
     return browsed
+
+
+def _server_program_ended(port: int) -> str:
+    """ " (web_server: failed at line 12 ...; its cell says why.)" when the notebook's program
+    that held this TCP port ended on the request (a server not written yet ends at its first
+    accept); "" otherwise."""
+    from labsock.net.programs.job import jobs
+
+    for program in reversed(jobs()):  # the newest first
+        if any(proto == "tcp" and held == port for proto, _, held in program.ports_used):
+            program.wait(0.5)  # a program that failed on this request: let its end be noted
+            return "" if program.running else f" ({program.state()}; its cell says why.)"
+    return ""

@@ -18,10 +18,10 @@ import shlex
 import time
 
 from labsock.logic.arguments import seconds
-from labsock.logic.errors import LabsockError, NotWrittenYet
+from labsock.logic.errors import LabsockError
 from labsock.logic.program_edits import parse_setting, set_variables
 from labsock.logic.student_code import blocking_server
-from labsock.logic.who_answered import NOT_WRITTEN, Answerer, answered_note
+from labsock.logic.who_answered import Answerer, answered_note
 from labsock.net.lifecycle import running
 from labsock.net.programs.gave_up import gave_up, receivers
 from labsock.net.programs.job import READY_TIMEOUT, Job, jobs
@@ -260,8 +260,6 @@ def _answerer(job: Job) -> Answerer | None:
 
 def _doing(job: Job) -> str:
     """What a program is doing, in words (its state line without its name)."""
-    if job.error_kind == NotWrittenYet.__name__:
-        return f"{NOT_WRITTEN} (its cell still holds '# YOUR CODE HERE')"
     return job.state().split(": ", 1)[-1]
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import weakref
 
-from labsock.logic.errors import LabsockError
+from labsock.logic.errors import LabsockError, NotWrittenYet
 from labsock.logic.sentences import sentence_html
 from labsock.net.lifecycle import LifeCycle
 from labsock.net.ports_here import serving, start_failure
@@ -53,6 +53,8 @@ def state_of(source) -> tuple[bool, str, str | None]:
     if kind == "program":
         if source.running:
             return True, source.state(), None
+        if source.error_kind == NotWrittenYet.__name__:
+            return False, str(NotWrittenYet(program=source.name)), None
         return (
             False,
             f"{source.state()}: {source.name} is not running, so nothing new shows here. Run "

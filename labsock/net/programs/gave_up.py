@@ -3,6 +3,8 @@ labsock.run_client's (`in_cell` says which the student used, so the advice fits 
 
 from __future__ import annotations
 
+import re
+
 from labsock.logic.errors import explain
 from labsock.logic.student_code import endless_sending_loop
 from labsock.net.programs.job import Job, jobs
@@ -16,7 +18,9 @@ def gave_up(job: Job, timeout: float, *, in_cell: bool) -> str:
     to = job.last_sent_to
     if to is not None:  # it sent, and is still there: waiting for the answer
         proto, (host, port) = to
-        reason = str(explain(TimeoutError(), action="receive", proto=proto, host=host, port=port))
+        reason = _what_a_server_did(job, proto, port) or str(
+            explain(TimeoutError(), action="receive", proto=proto, host=host, port=port)
+        )
         return f"{job.name} waited {timeout:g} s and was stopped. {reason}"
     doing = f" (it was waiting in {job.waiting_in})" if job.waiting_in else ""
     slower = (
@@ -69,3 +73,51 @@ def receivers(job: Job) -> list[Job]:
         if other is not job and any(m.port in ports for m in other.log.messages()):
             found.append(other)
     return found
+
+
+# The textbook's lines, for the names a hint uses: "message, clientAddress = s.recvfrom(2048)",
+# "connectionSocket, addr = serverSocket.accept()".
+RECVFROM_LINE = re.compile(r"^\s*\w+\s*,\s*(\w+)\s*=\s*(\w+)\.recvfrom\(", re.MULTILINE)
+ACCEPT_LINE = re.compile(r"^\s*(\w+)\s*,\s*\w+\s*=\s*\w+\.accept\(", re.MULTILINE)
+
+
+def _what_a_server_did(job: Job, proto: str, port: int) -> str:
+    """Why no reply came, from this notebook's programs: one got the message and ended, or got
+    it and did not answer; or one waits in recvfrom unbound (no port: nothing reaches it).
+    "" when they do not tell (the general advice then stands)."""
+    for other in receivers(job):
+        if not other.running:
+            state = other.state().split(": ", 1)[-1]
+            return (
+                f"{other.name} received it, then {state}: its cell says why. Fix it, run its "
+                "cell again, then this one."
+            )
+        if proto == "udp":
+            found = RECVFROM_LINE.search(other.code)
+            sock, address = (
+                (found.group(2), found.group(1)) if found else ("serverSocket", "clientAddress")
+            )
+            fix = "send the reply to the address recvfrom gave, "
+            fix += f"`{sock}.sendto(reply.encode(), {address})`"
+        else:
+            found = ACCEPT_LINE.search(other.code)
+            connection = found.group(1) if found else "connectionSocket"
+            fix = f"send the reply on the connection accept gave, `{connection}.send(...)`"
+        return f"{other.name} received it (labsock saw it arrive), but no reply came back: {fix}."
+    if proto != "udp":
+        return ""
+    for other in reversed(jobs()):
+        if (
+            other is not job
+            and other.running
+            and other.waiting_in == "recvfrom"
+            and not other.ports
+        ):
+            found = RECVFROM_LINE.search(other.code)
+            sock = found.group(2) if found else "serverSocket"
+            return (
+                f"{other.name} waits in recvfrom on a socket it never bound, so it has no port "
+                f"and no client can reach it: bind it before recvfrom, "
+                f"`{sock}.bind(('127.0.0.1', {port}))`."
+            )
+    return ""

@@ -34,6 +34,7 @@ from labsock.logic import wire
 from labsock.logic.errors import LabsockError, NotWrittenYet
 from labsock.logic.program_reports import ProgramReports
 from labsock.logic.validation import ANY_ADDRESS, validate_text, validate_timeout
+from labsock.logic.who_answered import NOT_WRITTEN
 from labsock.net.interrupts import interruptible
 from labsock.net.lifecycle import LifeCycle, clash, running, stop_all
 from labsock.net.log import MessageLog
@@ -134,6 +135,9 @@ class Job(LifeCycle):
         self._reports = ProgramReports(MessageLog(log_size, names), MessageLog(log_size))
         self.notes: list[str] = []  # what labsock did on the program's behalf, in words
         self.stopped = False  # ended by stop() rather than by itself
+        # Why labsock stopped it, when a later program of this notebook took its port: its own
+        # view says so too, not only the later program's cell.
+        self.stopped_because: str | None = None
         self.output_record = Output()
         self._typed = [validate_text(str(line), "A line to type") for line in typed]
         self._unechoed: list[str] = []  # typed lines the output must not show twice
@@ -394,13 +398,20 @@ class Job(LifeCycle):
             if self.needs_input:
                 return f"{self.name}: waiting for you to type a line{holds}"
             doing = f", waiting in {self.waiting_in}" if self.waiting_in else ""
+            if self.waiting_in == "recvfrom" and not self.ports:
+                # A forgotten bind: nothing can reach a socket without a port.
+                doing += " on a socket it never bound, so no client can reach it"
             return f"{self.name}: running{doing}{holds}"
         others = self.others_ended
         started = f"{others} process{'es' if others > 1 else ''} it had started"
         if self.stopped:
-            return f"{self.name}: stopped" + (f" (and {started})" if others else "")
+            because = f": {self.stopped_because}" if self.stopped_because else ""
+            return f"{self.name}: stopped{because}" + (f" (and {started})" if others else "")
         code = self.exit_code
         left = f"; labsock ended {started} and left running" if others else ""
+        if self.error_kind == NotWrittenYet.__name__:
+            # The student version's stub: nothing failed, nothing is written yet.
+            return f"{self.name}: {NOT_WRITTEN} (its cell still holds '# YOUR CODE HERE'){left}"
         if self.error:
             at = f" at line {self.error_line}" if self.error_line else ""
             return f"{self.name}: failed{at} (exit code {code}){left}"
@@ -609,6 +620,8 @@ class Job(LifeCycle):
         wanted = (proto, host or ANY_ADDRESS, port)  # bind(('', port)): every address
         for holder in running():
             if holder is not self and any(clash(wanted, held) for held in holder.claims()):
+                if isinstance(holder, Job):
+                    holder.stopped_because = f"{self.name} took its {proto.upper()} port {port}"
                 holder.stop()
                 who = holder.what
                 if holder.kind != "program":  # "the UDP server" -> "labsock's UDP server"
