@@ -64,8 +64,8 @@ _WHERE = {
     "browse": "labsock.net.web_client",
     # net: students' own programs, each run as its own process and watched
     "Job": "labsock.net.programs.job",
-    "background": "labsock.net.programs.job",
-    "run_client": "labsock.net.programs.job",
+    "background": "labsock.net.programs.run",
+    "run_client": "labsock.net.programs.run",
     "job": "labsock.net.programs.job",
     "jobs": "labsock.net.programs.job",
     "running_jobs": "labsock.net.programs.job",
