@@ -318,7 +318,10 @@ def test_a_failed_server_cell_stops_the_cells_below_and_offers_a_way_out(noteboo
             "print('server started on port', server.port)",
             f"c1 = labsock.start_counting(bind_port=0, port={port}, delay=0.2, name='c1')",
             f"box = labsock.message_box('udp', port={port}, expect_reply=False)\nbox",
-            "%%background holder\nfrom socket import *\ns = socket(AF_INET, SOCK_DGRAM)\n"
+            # --timeout 60: the cell returns once holder holds the port (a loaded machine may take
+            # more than a cell's 5 s to start it; the server below must find the port held).
+            "%%background holder --timeout 60\n"
+            "from socket import *\ns = socket(AF_INET, SOCK_DGRAM)\n"
             f"s.bind(('127.0.0.1', {mine}))\nprint('holding')\ns.recvfrom(100)",
             f"second = labsock.serve_udp(port={mine})\nprint('second server on port', second.port)",
             "labsock.counting_view(labsock.job('holder'))",
