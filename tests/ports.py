@@ -5,21 +5,29 @@ from __future__ import annotations
 import socket
 
 
-def free_port(kind: int = socket.SOCK_DGRAM, host: str = "127.0.0.1") -> int:
-    """A port nothing holds on host now (taken from the system, then released)."""
+def free_port(kind: int | None = None, host: str = "127.0.0.1") -> int:
+    """A port nothing holds on host now (taken from the system, then released).
+
+    Without a kind, free for both UDP and TCP: most tests start a TCP server on it. A port free
+    for UDP alone may still be TCP's, e.g. a closed client connection's in TIME_WAIT for a
+    minute, and a server's bind then fails (a whole test run closes thousands of connections).
+    """
+    if kind is None:
+        return free_port_for_both(host)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, kind) as probe:
         probe.bind((host, 0))
         return probe.getsockname()[1]
 
 
-def free_port_for_both() -> int:
+def free_port_for_both(host: str = "127.0.0.1") -> int:
     """A port free for both UDP and TCP (for examples that use one number for either)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     while True:
-        port = free_port(socket.SOCK_DGRAM)
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+        port = free_port(socket.SOCK_DGRAM, host)
+        with socket.socket(family, socket.SOCK_STREAM) as tcp:
             try:
-                tcp.bind(("127.0.0.1", port))
+                tcp.bind((host, port))  # fails on a client's TIME_WAIT, as a server's bind would
             except OSError:
                 continue
             return port

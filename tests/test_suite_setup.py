@@ -7,6 +7,8 @@ import socket
 
 import pytest
 
+from tests.ports import free_port
+
 
 @pytest.mark.fast
 def test_every_test_has_a_time_limit(request):
@@ -27,3 +29,20 @@ def test_a_run_as_root_has_a_network_of_its_own(request):
     assert mine != parents
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.bind(("127.0.0.1", 0))  # its loopback is up
+
+
+def test_a_free_port_is_free_for_a_tcp_server_too():
+    """free_port() is free for TCP as well as UDP: a run closes thousands of connections, and
+    each client's port stays in TIME_WAIT for a minute, where a server's bind fails. A port
+    free for UDP alone was one of those once in a few hundred tests (connection refused)."""
+    with socket.create_server(("127.0.0.1", 0), backlog=128) as server:
+        in_time_wait = set()
+        for _ in range(1000):  # the client closes first: its port stays in TIME_WAIT
+            client = socket.create_connection(server.getsockname())
+            accepted, _ = server.accept()
+            in_time_wait.add(client.getsockname()[1])
+            client.close()
+            accepted.recv(1)
+            accepted.close()
+    ports = {free_port() for _ in range(300)}
+    assert not ports & in_time_wait

@@ -3,7 +3,7 @@ import threading
 
 import pytest
 
-from labsock import LabsockError, TCPServer, send_tcp
+from labsock import LabsockError, TCPServer, UDPServer, send_tcp
 
 
 def connect(port):
@@ -192,3 +192,29 @@ def test_a_reset_that_arrives_before_the_reply_goes_out_is_still_a_reset():
         whole, half = server.log.messages()
         assert (whole.text, half.text) == ("whole", "half a li")
         assert half.reply is None and "incomplete" in half.error
+
+
+@pytest.mark.parametrize("make", [TCPServer, UDPServer], ids=["tcp", "udp"])
+def test_stop_returns_only_once_the_loop_has_closed_the_port(make):
+    """On a loaded machine the server's loop may run seconds after stop() woke it: stop() waits
+    for it, however long, rather than return while the loop still holds the port (it gave up
+    after 2.5 s, and a server started right then on the port could not bind it)."""
+    server = make(port=0).start()
+    port, release = server.port, threading.Event()
+    close = server._close
+
+    def descheduled_close():  # the loop ends, but only once the machine gets round to it
+        release.wait()
+        close()
+
+    server._close = descheduled_close
+    stopper = threading.Thread(target=server.stop)
+    stopper.start()
+    stopper.join(4.0)  # longer than stop's old give-up
+    still_stopping = stopper.is_alive()
+    release.set()
+    stopper.join()
+    assert still_stopping, "stop() returned while the loop still held the port"
+    kind = socket.SOCK_STREAM if make is TCPServer else socket.SOCK_DGRAM
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.bind(("127.0.0.1", port))  # free once stop() returned

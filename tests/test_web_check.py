@@ -133,8 +133,11 @@ def start(tmp_path):
     started = []
 
     def start_program(code: str, name: str = "web_server"):
-        job = labsock.background(code, name=name, folder=tmp_path / "programs")
+        job = labsock.Job(code, name, folder=tmp_path / "programs").start()
+        # A cell gives a program 5 s to start waiting; a loaded machine may take longer, and
+        # these tests are about what follows: a connection refused tells nothing of that.
         started.append(job)
+        assert job.wait_until_ready(60) != "still starting", job.output
         return job
 
     yield start_program

@@ -124,12 +124,14 @@ class Server(ThreadOnPort):
         self._stopping = True
         self._wake()
         thread.join(0.5)
-        if thread.is_alive():  # the wake-up was lost (a full receive buffer, say): insist
+        # Alive still: the wake-up was lost (a full receive buffer, say), or a loaded machine has
+        # not run the loop yet. Insist, and wait for it: it runs no student code, so it ends, and
+        # only then is the port free (giving up after 2.5 s left it held by a loop still closing).
+        while thread.is_alive():
             self._force_wake()
-            thread.join(2.0)
+            thread.join(0.5)
         self._thread = None
-        # The loop runs no student code, so it has ended and closed the port. Replies still
-        # running are not waited for: their messages are logged as not answered.
+        # Replies still running are not waited for: their messages are logged as not answered.
         if self._workers is not None:
             self._workers.stop()
             self._workers = None  # it holds self's methods: let go of them
