@@ -22,7 +22,11 @@ def watched():
     # lost first: the reporter's reader then takes the end of the connection calmly (otherwise
     # it ends the process, as it does when a notebook goes away).
     reporter.lost = True
+    reporter._urgent.set()  # the report thread sees it now, not at its next 50 ms
     notebook.close()
+    for thread in reporter.threads:  # this process goes on: no labsock thread may stay behind
+        thread.join(10)
+    assert not any(thread.is_alive() for thread in reporter.threads)
 
 
 def records(reporter, notebook, count: int) -> list[tuple]:

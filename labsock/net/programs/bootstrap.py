@@ -98,8 +98,12 @@ class Reporter:
         self._urgent = threading.Event()
         self._answers: list = []
         self._answered = threading.Condition()
-        threading.Thread(target=self._send_batches, name="labsock-report", daemon=True).start()
-        threading.Thread(target=self._listen, name="labsock-listen", daemon=True).start()
+        self.threads = [
+            threading.Thread(target=self._send_batches, name="labsock-report", daemon=True),
+            threading.Thread(target=self._listen, name="labsock-listen", daemon=True),
+        ]
+        for thread in self.threads:
+            thread.start()
 
     # -- what the program does -----------------------------------------------------------------
 
@@ -124,6 +128,8 @@ class Reporter:
             self._urgent.wait(FLUSH_EVERY)
             self._urgent.clear()
             recorded = self.flush()
+            if self.lost:
+                return  # nothing goes to the notebook any more (lose() set the budget to 0)
             now = time.monotonic()
             tokens = min(RECORD_BURST, tokens - recorded + (now - last) * RECORD_RATE)
             last = now
