@@ -990,7 +990,7 @@ def _said(value) -> str:
 def _explain(exc: BaseException, path: str, source: str) -> tuple[str, int | None]:
     """explain_failure(), able to name the process that holds a port (the kernel: our parent),
     even for an exception whose __str__ or __repr__ fails."""
-    from labsock.net.port_holders import holder_of
+    from labsock.net.port_holders import closing_on, holder_of
 
     try:
         return explain_failure(
@@ -1000,6 +1000,7 @@ def _explain(exc: BaseException, path: str, source: str) -> tuple[str, int | Non
             who_holds=holder_of,
             kernel_pid=_kernel_pid,
             other_notebook=_other_notebooks_holder,
+            closing=closing_on,
         )
     except Exception:  # noqa: BLE001
         return (
