@@ -334,9 +334,9 @@ _SAME_ADVICE = {"EPERM": "EACCES", "EHOSTUNREACH": "ENETUNREACH", "EACCES bind":
 # TIME_WAIT, with no process behind it, so naming "another program" would send a student hunting
 # for one that does not exist.
 TIME_WAIT_WORDS = (
-    "a TCP connection that closed moments ago still keeps it: the side that closes a connection "
-    "first holds its port for a while (TIME_WAIT, up to a minute on Linux, 2 minutes on other "
-    "systems), with no program behind it"
+    "a TCP connection that closed moments ago still keeps it (the side that closes a connection "
+    "first holds its port for a while, in TIME_WAIT: up to a minute on Linux, 2 minutes on "
+    "other systems)"
 )
 REUSE_FIX = (
     "set SO_REUSEADDR before bind, `{sock}.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)` (on Linux "
