@@ -83,7 +83,8 @@ def test_a_holder_found_or_no_closed_connection_keeps_the_old_words():
 
 def test_labsock_servers_words_do_not_ask_to_set_what_it_sets():
     text = closing_words(True, sock=None, another="choose another port")
-    assert "your own server program" in text and text.endswith("or choose another port.")
+    assert "your own program whose connection that was" in text
+    assert text.endswith("or choose another port.")
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="TIME_WAIT read from /proc")
@@ -117,7 +118,7 @@ def test_labsocks_server_on_a_port_in_time_wait_says_so():
         TCPServer(port=port).start()
     text = str(raised.value)
     assert "closed moments ago" in text and "another program" not in text
-    assert "your own server program" in text
+    assert "your own program whose connection that was" in text
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="TIME_WAIT read from /proc")
@@ -134,3 +135,15 @@ def test_a_textbook_server_run_by_labsock_on_a_port_in_time_wait_is_told_so(tmp_
     assert program.exit_code == 1
     assert "closed moments ago" in program.error and "another program" not in program.error
     assert "change line 2 to `serverPort = " in program.error
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="TIME_WAIT read from /proc")
+def test_a_client_bind_port_in_time_wait_is_told_so():
+    from labsock import send_tcp
+
+    port = port_in_time_wait()
+    with pytest.raises(LabsockError) as raised:
+        send_tcp("hello", port=port, bind_port=port)  # the bind fails before any connect
+    text = str(raised.value)
+    assert "closed moments ago" in text and "Another client" not in text
+    assert text.endswith("or choose another bind port.")

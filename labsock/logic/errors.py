@@ -344,16 +344,16 @@ REUSE_FIX = (
 )
 # labsock's own servers set it already; on Linux the closed connection's program needs it too.
 REUSE_FIX_ELSEWHERE = (
-    "set SO_REUSEADDR before bind in your own server program that served that connection, "
-    "`serverSocket.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)` (labsock's servers set it, and on "
-    "Linux both sides need it)"
+    "set SO_REUSEADDR before bind in your own program whose connection that was, "
+    "`serverSocket.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)` (labsock sets it on its own "
+    "sockets, and on Linux both sides need it)"
 )
 
 
 def closing_words(time_wait: bool | None, *, sock: str | None = "serverSocket", another="") -> str:
     """What holds a TCP port a bind found taken when no process could be named: a connection in
     TIME_WAIT (time_wait True), or, where the system cannot tell (None), that or another program.
-    sock: the student's socket that failed to bind (None: labsock's own server's bind failed);
+    sock: the student's socket that failed to bind (None: one of labsock's own failed);
     another: the way to another port, in the caller's words ("use another port" if empty)."""
     fix = REUSE_FIX_ELSEWHERE if sock is None else REUSE_FIX.format(sock=sock)
     another = another or "use another port"

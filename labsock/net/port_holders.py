@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from labsock.logic.errors import LabsockError, closing_words
 from labsock.logic.netstat_rows import first_pid, netstat_pid, tasklist_name
 from labsock.logic.proc_net import (
     Holder,
@@ -55,6 +56,23 @@ def closing_on(proto: str, port: int, proc: Path = PROC) -> bool | None:
         read = True
     # A socket in any other state (a listener, a live connection) is a program's: not this case.
     return only_closing(states) if read else None
+
+
+def closing_said(proto: str, port: int, error: LabsockError, another: str) -> LabsockError:
+    """A bind of labsock's own found (proto, port) taken: the error again, saying a connection
+    that closed moments ago keeps the port when no program does (or, where the system cannot
+    tell, that it may). another: the way to another port, in the caller's words."""
+    if proto != "tcp" or holder_of(proto, port) is not None:
+        return error
+    lingering = closing_on(proto, port)
+    if lingering is False:
+        return error
+    said = LabsockError(
+        f"Port {port} (TCP) is already in use. "
+        + closing_words(lingering, sock=None, another=another)
+    )
+    said.failure = error.failure
+    return said
 
 
 def _run(*command: str) -> str:

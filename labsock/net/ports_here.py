@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 
-from labsock.logic.errors import LabsockError, closing_words
+from labsock.logic.errors import LabsockError
 from labsock.net import other_notebooks, port_holders
 from labsock.net.lifecycle import running
 
@@ -84,27 +84,13 @@ def failed_start(proto: str, port: int, error: LabsockError) -> LabsockError:
             error = LabsockError(taken + holder.sentence())
             error.failure = "EADDRINUSE"
         else:
-            error = _closed_connection(proto, port, error)
+            another = (
+                "choose another port, for example port=12001, or port=0 to let the system pick one"
+            )
+            error = port_holders.closing_said(proto, port, error, another)
         error.way_out = _way_out(holder)
     note_start(proto, port, error)
     return error
-
-
-def _closed_connection(proto: str, port: int, error: LabsockError) -> LabsockError:
-    """The error again, saying a connection closed moments ago keeps the port when no program
-    does (or, where the system cannot tell, that it may)."""
-    if proto != "tcp" or port_holders.holder_of(proto, port) is not None:
-        return error
-    lingering = port_holders.closing_on(proto, port)
-    if lingering is False:
-        return error
-    another = "choose another port, for example port=12001, or port=0 to let the system pick one"
-    said = LabsockError(
-        f"Port {port} (TCP) is already in use. "
-        + closing_words(lingering, sock=None, another=another)
-    )
-    said.failure = "EADDRINUSE"
-    return said
 
 
 def program_bind_failed(program, proto: str, port: int) -> None:
