@@ -31,3 +31,20 @@ def free_port_for_both(host: str = "127.0.0.1") -> int:
             except OSError:
                 continue
             return port
+
+
+def port_in_time_wait(host: str = "127.0.0.1") -> int:
+    """A free port that a closed connection keeps (TIME_WAIT) and no process holds.
+
+    The server's side closes first, so the TIME_WAIT is on the server's port; neither socket sets
+    SO_REUSEADDR, so on Linux a bind fails on it even with SO_REUSEADDR (both sides need it).
+    """
+    port = free_port(socket.SOCK_STREAM, host)
+    with socket.socket() as listener:
+        listener.bind((host, port))
+        listener.listen(1)
+        with socket.create_connection((host, port)) as client:
+            connection, _ = listener.accept()
+            connection.close()  # the server's side first: its port goes into TIME_WAIT
+            assert client.recv(1) == b""  # the client saw the close, and now closes its side
+    return port

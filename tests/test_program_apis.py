@@ -405,6 +405,52 @@ def test_losing_the_connection_is_never_silent(tmp_path, kernel_files):
     program.stop()
 
 
+SPARES_THEN_REPLACES = (
+    """
+import os, resource, stat
+soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+def is_socket(fd):
+    try:
+        return stat.S_ISSOCK(os.fstat(fd).st_mode)
+    except OSError:
+        return False
+print("limit", soft, "sockets above 63:", [fd for fd in range(64, soft) if is_socket(fd)])
+"""
+    + REPLACES_EVERY_DESCRIPTOR
+)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="descriptors and RLIMIT_NOFILE are POSIX's")
+def test_a_low_open_files_limit_still_leaves_a_spare_and_the_note(tmp_path, monkeypatch):
+    """Under a soft limit of 256 open files (macOS's default) no descriptor 1000 can exist: the
+    spare copy of labsock's connection goes as high as the limit allows, so a program that
+    replaces descriptors 3 to 63 still ends the connection where the notebook sees it, and the
+    notebook says so in a note (without a spare, only the program's output said it)."""
+    import resource
+
+    def lowered(*args, **popen):
+        def limit():  # in the child, before the program's Python starts
+            hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+            resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+
+        return start(*args, preexec_fn=limit, **popen)
+
+    start = processes.start
+    monkeypatch.setattr(processes, "start", lowered)
+    program = labsock.Job(SPARES_THEN_REPLACES, "low_limit", folder=tmp_path).start()
+    version = 0
+    for _ in range(50):  # each wait ends at a change: a note, or the program's end
+        if program.notes or not program.running:
+            break
+        version = program.wait_for_change(version, 5)
+    printed = program.output
+    assert "limit 256 sockets above 63: [" in printed
+    assert "sockets above 63: []" not in printed  # the spare is there, below the limit
+    assert "labsock lost its connection to low_limit" in " ".join(program.notes)
+    assert program.running
+    program.stop()
+
+
 CLOSES_BEHIND_OS_CLOSE = """
 import ctypes, socket, time
 ctypes.CDLL(None).close(3)  # labsock's descriptor (the lowest free one), closed from C

@@ -262,3 +262,68 @@ def test_a_relay_shows_its_counts_as_html_running_and_stopped():
         stopped = relay_html(relay)  # after stop() the counts stay readable
     for page in (running, stopped):
         assert page.count("<pre>") == 2 and "forward" in page and "&lt;UDPRelay" in page
+
+
+class _CountedWakes:
+    """The relay's wake-up socket, counting what stop() sends on it."""
+
+    def __init__(self, sock):
+        self.sock, self.sent = sock, 0
+        self.insisted = threading.Event()
+
+    def send(self, data):
+        self.sent += 1
+        if self.sent >= 2:
+            self.insisted.set()
+        return self.sock.send(data)
+
+    def close(self):
+        self.sock.close()
+
+
+class _SlowTurn:
+    """The relay's progress signal, whose first turn after stop() began is held back until stop
+    wakes the loop again or closes the relay: a turn that takes long, as on a loaded machine."""
+
+    def __init__(self, progress, relay, held_back):
+        self.progress, self.relay, self.held_back = progress, relay, held_back
+        self.loop_alive_at_close: list[bool] = []
+
+    def changed(self):
+        if self.relay._stopping.is_set() and not self.held_back.is_set():
+            self.held_back.set()
+            self.relay._wake_w.insisted.wait(30)
+        self.progress.changed()
+
+    def __getattr__(self, name):
+        return getattr(self.progress, name)
+
+
+def test_stop_waits_for_a_slow_loop_so_running_follows_it():
+    """running is the loop thread's: stop() returns once that has ended, and only then are the
+    relay's sockets closed. It used to give up after 5 s, close the sockets under the live loop
+    and say it was stopped. Judged by what was alive when the sockets were closed."""
+    server = UDPServer(port=0).start()
+    relay = UDPRelay(listen_port=0, to=("127.0.0.1", server.port)).start()
+    loop = relay._thread
+    held_back = threading.Event()
+    relay._wake_w = wakes = _CountedWakes(relay._wake_w)
+    relay._progress = _SlowTurn(relay._progress, relay, held_back)
+    close = relay._close
+    alive_at_close = []
+
+    def closing():
+        alive_at_close.append(loop.is_alive())
+        wakes.insisted.set()  # the old stop gave up: let the loop go on
+        close()
+
+    relay._close = closing
+    try:
+        relay.stop()
+        assert held_back.is_set()  # the slow turn did happen
+        assert alive_at_close == [False]  # closed once the loop had ended, not under it
+        assert not relay.running and not loop.is_alive()
+    finally:
+        wakes.insisted.set()
+        relay.stop()
+        server.stop()

@@ -182,3 +182,23 @@ def test_serve_udp_shortcut_and_registry():
     assert send_udp("a-b c!", port=server.port) == "3 alphanumeric: abc"
     labsock.stop_all()
     assert labsock.running_servers() == []
+
+
+def test_a_server_whose_loop_ends_by_itself_is_no_longer_listed_as_running():
+    """The list of what runs follows the loop thread: a loop that ended (here a bug in it) takes
+    the server off running_servers(), as its `running` says, instead of leaving it listed (and
+    stopped again by stop_all) while nothing serves the port."""
+    from labsock.net.servers import running_servers
+
+    class Broken(UDPServer):
+        def _serve(self):
+            raise RuntimeError("a bug in the loop")
+
+    server = Broken(port=0).start()
+    loop = server._thread
+    loop.join(30)
+    assert not loop.is_alive()
+    assert not server.running
+    assert server not in running_servers()
+    assert "server stopped: RuntimeError('a bug in the loop')" in str(server.log)
+    server.stop()  # harmless once ended

@@ -330,6 +330,45 @@ ADVICE = {
 _SAME_ADVICE = {"EPERM": "EACCES", "EHOSTUNREACH": "ENETUNREACH", "EACCES bind": "EACCES server"}
 
 
+# A TCP port can be kept after its connection closed: the side that closed first holds it in
+# TIME_WAIT, with no process behind it, so naming "another program" would send a student hunting
+# for one that does not exist.
+TIME_WAIT_WORDS = (
+    "a TCP connection that closed moments ago still keeps it (the side that closes a connection "
+    "first holds its port for a while, in TIME_WAIT: up to a minute on Linux, 2 minutes on "
+    "other systems)"
+)
+REUSE_FIX = (
+    "set SO_REUSEADDR before bind, `{sock}.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)` (on Linux "
+    "it helps once the program whose connection closed had set it too)"
+)
+# labsock's own servers set it already; on Linux the closed connection's program needs it too.
+REUSE_FIX_ELSEWHERE = (
+    "set SO_REUSEADDR before bind in your own program whose connection that was, "
+    "`serverSocket.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)` (labsock sets it on its own "
+    "sockets, and on Linux both sides need it)"
+)
+
+
+def closing_words(time_wait: bool | None, *, sock: str | None = "serverSocket", another="") -> str:
+    """What holds a TCP port a bind found taken when no process could be named: a connection in
+    TIME_WAIT (time_wait True), or, where the system cannot tell (None), that or another program.
+    sock: the student's socket that failed to bind (None: one of labsock's own failed);
+    another: the way to another port, in the caller's words ("use another port" if empty)."""
+    fix = REUSE_FIX_ELSEWHERE if sock is None else REUSE_FIX.format(sock=sock)
+    another = another or "use another port"
+    if time_wait:
+        return (
+            f"No program holds it: {TIME_WAIT_WORDS}. Wait that long and run it again, or "
+            f"{fix}, or {another}."
+        )
+    return (
+        "Either another program holds it (a server started from another notebook or a "
+        "terminal: stop that one, with Ctrl+C in its terminal or Shut Down in JupyterLab's "
+        f"Running panel), or {TIME_WAIT_WORDS}: wait that long, or {fix}. Or {another}."
+    )
+
+
 def _same_advice(key: str) -> str:
     name, _, situation = key.partition(" ")
     key = f"{_SAME_ADVICE.get(name, name)} {situation}".strip()

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 TCP_LISTEN = "0A"
+TCP_TIME_WAIT = "06"
 
 
 def inodes_on_port(table: str, port: int, *, tcp: bool) -> list[int]:
@@ -32,6 +33,29 @@ def inodes_on_port(table: str, port: int, *, tcp: bool) -> list[int]:
         if local_port == port and inode and (not tcp or fields[3] == TCP_LISTEN):
             found.append(inode)
     return found
+
+
+def states_on_port(table: str, port: int) -> list[str]:
+    """The TCP states ("0A" listening, "01" connected, "06" TIME_WAIT...) of the rows of one
+    /proc/net/tcp{,6} table's text whose local port is `port`."""
+    found = []
+    for row in table.splitlines()[1:]:
+        fields = row.split()
+        if len(fields) < 4 or ":" not in fields[1]:
+            continue
+        try:
+            local_port = int(fields[1].rsplit(":", 1)[1], 16)
+        except ValueError:
+            continue
+        if local_port == port:
+            found.append(fields[3].upper())
+    return found
+
+
+def only_closing(states: list[str]) -> bool:
+    """True when all that keeps a port is connections that closed moments ago (TIME_WAIT): no
+    process holds them, yet a bind without SO_REUSEADDR (on Linux: on either side) fails."""
+    return bool(states) and all(state == TCP_TIME_WAIT for state in states)
 
 
 def socket_inode(link: str) -> int | None:

@@ -14,7 +14,13 @@ import errno
 import re
 from collections.abc import Callable
 
-from labsock.logic.errors import LabsockError, error_number, explain, failure_name
+from labsock.logic.errors import (
+    LabsockError,
+    closing_words,
+    error_number,
+    explain,
+    failure_name,
+)
 from labsock.logic.proc_net import Holder, shortened
 from labsock.logic.student_code import (
     SENDING_CALLS,
@@ -91,6 +97,8 @@ HINTS = [
 
 
 WhoHolds = Callable[[str, int], "Holder | None"]
+# (proto, port) -> True when a closed connection (TIME_WAIT) keeps the port, None: not known.
+Closing = Callable[[str, int], "bool | None"]
 
 
 def explain_failure(
@@ -101,6 +109,7 @@ def explain_failure(
     who_holds: WhoHolds | None = None,
     kernel_pid: int | None = None,
     other_notebook: Callable | None = None,
+    closing: Closing | None = None,
 ) -> tuple[str, int | None]:
     """(the explanation, the line of the student's program it points at, if any).
 
@@ -108,6 +117,8 @@ def explain_failure(
     known); kernel_pid is the notebook's kernel, so a port it holds is named as this notebook's.
     other_notebook(proto, port): the other notebook's program or server that holds it, from the
     records the notebooks keep (a labsock.logic.holders.Holder, or None), named before any guess.
+    closing(proto, port): whether a connection that closed moments ago keeps the port, asked
+    when no process holds it (True, False, or None where the system cannot tell).
     """
     lines = source.splitlines()
     if isinstance(exc, SyntaxError) and exc.filename == path:
@@ -117,7 +128,7 @@ def explain_failure(
     line = _student_line(exc, path)
     where = _where(line, lines)
     call = socket_call_at(source, line) if line is not None else None
-    holders = (who_holds, kernel_pid, other_notebook)
+    holders = (who_holds, kernel_pid, other_notebook, closing)
     what = (
         _mistake(exc, call, source, holders)
         or _misspelt_method(exc, source, line)
@@ -308,7 +319,9 @@ def _not_connected(call: Call) -> str:
     )
 
 
-def _port_taken(exc, call: Call, source: str, who_holds, kernel_pid, other_notebook) -> str:
+def _port_taken(
+    exc, call: Call, source: str, who_holds, kernel_pid, other_notebook, closing
+) -> str:
     proto = getattr(exc, "labsock_call", None)
     proto = proto[1] if proto else "udp"
     port = _port_of(exc)
@@ -347,6 +360,9 @@ def _port_taken(exc, call: Call, source: str, who_holds, kernel_pid, other_noteb
             "Stop that one (Ctrl+C in its terminal; a notebook's kernel: Shut Down in "
             "JupyterLab's Running panel, the square-in-a-circle icon)"
         )
+    elif (lingering := _lingering(closing, proto, port)) is not False:
+        words = closing_words(lingering, sock=call.receiver, another=_another_port(chosen, port))
+        return f"{taken}{at} {words}"
     else:
         who = "another program (a server started from another notebook or a terminal)"
         stop = (
@@ -355,6 +371,13 @@ def _port_taken(exc, call: Call, source: str, who_holds, kernel_pid, other_noteb
         )
     other = _another_port(chosen, port)
     return f"{taken} {who[0].upper()}{who[1:]} holds it.{at} {stop}, or {other}."
+
+
+def _lingering(closing, proto: str, port: int | None) -> bool | None:
+    """Whether a closed connection keeps the TCP port (False: no, or nobody could ask)."""
+    if closing is None or proto != "tcp" or not port:
+        return False
+    return closing(proto, port)
 
 
 def _port_of(exc) -> int | None:

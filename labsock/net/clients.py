@@ -61,7 +61,12 @@ def _client_socket(kind, bind_port, timeout) -> socket.socket:
         except OSError as exc:
             sock.close()
             proto = "tcp" if kind == socket.SOCK_STREAM else "udp"
-            raise explain(exc, action="bind", proto=proto, host="0.0.0.0", port=bind_port) from None
+            error = explain(exc, action="bind", proto=proto, host="0.0.0.0", port=bind_port)
+            if error.failure == "EADDRINUSE":
+                from labsock.net.port_holders import closing_said  # only on this failure
+
+                error = closing_said(proto, bind_port, error, "choose another bind port")
+            raise error from None
     return sock
 
 

@@ -13,8 +13,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+from labsock.logic.errors import LabsockError, closing_words
 from labsock.logic.netstat_rows import first_pid, netstat_pid, tasklist_name
-from labsock.logic.proc_net import Holder, command_words, inodes_on_port, socket_inode
+from labsock.logic.proc_net import (
+    Holder,
+    command_words,
+    inodes_on_port,
+    only_closing,
+    socket_inode,
+    states_on_port,
+)
 
 PROC = Path("/proc")
 
@@ -29,6 +37,42 @@ def holder_of(proto: str, port: int, proc: Path = PROC) -> Holder | None:
         return _from_proc(proto, port, proc)
     except (OSError, ValueError, subprocess.SubprocessError):
         return None  # best effort: the explanation still says the port is taken
+
+
+def closing_on(proto: str, port: int, proc: Path = PROC) -> bool | None:
+    """True when a TCP connection that closed moments ago (TIME_WAIT) still keeps `port`;
+    None where this system does not say (only Linux's /proc lists them without a tool)."""
+    if proto != "tcp":
+        return False  # UDP has no connections to linger
+    if sys.platform in ("win32", "darwin"):
+        return None
+    states: list[str] = []
+    read = False
+    for table in ("tcp", "tcp6"):
+        try:
+            states += states_on_port((proc / "net" / table).read_text(), port)
+        except OSError:
+            continue
+        read = True
+    # A socket in any other state (a listener, a live connection) is a program's: not this case.
+    return only_closing(states) if read else None
+
+
+def closing_said(proto: str, port: int, error: LabsockError, another: str) -> LabsockError:
+    """A bind of labsock's own found (proto, port) taken: the error again, saying a connection
+    that closed moments ago keeps the port when no program does (or, where the system cannot
+    tell, that it may). another: the way to another port, in the caller's words."""
+    if proto != "tcp" or holder_of(proto, port) is not None:
+        return error
+    lingering = closing_on(proto, port)
+    if lingering is False:
+        return error
+    said = LabsockError(
+        f"Port {port} (TCP) is already in use. "
+        + closing_words(lingering, sock=None, another=another)
+    )
+    said.failure = error.failure
+    return said
 
 
 def _run(*command: str) -> str:

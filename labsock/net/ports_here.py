@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 
 from labsock.logic.errors import LabsockError
-from labsock.net import other_notebooks
+from labsock.net import other_notebooks, port_holders
 from labsock.net.lifecycle import running
 
 _failed: dict[tuple[str, int], str] = {}  # (protocol, port) -> why its latest start failed
@@ -83,6 +83,11 @@ def failed_start(proto: str, port: int, error: LabsockError) -> LabsockError:
             taken = f"Port {port} ({proto.upper()}) is already in use: "
             error = LabsockError(taken + holder.sentence())
             error.failure = "EADDRINUSE"
+        else:
+            another = (
+                "choose another port, for example port=12001, or port=0 to let the system pick one"
+            )
+            error = port_holders.closing_said(proto, port, error, another)
         error.way_out = _way_out(holder)
     note_start(proto, port, error)
     return error

@@ -77,19 +77,29 @@ class RelayBase(ThreadOnPort):
         self._thread = background_thread(self._run, f"labsock-relay-{self.port}")
 
     def _end(self) -> None:
-        if self._thread is None:
+        thread = self._thread
+        if thread is None:
             return
         self._stopping.set()
-        try:
-            self._wake_w.send(b"x")
-        except OSError:
-            pass
-        self._thread.join(timeout=5)
+        self._wake()
+        thread.join(0.5)
+        # Alive still: a loaded machine has not run the loop yet, or a turn of it takes long.
+        # Insist, and wait for it (it runs no student code, so it ends): giving up after 5 s
+        # said "stopped" (running false) with the loop alive, and closed its sockets under it.
+        while thread.is_alive():
+            self._wake()
+            thread.join(0.5)
         # Close only after the join: a socket closed under a thread in select() does not wake it.
         self._close()
         for s in (self._wake_r, self._wake_w):
             s.close()
         self._thread = None
+
+    def _wake(self) -> None:
+        try:
+            self._wake_w.send(b"x")
+        except OSError:
+            pass  # full of earlier wake-ups: the loop has those to see
 
     def _note(self, text: str) -> None:
         if len(self.problems) < 100:

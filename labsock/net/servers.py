@@ -148,6 +148,10 @@ class Server(ThreadOnPort):
             self.log.add_event(time.time(), ("-", 0), ERROR, f"server stopped: {exc!r}")
         finally:
             self._close()
+            if not self._stopping:
+                # Ended by itself: no longer listed as running (running_servers, stop_all, the
+                # status line), as its `running` already says; stop() forgets it otherwise.
+                self._forget()
 
     @property
     def address(self) -> tuple[str, int]:

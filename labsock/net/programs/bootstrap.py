@@ -730,16 +730,36 @@ def _identity(fd: int) -> tuple | None:
     return status.st_dev, status.st_ino
 
 
+# Where the spare copy of the connection goes: at 1000 or above, out of the way of the numbers
+# programs close or replace (3 to 255). Where the soft limit of open files is lower (macOS: 256),
+# as high below it as is free, yet above 63: a program that replaces 3 to 63 still leaves it.
+SPARE_AT = 1000
+SPARE_ABOVE = 63
+
+
 def _spare_descriptor(fd: int) -> int | None:
-    """A copy of the connection's descriptor, numbered above what programs close (3 to 255),
-    or None where the system allows no such number."""
+    """A copy of the connection's descriptor, numbered above what programs close, or None where
+    the system allows no such number."""
     try:
         import fcntl
+        import resource
 
-        spare = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 1000)
-    except (ImportError, OSError, AttributeError):
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    except (ImportError, OSError, ValueError, AttributeError):
         return None
-    return spare
+    unlimited = soft == resource.RLIM_INFINITY or soft < 0
+    highest = SPARE_AT if unlimited or soft > SPARE_AT else soft - 1
+    # F_DUPFD takes the lowest free number from `start` up: from the top down, the first that
+    # finds one gives the highest free number below the limit.
+    for start in range(highest, SPARE_ABOVE, -1):
+        try:
+            return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, start)
+        except OSError as exc:
+            if exc.errno not in (errno.EMFILE, errno.EINVAL):
+                return None
+        except AttributeError:
+            return None
+    return None
 
 
 def _keep_control_open(mine: int) -> None:
@@ -996,7 +1016,7 @@ def _said(value) -> str:
 def _explain(exc: BaseException, path: str, source: str) -> tuple[str, int | None]:
     """explain_failure(), able to name the process that holds a port (the kernel: our parent),
     even for an exception whose __str__ or __repr__ fails."""
-    from labsock.net.port_holders import holder_of
+    from labsock.net.port_holders import closing_on, holder_of
 
     try:
         return explain_failure(
@@ -1006,6 +1026,7 @@ def _explain(exc: BaseException, path: str, source: str) -> tuple[str, int | Non
             who_holds=holder_of,
             kernel_pid=_kernel_pid,
             other_notebook=_other_notebooks_holder,
+            closing=closing_on,
         )
     except Exception:  # noqa: BLE001
         return (

@@ -149,7 +149,11 @@ class Job(LifeCycle):
         self._threads: list[threading.Thread] = []
         self._changed = threading.Condition()
         self.version = 0  # goes up at every change, for views that follow the job
-        self._flushed = threading.Event()
+        # Flushes asked for and answered, counted: each catch_up waits for its own answer (the
+        # program answers in the order it was asked), so one waiter never takes another's.
+        self._flushes = threading.Condition()
+        self._flushes_asked = 0
+        self._flushes_answered = 0
         self._channel_ended = threading.Event()  # its reports can no longer come
         self._ended = threading.Event()  # the process is gone and both readers have finished
         self._readers_left = 2
@@ -524,7 +528,7 @@ class Job(LifeCycle):
                         f"labsock stopped reading what {self.name} reports ({exc}): its log, "
                         "ports and prompts are no longer followed."
                     )
-                    self._flushed.set()  # nobody waits for a flush that will never come
+                    self._wake_flush_waiters()  # nobody waits for a flush that will never come
                 self._touch()
         except OSError:
             pass
@@ -532,7 +536,7 @@ class Job(LifeCycle):
             reports.settle()
             # Before waking a catch_up: it looks at this once it is woken (or before it waits).
             self._channel_ended.set()
-            self._flushed.set()
+            self._wake_flush_waiters()
             control.close()
             self._end_what_it_left()
             self._touch()
@@ -575,7 +579,9 @@ class Job(LifeCycle):
                 answer = {"retry": False}
             self._answer(answer)
         elif request.what == "flushed":
-            self._flushed.set()
+            with self._flushes:
+                self._flushes_answered += 1
+                self._flushes.notify_all()
 
     # -- talking back ---------------------------------------------------------------------------
 
@@ -593,16 +599,36 @@ class Job(LifeCycle):
         """
         if not self.running or self._control is None or self._refused:
             return not self.running
-        self._flushed.clear()
-        # Looked at after the clear(): a channel that ended just before it set _flushed too late.
+        with self._flushes:
+            self._flushes_asked += 1
+            mine = self._flushes_asked
+        # Looked at after taking a number: a channel that ends from now on wakes this wait.
         if not self._channel_ended.is_set():
+            # Sent after the number is taken: the program's n-th answer then answers a request
+            # sent after the n-th number was taken, so it covers all done before this call.
             self._answer({"do": "flush"})
-            self._flushed.wait(timeout)  # woken by the answer, or by the channel's end
+            with self._flushes:
+                self._flushes.wait_for(
+                    lambda: (
+                        self._flushes_answered >= mine
+                        or self._channel_ended.is_set()
+                        or self._refused is not None
+                    ),
+                    timeout,
+                )
+        with self._flushes:
+            answered = self._flushes_answered >= mine
+        if answered:
+            return True
         if self._channel_ended.is_set():
             # Nothing more will come: all of it is in if the program ended; if it runs on, it
             # replaced labsock's descriptor (see _end_what_it_left) and goes unwatched.
             return self._process.poll() is not None
-        return self._flushed.is_set()
+        return False
+
+    def _wake_flush_waiters(self) -> None:
+        with self._flushes:
+            self._flushes.notify_all()
 
     def hurry(self, seconds: float) -> None:
         """For `seconds` from now (0: from now on no more), each time.sleep of the program lasts
