@@ -638,3 +638,26 @@ def test_a_server_waiting_unbound_says_no_client_can_reach_it(tmp_path):
         )
     finally:
         program.stop()
+
+
+def test_a_tcp_server_that_fails_before_listen_shows_no_reuse_note(tmp_path):
+    """The SO_REUSEADDR note explains a quick re-run of a listening server; a server that ends
+    on a typo after bind never listened, and the note would only add noise to its error."""
+    from labsock.show.program_view import REUSE_NOTE, ProgramView
+
+    code = (
+        "from socket import *\n"
+        "serverSocket = socket(AF_INET, SOCK_STREAM)\n"
+        "serverSocket.bind(('127.0.0.1', 0))\n"
+        "serverSocket.listn(1)\n"
+    )
+    typo = labsock.background(code, "typo_server", folder=tmp_path)
+    typo.wait(10)
+    assert typo.ports_used, "it did bind"
+    assert REUSE_NOTE not in ProgramView(typo).widget.notes
+    listening = labsock.background(code.replace("listn", "listen") + "serverSocket.accept()\n",
+                                   "listening_server", folder=tmp_path)  # fmt: skip
+    try:
+        assert REUSE_NOTE in ProgramView(listening).widget.notes
+    finally:
+        listening.stop()

@@ -383,7 +383,7 @@ class Job(LifeCycle):
 
     @property
     def reuse_added(self) -> bool:
-        """True if labsock set SO_REUSEADDR on one of the program's TCP sockets."""
+        """True if labsock set SO_REUSEADDR on a TCP socket of the program that then listened."""
         return self._reports.reuse_added
 
     def state(self) -> str:
