@@ -661,3 +661,26 @@ def test_a_tcp_server_that_fails_before_listen_shows_no_reuse_note(tmp_path):
         assert REUSE_NOTE in ProgramView(listening).widget.notes
     finally:
         listening.stop()
+
+
+def test_a_client_of_a_server_stopped_by_the_student_is_told_so(tmp_path):
+    """Not the general "is the server running?": this notebook's program that held the port
+    was stopped (Stop / .stop()), and when; running its cell again is the fix."""
+    import re as regex
+
+    from labsock.net.programs.gave_up import gave_up
+    from tests import textbook
+
+    port = free_port()
+    server = labsock.background(textbook.UDP_SERVER.format(port=port), "udp_server",
+                                folder=tmp_path)  # fmt: skip
+    server.stop()
+    # A client that sends and ends: what gave_up says of it does not hang on how soon a busy
+    # machine runs it (a waiting client's time could run out before it sent).
+    sends = textbook.UDP_CLIENT.format(port=port).split("modifiedMessage,")[0]
+    client = labsock.run_client(sends, "udp_client", typed=["hello"], folder=tmp_path)
+    said = gave_up(client, 5, in_cell=True)
+    stopped = r"udp_server was stopped \(Stop button / \.stop\(\)\) at \d\d:\d\d:\d\d"
+    assert regex.search(stopped, said)
+    assert "Run its cell again (%%background udp_server)" in said
+    assert "Is the server running" not in said
