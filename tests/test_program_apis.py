@@ -684,3 +684,18 @@ def test_a_client_of_a_server_stopped_by_the_student_is_told_so(tmp_path):
     assert regex.search(stopped, said)
     assert "Run its cell again (%%background udp_server)" in said
     assert "Is the server running" not in said
+
+
+def test_a_stopped_server_is_not_blamed_when_something_holds_its_port_now(tmp_path):
+    from labsock.net.programs.gave_up import gave_up
+    from tests import textbook
+
+    port = free_port()
+    server = labsock.background(textbook.UDP_SERVER.format(port=port), "udp_server",
+                                folder=tmp_path)  # fmt: skip
+    server.stop()
+    sends = textbook.UDP_CLIENT.format(port=port).split("modifiedMessage,")[0]
+    with labsock.UDPServer(port=port).start():
+        client = labsock.run_client(sends, "udp_client", typed=["hello"], folder=tmp_path)
+        said = gave_up(client, 5, in_cell=True)
+    assert "udp_server was stopped" not in said
