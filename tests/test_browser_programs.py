@@ -15,6 +15,7 @@ from browser_helpers import (
     ARTIFACTS,
     LINE_BREAKS_JS,
     cell_output_text,
+    cell_outputs,
     lab_and_chromium,
     mid_word,
     restart_kernel,
@@ -47,6 +48,12 @@ print(modifiedMessage.decode())
 clientSocket.close()
 """
 
+# A prompt printed without a newline, as a terminal shows it before what is typed.
+SAYER = """\
+%%client sayer
+said = input("Say something: ")
+print("you said", said)
+"""
 
 # A sentence far wider than the cell, of words long enough that a break at the box's edge
 # anywhere would land inside one.
@@ -96,6 +103,7 @@ def page(tmp_path_factory):
         [
             f"import labsock\nreference = labsock.serve_udp(port={port})",
             CLIENT.format(port=port, message="").replace(' --type ""', ""),
+            SAYER,
         ],
     )
     write_notebook(root / "words.ipynb", ["import labsock", WORDY_CLIENT, WORDY_PROGRAM, EXCHANGE])
@@ -146,24 +154,48 @@ def test_server_and_client_cells_stop_and_rerun(page):
     assert (programs / "udp_server.py").exists(), "the program was saved as a file"
 
 
+def _type_in_the_cells_box(page, index: int, line: str) -> None:
+    """Run cell `index` (without waiting for it: it waits for the line) and type into the
+    input box Jupyter shows in it."""
+    page.evaluate(
+        """(index) => {
+             const w = window.jupyterapp.shell.currentWidget;
+             w.content.activeCellIndex = index;
+             window.jupyterapp.commands.execute('notebook:run-cell');
+           }""",
+        index,
+    )
+    box = page.locator(".jp-Notebook .jp-Cell").nth(index).locator("input.jp-Stdin-input")
+    box.wait_for(timeout=15_000)
+    box.fill(line)
+    box.press("Enter")
+
+
 def test_a_client_asks_for_its_input_in_the_cell(page, lab_url):
     page.goto(lab_url("asks.ipynb"))
     wait_for_kernel_idle(page)
     run_cell(page, 0)  # labsock's reference server
-    page.evaluate(
-        """() => {
-             const w = window.jupyterapp.shell.currentWidget;
-             w.content.activeCellIndex = 1;
-             window.jupyterapp.commands.execute('notebook:run-cell');
-           }"""
-    )
-    box = page.locator(".jp-Notebook .jp-Cell").nth(1).locator("input.jp-Stdin-input")
-    box.wait_for(timeout=15_000)
-    box.fill("typed in the cell")
-    box.press("Enter")
+    _type_in_the_cells_box(page, 1, "typed in the cell")
     text = cell_output_text(page, 1, re.compile("TYPED IN THE CELL"), timeout_ms=15_000)
     assert "TYPED IN THE CELL" in text
     assert text.count("typed in the cell") == 1, "what was typed shows once"
+
+
+def test_the_prompt_and_the_typed_line_read_as_one_line(page, lab_url):
+    """As in a terminal: the program's prompt, then what was typed, on one line."""
+    page.goto(lab_url("asks.ipynb"))
+    wait_for_kernel_idle(page)
+    run_cell(page, 0)  # import labsock
+    _type_in_the_cells_box(page, 2, "hello from the box")
+    cell_output_text(page, 2, re.compile("you said hello from the box"), timeout_ms=15_000)
+    # JupyterLab keeps the answered box, hidden, for half a second after Enter.
+    stdin = page.locator(".jp-Notebook .jp-Cell").nth(2).locator(".jp-Stdin")
+    stdin.wait_for(state="detached", timeout=15_000)
+    text = cell_outputs(page, 2).inner_text()
+    assert [line for line in text.splitlines() if line.strip()] == [
+        "Say something: hello from the box",
+        "you said hello from the box",
+    ]
 
 
 def test_after_a_kernel_restart_the_view_stops_claiming_running(page, lab_url):

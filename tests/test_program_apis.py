@@ -684,3 +684,64 @@ def test_a_server_waiting_unbound_says_no_client_can_reach_it(tmp_path):
         )
     finally:
         program.stop()
+
+
+def test_a_tcp_server_that_fails_before_listen_shows_no_reuse_note(tmp_path):
+    """The SO_REUSEADDR note explains a quick re-run of a listening server; a server that ends
+    on a typo after bind never listened, and the note would only add noise to its error."""
+    from labsock.show.program_view import REUSE_NOTE, ProgramView
+
+    code = (
+        "from socket import *\n"
+        "serverSocket = socket(AF_INET, SOCK_STREAM)\n"
+        "serverSocket.bind(('127.0.0.1', 0))\n"
+        "serverSocket.listn(1)\n"
+    )
+    typo = labsock.background(code, "typo_server", folder=tmp_path)
+    typo.wait(10)
+    assert typo.ports_used, "it did bind"
+    assert REUSE_NOTE not in ProgramView(typo).widget.notes
+    listening = labsock.background(code.replace("listn", "listen") + "serverSocket.accept()\n",
+                                   "listening_server", folder=tmp_path)  # fmt: skip
+    try:
+        assert REUSE_NOTE in ProgramView(listening).widget.notes
+    finally:
+        listening.stop()
+
+
+def test_a_client_of_a_server_stopped_by_the_student_is_told_so(tmp_path):
+    """Not the general "is the server running?": this notebook's program that held the port
+    was stopped (Stop / .stop()), and when; running its cell again is the fix."""
+    import re as regex
+
+    from labsock.net.programs.gave_up import gave_up
+    from tests import textbook
+
+    port = free_port()
+    server = labsock.background(textbook.UDP_SERVER.format(port=port), "udp_server",
+                                folder=tmp_path)  # fmt: skip
+    server.stop()
+    # A client that sends and ends: what gave_up says of it does not hang on how soon a busy
+    # machine runs it (a waiting client's time could run out before it sent).
+    sends = textbook.UDP_CLIENT.format(port=port).split("modifiedMessage,")[0]
+    client = labsock.run_client(sends, "udp_client", typed=["hello"], folder=tmp_path)
+    said = gave_up(client, 5, in_cell=True)
+    stopped = r"udp_server was stopped \(Stop button / \.stop\(\)\) at \d\d:\d\d:\d\d"
+    assert regex.search(stopped, said)
+    assert "Run its cell again (%%background udp_server)" in said
+    assert "Is the server running" not in said
+
+
+def test_a_stopped_server_is_not_blamed_when_something_holds_its_port_now(tmp_path):
+    from labsock.net.programs.gave_up import gave_up
+    from tests import textbook
+
+    port = free_port()
+    server = labsock.background(textbook.UDP_SERVER.format(port=port), "udp_server",
+                                folder=tmp_path)  # fmt: skip
+    server.stop()
+    sends = textbook.UDP_CLIENT.format(port=port).split("modifiedMessage,")[0]
+    with labsock.UDPServer(port=port).start():
+        client = labsock.run_client(sends, "udp_client", typed=["hello"], folder=tmp_path)
+        said = gave_up(client, 5, in_cell=True)
+    assert "udp_server was stopped" not in said

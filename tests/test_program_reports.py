@@ -214,3 +214,22 @@ def test_the_supervisors_count_of_what_it_ended_is_kept():
     program = reports()
     program.note({"event": "others ended", "count": 2, "why": "stopped"})
     assert program.others_ended == 2
+
+
+def test_the_reuse_note_is_for_a_server_that_listened():
+    """labsock sets SO_REUSEADDR at bind; a program that never listens (a typo after bind, a
+    client that binds) has nothing the note explains."""
+    program = reports()
+    program.note(bound(proto="tcp", port=13000, reuse_added=True))
+    assert program.reuse_added is False
+    program.note({"event": "listening", "sock": 3})
+    assert program.reuse_added is True
+
+
+def test_a_closed_socket_number_used_again_does_not_carry_the_reuse_note():
+    program = reports()
+    program.note(bound(proto="tcp", port=13000, reuse_added=True))
+    program.note({"event": "closed", "sock": 3})
+    program.note(bound(proto="tcp", port=13001))
+    program.note({"event": "listening", "sock": 3})
+    assert program.reuse_added is False

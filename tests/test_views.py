@@ -69,3 +69,42 @@ def test_message_box_without_reply():
         box = message_box("udp", port=server.port, expect_reply=False)
         assert "no reply expected" in box.send("hello server")
         assert server.log.wait_for(1) and server.log.texts() == ["hello server"]
+
+
+def test_watching_a_relay_shows_what_it_relays_its_counts_and_its_stop(labsock_threads):
+    from labsock import relay_udp
+
+    with UDPServer(port=0) as server:
+        relay = relay_udp(0, to=("127.0.0.1", server.port), seed=1)
+        view = watch(relay)
+        status = view.status.html.value
+        assert f"running: the UDP relay from 127.0.0.1:{relay.port} to 127.0.0.1:{server.port}" in (
+            status
+        )
+        assert "forward:" in status and "backward:" in status
+        send_udp("through the relay", port=relay.port)
+        assert relay.wait_idle(5, received=1, replies=1)
+        relay.stop()
+        assert view.wait(5)
+    assert "forward" in view.picture.value and "backward" in view.picture.value
+    assert "127.0.0.1:" in view.picture.value, "a row for the client"
+    stopped = view.status.html.value
+    assert f"the UDP relay from 127.0.0.1:{relay.port} to 127.0.0.1:{server.port} was stopped" in (
+        stopped
+    )
+    assert view.status.button.description == "Start again"
+    assert labsock_threads() == []
+
+
+def test_watching_the_tcp_slicer_says_how_it_cuts_the_bytes():
+    from labsock.net.tcp_slicer import TCPSlicer
+
+    slicer = TCPSlicer(0, to=("127.0.0.1", 9), seed=1).start()
+    try:
+        view = watch(slicer)
+        assert "running: the TCP slicer from 127.0.0.1:" in view.status.html.value
+        assert "pieces of 1..7 bytes" in view.status.html.value
+        assert "bytes_in: 0" in view.picture.value
+    finally:
+        slicer.stop()
+    assert view.wait(5)

@@ -127,7 +127,10 @@ class ProgramReports:
         self.bound: set[tuple[str, str, int]] = set()  # ports it asked for by bind()
         self.used: set[tuple[str, str, int]] = set()  # every port it had, also the closed
         self.peers: dict[int, tuple[str, int]] = {}  # socket id -> TCP peer
+        # True once a TCP socket labsock set SO_REUSEADDR on listened: the note on it matters
+        # only to a server that listened (one that failed before says nothing of it).
         self.reuse_added = False
+        self._reuse_socks: set[int] = set()  # socket ids bound with it, not yet listening
         self.sent = 0  # datagrams and chunks recorded as sent
         self.last_sent_to: tuple[str, tuple[str, int]] | None = None  # (protocol, peer)
         self.waiting_in: str | None = None  # the first thing the program waited in
@@ -225,14 +228,16 @@ class ProgramReports:
         implicit, reuse_added = _flag(note, "implicit"), _flag(note, "reuse_added")
         self.ports[sock] = port
         self.used.add(port)
-        self.reuse_added |= reuse_added
+        if reuse_added:
+            self._reuse_socks.add(sock)
         if not implicit:
             self.bound.add(port)
             return [Request("claimed", port[0], port[1], port[2])]
         return None
 
     def _listening(self, note: dict):
-        _socket_id(note)
+        if _socket_id(note) in self._reuse_socks:
+            self.reuse_added = True
 
     def _accepted(self, note: dict):
         sock, listener = (
@@ -252,6 +257,7 @@ class ProgramReports:
         sock = _socket_id(note)
         self.ports.pop(sock, None)
         self.peers.pop(sock, None)
+        self._reuse_socks.discard(sock)
 
     def _waiting(self, note: dict):
         how = _text(note, "how", longest=100)

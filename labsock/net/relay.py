@@ -128,7 +128,22 @@ class RelayBase(ThreadOnPort):
             sel.close()
             self._progress.changed()
 
+    # -- for a live view (labsock.watch) --------------------------------------------------------
+    def wait_for_change(self, seen: int, timeout: float) -> int:
+        """activity() once it differs from `seen` or the relay stopped, or after timeout s.
+        Woken by the relay's thread as it works: no polling."""
+        self._progress.wait_until(lambda: self.activity() != seen or not self.running, timeout)
+        return self.activity()
+
     # -- filled in by subclasses --------------------------------------------------------------
+    def activity(self) -> int:
+        """A number that grows with what passes through (for views that redraw on change)."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """What it does to what it relays, in words."""
+        raise NotImplementedError
+
     def _open(self): ...
     def _close(self): ...
     def _register(self, sel): ...
@@ -241,6 +256,12 @@ class UDPRelay(RelayBase):
         """Turn {11000: "c1"} into the names the server needs: keyed by the relay's ports."""
         ports = self.upstream_ports()
         return {ports[p]: name for p, name in names.items() if p in ports}
+
+    def activity(self) -> int:
+        return self.counts("forward").received + self.counts("backward").received
+
+    def describe(self) -> str:
+        return f"forward: {self.forward.describe()}; backward: {self.backward.describe()}"
 
     @property
     def held_bytes(self) -> int:

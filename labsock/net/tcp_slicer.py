@@ -77,6 +77,13 @@ class TCPSlicer(RelayBase):
                     setattr(total, k, getattr(total, k) + v)
         return total
 
+    def activity(self) -> int:
+        counts = self.counts()
+        return counts.bytes_in + counts.bytes_out
+
+    def describe(self) -> str:
+        return f"every byte, re-cut into pieces of 1..{self.slicing['max_piece']} bytes"
+
     def _open(self):
         sock = tcp_listener(self.host, self.port)
         sock.setblocking(False)

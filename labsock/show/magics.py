@@ -168,64 +168,82 @@ def client(line: str, cell: str, *, ask=None):
     _wrap_at_words()
     for note in job.notes:
         print(f"({note})")
-    printed = 0
+    # The output is printed a whole line at a time while the program runs: the partial line
+    # after the last line end is held back, for a prompt printed without a newline is input()'s
+    # own prompt when the program asks (see _print_prompt). Every ending prints what is held.
+    printed, held = 0, ""
     deadline = time.monotonic() + timeout
     try:
         while True:
             job.wait_for_change(job.version, 0.05)
-            printed = _print_new(job, printed)
+            printed, held = _print_new(job, printed, held, hold=True)
             if job.wait(0):
-                _print_new(job, printed)
+                _print_new(job, printed, held)
                 _say_who_answered(job)
                 break
             if job.needs_input:
-                printed = _print_prompt(job, printed)
-                if _ask_in_cell(job, ask) is None:
+                printed, held = _print_prompt(job, printed, held)
+                if _ask_in_cell(job, ask, held) is None:
                     prompt = job.prompt
                     job.stop()
-                    print("\n" + _needs_typing(job.name, prompt))
+                    print(held + "\n" + _needs_typing(job.name, prompt))
                     break
+                held = ""  # the box showed it
                 deadline = time.monotonic() + timeout  # the clock stops while the student types
             elif time.monotonic() > deadline:
                 job.stop()
-                printed = _print_new(job, printed)
+                printed, held = _print_new(job, printed, held)
                 print(gave_up(job, timeout, in_cell=True))
                 break
     except KeyboardInterrupt:
         job.stop()
-        _print_new(job, printed)
+        _print_new(job, printed, held)
         print(f"(interrupted: {job.name} was stopped)")
     return None
 
 
-def _print_new(job: Job, printed: int) -> int:
+def _print_new(job: Job, printed: int, held: str, *, hold: bool = False) -> tuple[int, str]:
+    """Print what the program added after cursor `printed`, after the `held` text; with `hold`,
+    only up to its last line end. Returns the new cursor and what is held back now."""
     text, printed = job.output_record.since(printed)
-    if text:
-        print(text, end="", flush=True)
-    return printed
+    text = held + text
+    shown, held = text, ""
+    if hold:
+        before, newline, held = text.rpartition("\n")
+        shown = before + newline
+    if shown:
+        print(shown, end="", flush=True)
+    return printed, held
 
 
-def _print_prompt(job: Job, printed: int) -> int:
-    """The prompt comes through the program's output, which may lag its "input" report."""
+def _print_prompt(job: Job, printed: int, held: str) -> tuple[int, str]:
+    """Print the output up to its last line end and return the partial line after it: the
+    prompt the program printed, to be input()'s own prompt. JupyterLab shows a stdin reply as
+    prompt + " " + value in a stream of its own, so a prompt printed as output would leave the
+    typed line alone on the next line. The prompt comes through the program's output, which may
+    lag its "input" report."""
     deadline = time.monotonic() + 1.0
     while not job.output_caught_up() and time.monotonic() < deadline:
         job.wait_for_change(job.version, 0.05)
-    return _print_new(job, printed)
+    return _print_new(job, printed, held, hold=True)
 
 
-def _ask_in_cell(job: Job, ask) -> str | None:
-    """A line typed in the cell's own input box (Jupyter's stdin); None where there is none."""
+def _ask_in_cell(job: Job, ask, prompt: str) -> str | None:
+    """A line typed in the cell's own input box (Jupyter's stdin), asked with the prompt the
+    program printed; None where there is none. `ask` stands in for input() where given."""
+    # JupyterLab puts one space between the prompt and the typed line.
+    shown = prompt.rstrip(" ")
     if ask is None:
         try:
             from IPython.core.error import StdinNotImplementedError
         except ImportError:  # pragma: no cover - IPython is there whenever a magic runs
             return None
         try:
-            typed = input("")
+            typed = input(shown)
         except (StdinNotImplementedError, EOFError):
             return None
     else:
-        typed = ask(job.prompt)
+        typed = ask(shown)
         if typed is None:
             return None
     job.type(typed, echo=False)

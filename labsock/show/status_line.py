@@ -86,10 +86,26 @@ def state_of(source) -> tuple[bool, str, str | None]:
             f"nothing of this notebook answers on port {port} now.",
             "Start again",
         )
+    if kind == "relay":
+        return _relay_state(source)
     log = getattr(source, "log", source)
     if log.closed:
         return False, "stopped: the server of this log has stopped.", None
     return True, "running", None
+
+
+def _relay_state(relay) -> tuple[bool, str, str | None]:
+    target = f"{relay.target[0]}:{relay.target[1]}"
+    where = f"{relay.what} from {relay.host}:{relay.port} to {target}"
+    if relay.running:
+        return True, f"running: {where}; {relay.describe()}", None
+    problem = f" It said: {relay.problems[-1]}" if relay.problems else ""
+    return (
+        False,
+        f"stopped: {where} was stopped (relay.stop() or labsock.stop_all() ran); nothing "
+        f"relays from port {relay.port} to {target} now.{problem}",
+        "Start again",
+    )
 
 
 # Every status line, so that a server started again from one widget (the message box's Start

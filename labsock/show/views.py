@@ -138,13 +138,49 @@ class LiveView:
 
 def watch(server, rows: int = 20) -> LiveView:
     """A live view of a server's log: the latest rows messages, redrawn at most ten times a
-    second, under a line that says whether the server runs (Start again when it stopped)."""
+    second, under a line that says whether the server runs (Start again when it stopped).
+    A relay (labsock.relay_udp, the TCP slicer) has no log: its view shows its own counts."""
+    if isinstance(server, LifeCycle) and server.kind == "relay":
+        return LiveView(
+            _RelayFeed(server),
+            lambda: _relay_html(server),
+            source=server,
+            label=f"live view of {server.what}",
+        )
     return LiveView(
         server.log,
         lambda: log_html(server.log, rows),
         source=server,
         label=f"live view of the {server.protocol.upper()} log",
     )
+
+
+class _RelayFeed:
+    """A relay seen as the log a LiveView follows: its total is the relay's activity, it is
+    closed once the relay stopped."""
+
+    def __init__(self, relay):
+        self._relay = relay
+
+    @property
+    def total(self) -> int:
+        return self._relay.activity()
+
+    @property
+    def closed(self) -> bool:
+        return not self._relay.running
+
+    def wait(self, cursor: int, timeout: float) -> int:
+        return self._relay.wait_for_change(cursor, timeout)
+
+
+def _relay_html(relay) -> str:
+    """What a relay did so far: its counts (per client and direction for the UDP relay)."""
+    if hasattr(relay, "table"):
+        text = relay.table()
+    else:
+        text = "  ".join(f"{name}: {value}" for name, value in vars(relay.counts()).items())
+    return f"<pre style='margin: 0'>{escape(text)}</pre>"
 
 
 class MessageBox:

@@ -4,9 +4,11 @@ labsock.run_client's (`in_cell` says which the student used, so the advice fits 
 from __future__ import annotations
 
 import re
+import time
 
 from labsock.logic.errors import explain
 from labsock.logic.student_code import endless_sending_loop
+from labsock.net.ports_here import serving
 from labsock.net.programs.job import Job, jobs
 
 
@@ -104,6 +106,9 @@ def _what_a_server_did(job: Job, proto: str, port: int) -> str:
             connection = found.group(1) if found else "connectionSocket"
             fix = f"send the reply on the connection accept gave, `{connection}.send(...)`"
         return f"{other.name} received it (labsock saw it arrive), but no reply came back: {fix}."
+    stopped = _stopped_holder(job, proto, port)
+    if stopped:
+        return stopped
     if proto != "udp":
         return ""
     for other in reversed(jobs()):
@@ -119,5 +124,24 @@ def _what_a_server_did(job: Job, proto: str, port: int) -> str:
                 f"{other.name} waits in recvfrom on a socket it never bound, so it has no port "
                 f"and no client can reach it: bind it before recvfrom, "
                 f"`{sock}.bind(('127.0.0.1', {port}))`."
+            )
+    return ""
+
+
+def _stopped_holder(job: Job, proto: str, port: int) -> str:
+    """The program of this notebook that held the port and was stopped by the student (Stop,
+    .stop(), stop_all), when nothing holds the port now; "" otherwise. A program that another
+    one pushed off its port (stopped_because) is not this: its port is held."""
+    if serving(proto, port) is not None:
+        return ""
+    for other in reversed(jobs()):  # the newest first
+        if other is job or other.running or other.stopped_at is None or other.stopped_because:
+            continue
+        if any(p == proto and n == port for p, _, n in other.ports_used):
+            when = time.strftime("%H:%M:%S", time.localtime(other.stopped_at))
+            return (
+                f"{other.name} was stopped (Stop button / .stop()) at {when}, and it held "
+                f"{proto.upper()} port {port}, where this client sent: nothing answers there now. "
+                f"Run its cell again (%%background {other.name}), then this one."
             )
     return ""

@@ -133,6 +133,7 @@ class Job(LifeCycle):
         self._reports = ProgramReports(MessageLog(log_size, names), MessageLog(log_size))
         self.notes: list[str] = []  # what labsock did on the program's behalf, in words
         self.stopped = False  # ended by stop() rather than by itself
+        self.stopped_at: float | None = None  # when (time.time()), for "it was stopped at ..."
         # Why labsock stopped it, when a later program of this notebook took its port: its own
         # view says so too, not only the later program's cell.
         self.stopped_because: str | None = None
@@ -293,6 +294,7 @@ class Job(LifeCycle):
             self.catch_up(0.2)  # so the log holds all it received before the end
             processes.end(process)
             self.stopped = True
+            self.stopped_at = time.time()
         self._finish()
 
     def _finish(self) -> None:
@@ -387,7 +389,7 @@ class Job(LifeCycle):
 
     @property
     def reuse_added(self) -> bool:
-        """True if labsock set SO_REUSEADDR on one of the program's TCP sockets."""
+        """True if labsock set SO_REUSEADDR on a TCP socket of the program that then listened."""
         return self._reports.reuse_added
 
     def state(self) -> str:
