@@ -43,42 +43,27 @@ print(time.perf_counter() - start)
 """
 
 
-def raw_server() -> tuple[int, threading.Thread]:
-    """The Kurose & Ross TCPServer.py loop, for one connection: recv, upper, send."""
+def raw_server(wait_in_epoll: bool = False) -> tuple[int, threading.Thread]:
+    """The Kurose & Ross TCPServer.py loop, for one connection: recv, upper, send.
+
+    wait_in_epoll: the same loop, waiting in epoll before each recv as labsock's server does (it
+    must watch its listener, every connection and its stop at once): the cost of the wait alone.
+    """
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)
 
     def loop():
         connection, _ = listener.accept()
-        with connection, listener:
-            while True:
-                sentence = connection.recv(2048)
-                if not sentence:
-                    break
-                connection.send(sentence.decode().upper().encode())
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    return listener.getsockname()[1], thread
-
-
-def epoll_server() -> tuple[int, threading.Thread]:
-    """The same loop, waiting in epoll before each recv as labsock's server does (it must watch
-    its listener, every connection and its stop at once): the cost of the wait alone."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(1)
-
-    def loop():
-        connection, _ = listener.accept()
-        connection.setblocking(False)
-        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as labsock's
         waiting = select.epoll()
-        waiting.register(connection.fileno(), select.EPOLLIN)
+        if wait_in_epoll:
+            connection.setblocking(False)
+            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as labsock's
+            waiting.register(connection.fileno(), select.EPOLLIN)
         with connection, listener, waiting:
             while True:
-                waiting.poll(None, 64)
+                if wait_in_epoll:
+                    waiting.poll(None, 64)
                 sentence = connection.recv(2048)
                 if not sentence:
                     break
@@ -113,7 +98,7 @@ def measure(quick: bool = False) -> list[dict]:
     compared = interleaved(raw, ours, rounds)
     raw_rate, our_rate = compared.medians()
     ratio = compared.ratio
-    waits = interleaved(raw, lambda: loop_rate(epoll_server), rounds)
+    waits = interleaved(raw, lambda: loop_rate(lambda: raw_server(wait_in_epoll=True)), rounds)
     return [
         {
             "name": "TCP request/response (upper, logged)",

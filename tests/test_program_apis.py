@@ -366,12 +366,17 @@ def test_a_server_that_closes_every_descriptor_still_serves_and_is_watched(tmp_p
 def replaced_descriptor(folder) -> labsock.Job:
     """A program that replaced labsock's descriptor, once the notebook knows it (its note)."""
     program = labsock.Job(REPLACES_EVERY_DESCRIPTOR, "replacer", folder=folder).start()
+    return noted_lost(program)
+
+
+def noted_lost(program: labsock.Job) -> labsock.Job:
+    """The program, once the notebook's note says labsock lost its connection to it."""
     version = 0
     for _ in range(50):  # each wait ends at a change: a note, or the program's end
         if program.notes or not program.running:
             break
         version = program.wait_for_change(version, 5)
-    assert "labsock lost its connection to replacer" in " ".join(program.notes)
+    assert f"labsock lost its connection to {program.name}" in " ".join(program.notes)
     return program
 
 
@@ -464,13 +469,7 @@ def test_a_descriptor_closed_from_c_and_reused_is_a_lost_connection(tmp_path):
     """A C library closes labsock's descriptor and the program's next socket gets its number:
     labsock's reports went into the student's socket, whose error (no address to send to)
     ended the program silently with code 0. Now it is a lost connection, said as such."""
-    program = labsock.Job(CLOSES_BEHIND_OS_CLOSE, "reuser", folder=tmp_path).start()
-    version = 0
-    for _ in range(50):  # each wait ends at a change: a note, or the program's end
-        if program.notes or not program.running:
-            break
-        version = program.wait_for_change(version, 5)
-    assert "labsock lost its connection to reuser" in " ".join(program.notes)
+    program = noted_lost(labsock.Job(CLOSES_BEHIND_OS_CLOSE, "reuser", folder=tmp_path).start())
     assert "labsock no longer sees what its sockets do" in program.output
     assert program.running and program.exit_code is None
     program.stop()
