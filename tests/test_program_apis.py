@@ -578,9 +578,10 @@ def test_a_client_stopped_for_want_of_a_reply_says_why(tmp_path, capsys):
     """run_client, like a %%client cell, says why it stopped the program: nothing answered."""
     port = free_port(socket.SOCK_DGRAM)  # no server there
     code = UDP_CLIENT.format(family="AF_INET", host="127.0.0.1", port=port)
-    client = labsock.run_client(code, "lonely_client", folder=tmp_path, timeout=1)
+    # 3 s, not 1: on a loaded machine a client could be stopped before it had started and sent
+    client = labsock.run_client(code, "lonely_client", folder=tmp_path, timeout=3)
     said = capsys.readouterr().out.strip()
-    assert said.startswith("lonely_client waited 1 s and was stopped. No reply from "), said
+    assert said.startswith("lonely_client waited 3 s and was stopped. No reply from "), said
     assert f"127.0.0.1:{port} (UDP)" in said and "Is the server running" in said
     assert "\n" not in said, "one paragraph"
     assert said in client.notes, "kept with the program too"
@@ -597,7 +598,8 @@ print(clientSocket.recvfrom(2048)[0].decode())
 def _stopped_client_says(tmp_path, capsys, server_code: str, port: int) -> str:
     server = labsock.background(server_code, "the_server", folder=tmp_path)
     try:
-        labsock.run_client(ASKING_CLIENT.format(port=port), "asker", folder=tmp_path, timeout=1)
+        # 3 s: time enough to start and send on a loaded machine, where the hint is about
+        labsock.run_client(ASKING_CLIENT.format(port=port), "asker", folder=tmp_path, timeout=3)
     finally:
         server.stop()
     return capsys.readouterr().out.strip()
