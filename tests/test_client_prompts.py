@@ -54,3 +54,20 @@ def test_without_a_box_the_prompt_shows_and_the_advice_follows(capsys):
     assert out.startswith("Hello.\nSay something: \nasker asks for a line to type")
     assert "input('Say something: ')" in out
     assert '%%client asker --type "your message"' in out
+
+
+def test_a_line_without_end_is_not_held_past_a_bound(capsys):
+    # Held text is a possible prompt; a long unterminated line is output, shown as it comes.
+    dots = magics.HELD_AT_MOST + 1
+    code = f'print("." * {dots}, end="", flush=True)\nimport time\ntime.sleep(30)\n'
+    shown = []
+    job = labsock.background(code, "dots")
+    printed, held = 0, ""
+    for _ in range(10):  # each wait ends at a change of the program (its output grew)
+        printed, held = magics._print_new(job, printed, held, hold=True)
+        shown.append(capsys.readouterr().out)
+        if "".join(shown):
+            break
+        job.wait_for_change(job.version, 5)
+    job.stop()
+    assert "".join(shown) == "." * (magics.HELD_AT_MOST + 1) and held == ""

@@ -202,6 +202,11 @@ def client(line: str, cell: str, *, ask=None):
     return None
 
 
+# The longest partial line held back as a possible prompt: memory stays bounded, and a program
+# that prints on one line without an end (dots of progress) is still seen while it runs.
+HELD_AT_MOST = 1000
+
+
 def _print_new(job: Job, printed: int, held: str, *, hold: bool = False) -> tuple[int, str]:
     """Print what the program added after cursor `printed`, after the `held` text; with `hold`,
     only up to its last line end. Returns the new cursor and what is held back now."""
@@ -211,6 +216,8 @@ def _print_new(job: Job, printed: int, held: str, *, hold: bool = False) -> tupl
     if hold:
         before, newline, held = text.rpartition("\n")
         shown = before + newline
+        if len(held) > HELD_AT_MOST:  # no prompt is this long: a line printed without its end
+            shown, held = text, ""
     if shown:
         print(shown, end="", flush=True)
     return printed, held
