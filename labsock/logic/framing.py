@@ -56,25 +56,28 @@ class LineSplitter:
 
     def __init__(self, max_line: int = MAX_LINE):
         self.max_line = max_line
-        self._buffer = bytearray()
+        # What has arrived after the last newline: a line waiting for its end. A reader that
+        # sees it empty knows a read ending in its only newline is one whole line (the TCP
+        # server's quick path).
+        self.half_line = bytearray()
 
     def feed(self, data: bytes) -> list[bytes]:
         """The lines completed by data. Raises LineTooLong (with the good lines before the long
         one in .lines) when a line grows past max_line."""
         end = len(data) - 1
-        if not self._buffer and end >= 0 and data.find(b"\n") == end:
+        if not self.half_line and end >= 0 and data.find(b"\n") == end:
             # The usual case, one whole line in one read: no buffer copy, no split (and no
             # method call that can be an index: this runs for every message of a TCP server).
             if end > self.max_line:
                 raise LineTooLong([], end)
             return [data[: end - 1] if end and data[end - 1] == 13 else data[:end]]  # 13: \r
-        self._buffer += data
+        self.half_line += data
         if b"\n" not in data:
-            if len(self._buffer) > self.max_line:
-                raise LineTooLong([], len(self._buffer))
+            if len(self.half_line) > self.max_line:
+                raise LineTooLong([], len(self.half_line))
             return []
-        *lines, rest = bytes(self._buffer).split(b"\n")
-        self._buffer = bytearray(rest)
+        *lines, rest = bytes(self.half_line).split(b"\n")
+        self.half_line = bytearray(rest)
         lines = [line[:-1] if line.endswith(b"\r") else line for line in lines]
         for index, line in enumerate(lines):
             if len(line) > self.max_line:
@@ -86,12 +89,12 @@ class LineSplitter:
     @property
     def pending(self) -> bytes:
         """What has arrived after the last newline: a message still waiting for its end."""
-        return bytes(self._buffer)
+        return bytes(self.half_line)
 
     def finish(self) -> bytes | None:
         """At the end of the stream: the unterminated last line, if any, counts as a message."""
-        rest = bytes(self._buffer)
-        self._buffer.clear()
+        rest = bytes(self.half_line)
+        self.half_line.clear()
         if rest.endswith(b"\r"):
             rest = rest[:-1]
         return rest or None
