@@ -59,27 +59,15 @@ class Run:
         for thing in reversed(self.started):
             thing.stop()
 
-    def met_a_taken_port(self) -> bool:
-        return any(
-            "is already in use" in (getattr(thing, "error", None) or "") for thing in self.started
-        )
-
 
 def run_case(case: Case, folder: str | None = None):
-    """The checklist the case's check gives its program.
-
-    Cases run side by side, each on ports free_port() found free a moment before; another case's
-    client may take one as its automatic port in between (the same range). No case means to bind
-    a taken port, so a program that met one runs again, on new ports (at most twice more)."""
-    for attempt in range(3):
-        with tempfile.TemporaryDirectory() as scratch:
-            run = Run(folder or scratch)
-            try:
-                checklist = SCENARIOS[case.check.split()[0]](case, run)
-            finally:
-                run.stop()
-        if attempt == 2 or not run.met_a_taken_port():
-            return checklist
+    """The checklist the case's check gives its program."""
+    with tempfile.TemporaryDirectory() as scratch:
+        run = Run(folder or scratch)
+        try:
+            return SCENARIOS[case.check.split()[0]](case, run)
+        finally:
+            run.stop()
 
 
 def failing_point(checklist):
