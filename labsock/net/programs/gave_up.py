@@ -1,5 +1,8 @@
 """Why a client was stopped when its time ran out, in one paragraph: a %%client cell's, and
-labsock.run_client's (`in_cell` says which the student used, so the advice fits it)."""
+labsock.run_client's (`in_cell` says which the student used, so the advice fits it).
+
+stopped_holder also answers a program whose TCP connect was refused (Job asks it for the
+program's own explanation): the server the student stopped there is named the same way."""
 
 from __future__ import annotations
 
