@@ -746,3 +746,99 @@ def test_a_stopped_server_is_not_blamed_when_something_holds_its_port_now(tmp_pa
         client = labsock.run_client(sends, "udp_client", typed=["hello"], folder=tmp_path)
         said = gave_up(client, 5, in_cell=True)
     assert "udp_server was stopped" not in said
+
+
+STOPPED_TCP_SERVER = (
+    r"Nothing is listening on 127\.0\.0\.1:{port} \(TCP\): tcp_server was stopped \(Stop "
+    r"button / \.stop\(\)\) at \d\d:\d\d:\d\d, and it held TCP port {port}, where this client "
+    r"tried to connect: nothing answers there now\. Run its cell again \(%%background "
+    r"tcp_server\), then this one\."
+)
+
+
+def test_a_tcp_client_of_a_server_stopped_by_the_student_is_told_so(tmp_path):
+    """Its connect is refused: not the general "is the server running?" but this notebook's
+    tcp_server, stopped at that time, in what run_client's job says and prints, and in the
+    view of the same client run in the background."""
+    import re as regex
+
+    from labsock.show.program_view import ProgramView
+    from tests import textbook
+
+    port = free_port(socket.SOCK_STREAM)
+    server = labsock.background(textbook.TCP_SERVER.format(port=port), "tcp_server",
+                                folder=tmp_path)  # fmt: skip
+    server.stop()
+    client_code = textbook.TCP_CLIENT.format(port=port)
+    client = labsock.run_client(client_code, "tcp_client", typed=["hello"], folder=tmp_path)
+    stopped = STOPPED_TCP_SERVER.format(port=port)
+    assert client.error_line == 5
+    assert regex.search(stopped, client.error), client.error
+    assert regex.search(stopped + r"\n$", client.output), client.output  # what the cell shows
+    assert "Is the server running" not in client.output
+    background = labsock.background(client_code, "tcp_client_bg", typed=["hello"],
+                                    folder=tmp_path)  # fmt: skip
+    background.wait(10)
+    view = ProgramView(background).text()
+    assert view.startswith("tcp_client_bg: failed at line 5 (exit code 1)\n"), view
+    assert regex.search(stopped, view), view
+
+
+def test_a_tcp_client_refused_with_no_stopped_server_gets_the_general_advice(tmp_path):
+    from tests import textbook
+
+    port = free_port(socket.SOCK_STREAM)  # nothing of this notebook ever held it
+    client = labsock.run_client(textbook.TCP_CLIENT.format(port=port), "tcp_client",
+                                typed=["hello"], folder=tmp_path)  # fmt: skip
+    assert f"Nothing is listening on 127.0.0.1:{port} (TCP)" in client.error
+    assert "Is the server running" in client.error
+    assert "was stopped" not in client.error
+
+
+def test_a_stopped_tcp_server_is_not_blamed_when_a_program_holds_its_port_now(tmp_path):
+    """A program that bound the port and never listened refuses the connect: it holds the
+    port, so the stopped server is not the reason."""
+    from tests import textbook
+
+    port = free_port(socket.SOCK_STREAM)
+    server = labsock.background(textbook.TCP_SERVER.format(port=port), "tcp_server",
+                                folder=tmp_path)  # fmt: skip
+    server.stop()
+    no_listen = (
+        "import time\nfrom socket import *\ns = socket(AF_INET, SOCK_STREAM)\n"
+        f"s.bind(('127.0.0.1', {port}))\ntime.sleep(60)\n"
+    )
+    holder = labsock.background(no_listen, "no_listen_server", folder=tmp_path)
+    try:
+        client = labsock.run_client(textbook.TCP_CLIENT.format(port=port), "tcp_client",
+                                    typed=["hello"], folder=tmp_path)  # fmt: skip
+    finally:
+        holder.stop()
+    assert "Is the server running" in client.error
+    assert "was stopped" not in client.error
+
+
+def test_a_tcp_server_pushed_off_its_port_or_at_another_address_is_not_blamed(tmp_path):
+    """Stopped because a later program took its port (the student did not stop it), or bound
+    to 127.0.0.1 while the client connects to 127.0.0.2 (refused even while it ran)."""
+    from tests import textbook
+
+    port = free_port(socket.SOCK_STREAM)
+    pushed = labsock.background(textbook.TCP_SERVER.format(port=port), "tcp_server",
+                                folder=tmp_path)  # fmt: skip
+    binds_and_ends = (
+        f"from socket import *\ns = socket(AF_INET, SOCK_STREAM)\ns.bind(('127.0.0.1', {port}))\n"
+    )
+    labsock.background(binds_and_ends, "brief_server", folder=tmp_path).wait(10)
+    assert pushed.stopped_because == f"brief_server took its TCP port {port}"
+    client = labsock.run_client(textbook.TCP_CLIENT.format(port=port), "tcp_client",
+                                typed=["hello"], folder=tmp_path)  # fmt: skip
+    assert "Is the server running" in client.error and "was stopped" not in client.error
+
+    stopped = labsock.background(textbook.TCP_SERVER.format(port=port), "tcp_server",
+                                 folder=tmp_path)  # fmt: skip
+    stopped.stop()
+    elsewhere = textbook.TCP_CLIENT.format(port=port).replace("'127.0.0.1'", "'127.0.0.2'")
+    client = labsock.run_client(elsewhere, "tcp_client", typed=["hello"], folder=tmp_path)
+    assert "Nothing is listening on 127.0.0.2" in client.error
+    assert "Is the server running" in client.error and "was stopped" not in client.error

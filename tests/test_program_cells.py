@@ -248,6 +248,24 @@ def test_a_client_waiting_for_nobody_ends_with_advice(kernel):
     assert f"No reply from 127.0.0.1:{port} (UDP) in time. Is the server running" in waiting.stdout
 
 
+def test_a_tcp_client_cell_of_a_server_stopped_with_its_button_names_the_server(kernel):
+    """The client's connect is refused: its cell says which server of this notebook was
+    stopped, and what to run again, not "Is the server running?"."""
+    port = free_port(socket.SOCK_STREAM)
+    server = kernel.run(cell("%%background tcp_server", textbook.TCP_SERVER, port=port))
+    kernel.send_custom(server.widget_id, {"kind": "stop"})  # a click on its Stop
+    kernel.wait_for_widget(server.widget_id, lambda s: s["state_line"] == "tcp_server: stopped")
+    client = kernel.run(cell('%%client tcp_client --type "hello"', textbook.TCP_CLIENT, port=port))
+    said = (
+        rf"Nothing is listening on 127\.0\.0\.1:{port} \(TCP\): tcp_server was stopped \(Stop "
+        rf"button / \.stop\(\)\) at \d\d:\d\d:\d\d, and it held TCP port {port}, where this "
+        r"client tried to connect: nothing answers there now\. Run its cell again "
+        r"\(%%background tcp_server\), then this one\.\n$"
+    )
+    assert re.search(said, client.stdout), client.stdout
+    assert "Is the server running" not in client.stdout
+
+
 def test_a_client_that_asks_for_input_without_lines_says_how_to_give_them(kernel):
     asked = kernel.run(cell("%%client asker", textbook.UDP_CLIENT, port=free_port()))
     assert asked.stdout.startswith("Input lowercase sentence:\n")

@@ -97,6 +97,8 @@ def test_requests_the_notebook_must_carry_out():
     busy = program.note({"event": "port busy", "proto": "tcp", "host": "", "port": 13000})
     assert busy == [Request("port busy", "tcp", "", 13000)]
     assert program.note({"event": "flushed", "token": None}) == [Request("flushed")]
+    refused = {"event": "stopped holder", "proto": "tcp", "host": "127.0.0.1", "port": 13000}
+    assert program.note(refused) == [Request("stopped holder", "tcp", "127.0.0.1", 13000)]
 
 
 def test_an_event_this_version_does_not_know_is_ignored():
@@ -126,6 +128,8 @@ def test_an_event_this_version_does_not_know_is_ignored():
         {"event": "unrecorded", "received": -5},
         {"event": "unrecorded", "received": 1.5},
         {"event": "port busy", "proto": "udp", "port": -1},
+        {"event": "stopped holder", "proto": "tcp", "host": "127.0.0.1", "port": 70000},
+        {"event": "stopped holder", "proto": "tcp", "host": ["127.0.0.1"], "port": 13000},
         {"event": "closed"},
         {"event": "others ended", "count": -1},
         {"event": "others ended", "count": "2"},

@@ -176,6 +176,55 @@ def test_a_port_another_notebook_holds_is_named_with_its_notebook_not_guessed():
     assert "Running panel" not in text and "process 4250" not in text
 
 
+def _refused_connect(stopped) -> str:
+    """What a textbook TCP client is told when its connect at line 5 is refused."""
+    code = textbook.TCP_CLIENT.format(port=12000)
+    error = ConnectionRefusedError(111, "Connection refused")
+    error.labsock_call = ("connect", "tcp", ("127.0.0.1", 12000))
+    try:
+        exec(compile("\n" * 4 + "raise error\n", "c.py", "exec"), {"error": error})
+    except OSError as raised:
+        return explain_failure(raised, "c.py", code, stopped=stopped)[0]
+    raise AssertionError("not raised")
+
+
+def test_a_refused_connect_names_the_stopped_server_the_notebook_names():
+    asked = []
+
+    def stopped(proto, host, port):
+        asked.append((proto, host, port))
+        return "tcp_server was stopped (Stop button / .stop()) at 21:00:00, and it held ..."
+
+    text = _refused_connect(stopped)
+    assert asked == [("tcp", "127.0.0.1", 12000)]
+    assert text == (
+        "Your program stopped at line 5:\n    clientSocket.connect((serverName, serverPort))\n"
+        "Nothing is listening on 127.0.0.1:12000 (TCP): tcp_server was stopped (Stop button / "
+        ".stop()) at 21:00:00, and it held ..."
+    )
+
+
+@pytest.mark.parametrize("said", ["", None])
+def test_a_refused_connect_without_a_stopped_server_keeps_the_general_advice(said):
+    text = _refused_connect(lambda proto, host, port: said)
+    assert "Nothing is listening on 127.0.0.1:12000 (TCP)" in text
+    assert "Is the server running" in text
+
+
+def test_a_stopped_server_is_named_only_for_addresses_that_would_have_reached_it():
+    from labsock.logic.holders import reaches
+
+    mine = lambda: ["192.168.1.20"]  # noqa: E731 (this laptop's address, for the test)
+    assert reaches("127.0.0.1", "127.0.0.1") and reaches("127.0.0.1", "localhost")
+    assert reaches("127.0.0.1", "")  # connect(('', port)) goes to this laptop
+    assert reaches("0.0.0.0", "127.0.0.1") and reaches("0.0.0.0", "192.168.1.20", mine)
+    assert reaches("127.0.0.1", None)  # where it went is not known: the port decides
+    assert not reaches("127.0.0.1", "127.0.0.2")  # nothing there, even while it ran
+    assert not reaches("127.0.0.1", "192.168.1.20", mine)
+    assert not reaches("0.0.0.0", "192.168.1.33", mine)  # another laptop: not our server
+    assert not reaches("192.168.1.20", "127.0.0.1", mine)
+
+
 def _failure(code: str, error: BaseException, line: int) -> tuple[str, int | None]:
     """explain_failure for `error` raised at `line` of program s.py (without running it)."""
     try:

@@ -110,3 +110,23 @@ def notebook_name(session: str | None, pid: int, program: str) -> str:
     if session:
         return session.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
     return f"a Python program ({program}, pid {pid})"
+
+
+# What a program may pass for "this laptop" (connect(('', port)) and 'localhost' go to 127.0.0.1).
+_THIS_LAPTOP = {"": "127.0.0.1", "localhost": "127.0.0.1"}
+_EVERY_ADDRESS = ("", ANY_ADDRESS, "::")
+
+
+def reaches(bound: str, host: str | None, mine=tuple) -> bool:
+    """Would what a client sends to `host` reach a socket bound to `bound` on this laptop?
+    mine(): this laptop's own addresses, called only for a socket bound to every address that
+    a client reached at no loopback address. None for host: not known, so yes (the port alone
+    decides)."""
+    if host is None:
+        return True
+    host = _THIS_LAPTOP.get(host.lower(), host)
+    if host == bound:
+        return True
+    if bound not in _EVERY_ADDRESS:
+        return False
+    return host.startswith("127.") or host == "::1" or host in mine()

@@ -21,6 +21,7 @@ from labsock.logic.errors import (
     explain,
     failure_name,
 )
+from labsock.logic.errors import where as endpoint  # (`where` names the line's words here)
 from labsock.logic.proc_net import Holder, shortened
 from labsock.logic.student_code import (
     SENDING_CALLS,
@@ -99,6 +100,8 @@ HINTS = [
 WhoHolds = Callable[[str, int], "Holder | None"]
 # (proto, port) -> True when a closed connection (TIME_WAIT) keeps the port, None: not known.
 Closing = Callable[[str, int], "bool | None"]
+# (proto, host, port) -> the notebook's words for its stopped program that held the port.
+Stopped = Callable[[str, str, int], "str | None"]
 
 
 def explain_failure(
@@ -110,6 +113,7 @@ def explain_failure(
     kernel_pid: int | None = None,
     other_notebook: Callable | None = None,
     closing: Closing | None = None,
+    stopped: Stopped | None = None,
 ) -> tuple[str, int | None]:
     """(the explanation, the line of the student's program it points at, if any).
 
@@ -119,6 +123,9 @@ def explain_failure(
     records the notebooks keep (a labsock.logic.holders.Holder, or None), named before any guess.
     closing(proto, port): whether a connection that closed moments ago keeps the port, asked
     when no process holds it (True, False, or None where the system cannot tell).
+    stopped(proto, host, port): the notebook's words for its program that held the port a
+    connect was refused on and that the student stopped ("" or None: none did), named instead
+    of the guesses (is the server running? the address? the port?).
     """
     lines = source.splitlines()
     if isinstance(exc, SyntaxError) and exc.filename == path:
@@ -132,7 +139,7 @@ def explain_failure(
     what = (
         _mistake(exc, call, source, holders)
         or _misspelt_method(exc, source, line)
-        or _socket_words(exc)
+        or _socket_words(exc, stopped)
         or _hint(exc)
     )
     return f"{where}\n{what}", line
@@ -168,12 +175,17 @@ def _where(line: int | None, lines: list[str]) -> str:
     return f"Your program stopped at line {line}:\n    {lines[line - 1].strip()}"
 
 
-def _socket_words(exc: BaseException) -> str | None:
+def _socket_words(exc: BaseException, stopped: Stopped | None = None) -> str | None:
     call = getattr(exc, "labsock_call", None)
     if call is None or not isinstance(exc, OSError):
         return None
     action, proto, address = call
     host, port = (address[0], address[1]) if isinstance(address, tuple) else (None, None)
+    refused = action == "connect" and failure_name(exc) == "ECONNREFUSED"
+    if refused and stopped is not None and isinstance(host, str) and isinstance(port, int):
+        said = stopped(proto, host, port)
+        if said:
+            return f"Nothing is listening on {endpoint(proto, host, port)}: {said}"
     if action == "bind":
         action = "bind-server"
         host = "0.0.0.0" if host in ANYWHERE else host

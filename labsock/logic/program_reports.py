@@ -16,7 +16,8 @@ program itself goes on; its state then follows its process). Events this version
 are ignored, so a newer bootstrap's extra notes cannot break an older reader.
 
 Some notes ask the notebook to act (stop whatever of ours holds a port, note a claimed port,
-answer a flush): `note()` returns those as Request tuples for the caller to carry out.
+name the stopped program that held a port a connect was refused on, answer a flush): `note()`
+returns those as Request tuples for the caller to carry out.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class BadReport(WireError):
 class Request(NamedTuple):
     """Something a note asks the notebook to do: what, then its details."""
 
-    what: str  # "claimed", "bind failed", "port busy", "flushed"
+    what: str  # "claimed", "bind failed", "port busy", "stopped holder", "flushed"
     proto: str = ""
     host: str = ""
     port: int = 0
@@ -299,6 +300,11 @@ class ProgramReports:
         proto, host = _proto(note), _text(note, "host", default="", longest=255)
         return [Request("port busy", proto, host, _port(note.get("port"), "port busy"))]
 
+    def _stopped_holder(self, note: dict):
+        """A connect was refused: the program asks which stopped program held that port."""
+        proto, host = _proto(note), _text(note, "host", default="", longest=255)
+        return [Request("stopped holder", proto, host, _port(note.get("port"), "stopped holder"))]
+
     def _flushed(self, note: dict):
         return [Request("flushed")]
 
@@ -323,6 +329,7 @@ _HANDLERS = {
     "failed": ProgramReports._failed,
     "unrecorded": ProgramReports._unrecorded,
     "port busy": ProgramReports._port_busy,
+    "stopped holder": ProgramReports._stopped_holder,
     "flushed": ProgramReports._flushed,
     "exiting": ProgramReports._exiting,
     "others ended": ProgramReports._others_ended,

@@ -64,6 +64,9 @@ ADDRESS_IN_USE = {errno.EADDRINUSE, 98, 48, 10048}
 # descriptor (not the notebook going away, which is EPIPE or ECONNRESET).
 NOT_A_SOCKET_NOW = {errno.EBADF, errno.ENOTSOCK, 10038}
 _AUDITED = ("socket.bind", "socket.connect", "socket.sendto")
+# Seconds a failing program waits for the notebook to name the stopped server it tried to reach:
+# the notebook answers at once; a notebook that stopped reading must not hold the failure long.
+ASK_TIMEOUT = 1.0
 
 _real_socket = socket.socket
 _real_raw_socket = _socket.socket
@@ -1027,6 +1030,7 @@ def _explain(exc: BaseException, path: str, source: str) -> tuple[str, int | Non
             kernel_pid=_kernel_pid,
             other_notebook=_other_notebooks_holder,
             closing=closing_on,
+            stopped=_stopped_holder,
         )
     except Exception:  # noqa: BLE001
         return (
@@ -1046,6 +1050,18 @@ def _other_notebooks_holder(proto: str, port: int):
     return other_notebooks.holder_of(proto, port, this_kernel=_kernel_pid)
 
 
+def _stopped_holder(proto: str, host: str, port: int) -> str | None:
+    """The notebook's words for its program that held the port a connect was refused on and
+    that the student stopped: only the notebook knows what it stopped, so it is asked (None:
+    no such program, or no answer)."""
+    reporter = _reporter
+    if reporter is None or reporter.lost:
+        return None
+    answer = reporter.ask("stopped holder", ASK_TIMEOUT, proto=proto, host=host[:255], port=port)
+    said = answer.get("said") if isinstance(answer, dict) else None
+    return said if isinstance(said, str) and said else None
+
+
 def _explain_thread_failures(reporter: Reporter, path: str, source: str) -> None:
     def hook(args):
         if args.exc_type is SystemExit:
@@ -1060,10 +1076,11 @@ def _explain_thread_failures(reporter: Reporter, path: str, source: str) -> None
 
 
 _kernel_pid: int | None = None  # the notebook's kernel (set by main)
+_reporter: Reporter | None = None  # the notebook's connection (set by main)
 
 
 def main() -> None:
-    global _kernel_pid
+    global _kernel_pid, _reporter
     # Taken before the supervisor forks: from then on the program's parent is the supervisor.
     _kernel_pid = os.getppid()
     control, path = _arguments(sys.argv)
@@ -1073,7 +1090,7 @@ def main() -> None:
 
         supervise(control)  # returns in the program's process (see supervisor.py)
     _count_output()
-    reporter = Reporter(_take_control(control))
+    reporter = _reporter = Reporter(_take_control(control))
     socket.socket, _socket.socket = watched_socket_class(reporter)
     _watch_input(reporter)
     _watch_sleep(reporter)

@@ -1,5 +1,8 @@
 """Why a client was stopped when its time ran out, in one paragraph: a %%client cell's, and
-labsock.run_client's (`in_cell` says which the student used, so the advice fits it)."""
+labsock.run_client's (`in_cell` says which the student used, so the advice fits it).
+
+stopped_holder also answers a program whose TCP connect was refused (Job asks it for the
+program's own explanation): the server the student stopped there is named the same way."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import re
 import time
 
 from labsock.logic.errors import explain
+from labsock.logic.holders import reaches
 from labsock.logic.student_code import endless_sending_loop
 from labsock.net.ports_here import serving
 from labsock.net.programs.job import Job, jobs
@@ -20,7 +24,7 @@ def gave_up(job: Job, timeout: float, *, in_cell: bool) -> str:
     to = job.last_sent_to
     if to is not None:  # it sent, and is still there: waiting for the answer
         proto, (host, port) = to
-        reason = _what_a_server_did(job, proto, port) or str(
+        reason = _what_a_server_did(job, proto, host, port) or str(
             explain(TimeoutError(), action="receive", proto=proto, host=host, port=port)
         )
         return f"{job.name} waited {timeout:g} s and was stopped. {reason}"
@@ -83,7 +87,7 @@ RECVFROM_LINE = re.compile(r"^\s*\w+\s*,\s*(\w+)\s*=\s*(\w+)\.recvfrom\(", re.MU
 ACCEPT_LINE = re.compile(r"^\s*(\w+)\s*,\s*\w+\s*=\s*\w+\.accept\(", re.MULTILINE)
 
 
-def _what_a_server_did(job: Job, proto: str, port: int) -> str:
+def _what_a_server_did(job: Job, proto: str, host: str, port: int) -> str:
     """Why no reply came, from this notebook's programs: one got the message and ended, or got
     it and did not answer; or one waits in recvfrom unbound (no port: nothing reaches it).
     "" when they do not tell (the general advice then stands)."""
@@ -106,7 +110,7 @@ def _what_a_server_did(job: Job, proto: str, port: int) -> str:
             connection = found.group(1) if found else "connectionSocket"
             fix = f"send the reply on the connection accept gave, `{connection}.send(...)`"
         return f"{other.name} received it (labsock saw it arrive), but no reply came back: {fix}."
-    stopped = _stopped_holder(job, proto, port)
+    stopped = stopped_holder(job, proto, port, host)
     if stopped:
         return stopped
     if proto != "udp":
@@ -128,20 +132,34 @@ def _what_a_server_did(job: Job, proto: str, port: int) -> str:
     return ""
 
 
-def _stopped_holder(job: Job, proto: str, port: int) -> str:
+def stopped_holder(job: Job, proto: str, port: int, host: str | None = None) -> str:
     """The program of this notebook that held the port and was stopped by the student (Stop,
     .stop(), stop_all), when nothing holds the port now; "" otherwise. A program that another
-    one pushed off its port (stopped_because) is not this: its port is held."""
+    one pushed off its port (stopped_because) is not this: its port is held. `host` is where the
+    client sent or connected: a server of this laptop that it would not have reached (another
+    laptop's address, another loopback address than it bound) is not named."""
     if serving(proto, port) is not None:
         return ""
     for other in reversed(jobs()):  # the newest first
         if other is job or other.running or other.stopped_at is None or other.stopped_because:
             continue
-        if any(p == proto and n == port for p, _, n in other.ports_used):
+        held = [bound for p, bound, n in other.ports_used if p == proto and n == port]
+        if any(reaches(bound, host, _my_addresses) for bound in held):
             when = time.strftime("%H:%M:%S", time.localtime(other.stopped_at))
+            did = "sent" if proto == "udp" else "tried to connect"
             return (
                 f"{other.name} was stopped (Stop button / .stop()) at {when}, and it held "
-                f"{proto.upper()} port {port}, where this client sent: nothing answers there now. "
-                f"Run its cell again (%%background {other.name}), then this one."
+                f"{proto.upper()} port {port}, where this client {did}: nothing answers there "
+                f"now. Run its cell again (%%background {other.name}), then this one."
             )
     return ""
+
+
+def _my_addresses() -> list[str]:
+    """This laptop's IPv4 addresses; none when they cannot be read (then nothing is named)."""
+    try:
+        from labsock.net.addresses import read_interfaces  # ifaddr: only on this rare path
+
+        return [interface.ip for interface in read_interfaces()]
+    except Exception:  # noqa: BLE001 (no ifaddr, or the system would not list them)
+        return []

@@ -580,6 +580,15 @@ class Job(LifeCycle):
             except Exception:  # noqa: BLE001 (a holder that fails to stop: the bind fails)
                 answer = {"retry": False}
             self._answer(answer)
+        elif request.what == "stopped holder":  # a connect was refused: only we know what stopped
+            try:
+                # Imported here: gave_up reads this notebook's jobs, so it imports this module.
+                from labsock.net.programs.gave_up import stopped_holder
+
+                said = stopped_holder(self, request.proto, request.port, request.host)
+            except Exception:  # noqa: BLE001 (the program's own explanation then stands)
+                said = ""
+            self._answer({"said": said})
         elif request.what == "flushed":
             with self._flushes:
                 self._flushes_answered += 1
