@@ -121,6 +121,11 @@ def test_time_wait_after_a_socketserver_bind_says_allow_reuse_address():
     assert text.endswith("or choose another port: change line 2 to `PORT = 12001`.")
     unsure = _said(SOCKETSERVER, 5, _recorded(), who_holds=nobody, closing=lambda p, n: None)
     assert "Either another program holds it" in unsure and "allow_reuse_address" in unsure
+    # http.server's HTTPServer allows reuse already: only the closed connection's side can help.
+    web = SOCKETSERVER.replace("socketserver.TCPServer", "http.server.HTTPServer")
+    http = _said(web, 5, _recorded(), who_holds=nobody, closing=lambda p, n: True)
+    assert "allow_reuse_address" not in http
+    assert "http.server.HTTPServer sets it on your server already" in http
 
 
 def test_asyncios_own_error_still_gives_the_port_the_holder_and_the_fix():

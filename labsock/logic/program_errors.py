@@ -407,7 +407,7 @@ def _library_proto(server: ServerCall) -> str:
 def _library_close(server: ServerCall) -> str:
     if server.target is None:
         return "close that server's socket"
-    if server.kind == "socketserver":
+    if server.kind == "socketserver" and not server.callee.endswith("HTTPServer"):
         return f"run `{server.target}.server_close()`"
     return f"run `{server.target}.close()`"
 
@@ -415,8 +415,8 @@ def _library_close(server: ServerCall) -> str:
 def _library_reuse(server: ServerCall) -> str:
     """SO_REUSEADDR the library's way: socketserver sets it when the server class allows it;
     socket.create_server and asyncio set it already (not on Windows, whose bind a closed
-    connection does not block)."""
-    if server.kind == "socketserver":
+    connection does not block). http.server's HTTPServer allows it already."""
+    if server.kind == "socketserver" and not server.callee.endswith("HTTPServer"):
         return (
             f"set `{server.callee}.allow_reuse_address = True` before making the server "
             "(socketserver then sets SO_REUSEADDR before its bind; on Linux it helps once the "
