@@ -126,6 +126,8 @@ def test_time_wait_after_a_socketserver_bind_says_allow_reuse_address():
     http = _said(web, 5, _recorded(), who_holds=nobody, closing=lambda p, n: True)
     assert "allow_reuse_address" not in http
     assert "http.server.HTTPServer sets it on your server already" in http
+    kernel = _said(web, 5, _recorded(), who_holds=lambda p, n: Holder(4, "ipykernel"), kernel_pid=4)
+    assert "run `server.server_close()` in a cell of its own" in kernel  # a socketserver's way
 
 
 def test_asyncios_own_error_still_gives_the_port_the_holder_and_the_fix():

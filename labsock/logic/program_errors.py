@@ -407,7 +407,7 @@ def _library_proto(server: ServerCall) -> str:
 def _library_close(server: ServerCall) -> str:
     if server.target is None:
         return "close that server's socket"
-    if server.kind == "socketserver" and not server.callee.endswith("HTTPServer"):
+    if server.kind == "socketserver":
         return f"run `{server.target}.server_close()`"
     return f"run `{server.target}.close()`"
 
