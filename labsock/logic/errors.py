@@ -350,12 +350,15 @@ REUSE_FIX_ELSEWHERE = (
 )
 
 
-def closing_words(time_wait: bool | None, *, sock: str | None = "serverSocket", another="") -> str:
+def closing_words(
+    time_wait: bool | None, *, sock: str | None = "serverSocket", another="", fix=""
+) -> str:
     """What holds a TCP port a bind found taken when no process could be named: a connection in
     TIME_WAIT (time_wait True), or, where the system cannot tell (None), that or another program.
     sock: the student's socket that failed to bind (None: one of labsock's own failed);
-    another: the way to another port, in the caller's words ("use another port" if empty)."""
-    fix = REUSE_FIX_ELSEWHERE if sock is None else REUSE_FIX.format(sock=sock)
+    another: the way to another port, in the caller's words ("use another port" if empty);
+    fix: the way to SO_REUSEADDR, in the caller's words (a library's), instead of sock's."""
+    fix = fix or (REUSE_FIX_ELSEWHERE if sock is None else REUSE_FIX.format(sock=sock))
     another = another or "use another port"
     if time_wait:
         return (

@@ -13,6 +13,7 @@ import difflib
 import errno
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from labsock.logic.errors import (
     LabsockError,
@@ -26,12 +27,16 @@ from labsock.logic.proc_net import Holder, shortened
 from labsock.logic.student_code import (
     SENDING_CALLS,
     Call,
+    Line,
+    ServerCall,
     accepted_into,
     assignment_of,
     calls_on,
     is_simple,
+    line_of,
     method_call_at,
     port_line,
+    server_call_at,
     socket_call_at,
 )
 
@@ -138,6 +143,7 @@ def explain_failure(
     holders = (who_holds, kernel_pid, other_notebook, closing)
     what = (
         _mistake(exc, call, source, holders)
+        or _library_port_taken(exc, call, source, line, holders)
         or _misspelt_method(exc, source, line)
         or _socket_words(exc, stopped)
         or _hint(exc)
@@ -331,15 +337,113 @@ def _not_connected(call: Call) -> str:
     )
 
 
-def _port_taken(
-    exc, call: Call, source: str, who_holds, kernel_pid, other_notebook, closing
-) -> str:
-    proto = getattr(exc, "labsock_call", None)
-    proto = proto[1] if proto else "udp"
-    port = _port_of(exc)
+@dataclass(frozen=True)
+class _Asker:
+    """What asked for a port a bind found taken, in the student's words."""
+
+    name: str  # serverSocket, socketserver.TCPServer: "so serverSocket cannot bind it"
+    close: str  # the way to close it in the kernel: "run `serverSocket.close()`"
+    at: str  # " Your program asks for it at line 2: `serverPort = 12000`." (or "")
+    chosen: Line | None  # the line that chose the port, to change for another one
+    reuse: str = ""  # the way to SO_REUSEADDR ("": the socket's own setsockopt)
+
+
+def _port_taken(exc, call: Call, source: str, *holders) -> str:
+    """A bind on a line of the student's own: serverSocket.bind(('', serverPort))."""
+    recorded = bind_call(exc)
     chosen = port_line(source, call)
-    at = f" Your program asks for it at {chosen}." if chosen else ""
-    taken = f"Port {port} ({proto.upper()}) is already in use, so {call.receiver} cannot bind it."
+    asker = _Asker(
+        name=call.receiver,
+        close=f"run `{call.receiver}.close()`",
+        at=f" Your program asks for it at {chosen}." if chosen else "",
+        chosen=chosen,
+    )
+    return _taken_words(recorded[1] if recorded else "udp", _port_of(recorded), asker, *holders)
+
+
+def _library_port_taken(exc, call: Call | None, source: str, line, holders: tuple) -> str | None:
+    """A bind inside a library (socketserver, socket.create_server, asyncio) that the student's
+    line called: the same words as for their own bind, with the library's way to reuse."""
+    if call is not None or line is None or failure_name(exc) != "EADDRINUSE":
+        return None
+    server = server_call_at(source, line)
+    if server is None:
+        return None
+    recorded = bind_call(exc)
+    proto = recorded[1] if recorded else _library_proto(server)
+    port = _port_of(recorded) or _port_in_message(exc)
+    here = line_of(source, server.line)
+    chosen = server.port
+    if chosen is None or here is None or chosen.number == here.number:
+        at = f" Your program asks for it at {chosen or here}." if chosen or here else ""
+    else:
+        at = f" Your program asks for it at {here}, with the port of {chosen}."
+    asker = _Asker(
+        name=server.callee,
+        close=_library_close(server),
+        at=at,
+        chosen=chosen,
+        reuse=_library_reuse(server) if proto == "tcp" else "",
+    )
+    return _taken_words(proto, port, asker, *holders)
+
+
+def bind_call(exc) -> tuple | None:
+    """The bind that failed, as the bootstrap recorded it on the exception: ("bind", proto,
+    address). socket.create_server and asyncio raise an OSError of their own for it, with the
+    recorded one as its context (`raise ... from None` hides it, and keeps it)."""
+    seen = 0
+    while exc is not None and seen < 5:
+        call = getattr(exc, "labsock_call", None)
+        if call is not None:
+            return call if call[0] == "bind" else None
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return None
+
+
+# "... (while attempting to bind on address ('127.0.0.1', 12000))" (socket.create_server) and
+# "error while attempting to bind on address ('127.0.0.1', 12000): ..." (asyncio).
+BIND_ADDRESS = re.compile(r"bind on address \((?:'[^']*'|\"[^\"]*\"), (\d+)")
+
+
+def _port_in_message(exc) -> int | None:
+    found = BIND_ADDRESS.search(str(exc))
+    return int(found.group(1)) if found else None
+
+
+def _library_proto(server: ServerCall) -> str:
+    udp = "UDP" in server.callee or server.callee.endswith("create_datagram_endpoint")
+    return "udp" if udp else "tcp"
+
+
+def _library_close(server: ServerCall) -> str:
+    if server.target is None:
+        return "close that server's socket"
+    if server.kind == "socketserver":
+        return f"run `{server.target}.server_close()`"
+    return f"run `{server.target}.close()`"
+
+
+def _library_reuse(server: ServerCall) -> str:
+    """SO_REUSEADDR the library's way: socketserver sets it when the server class allows it;
+    socket.create_server and asyncio set it already (not on Windows, whose bind a closed
+    connection does not block). http.server's HTTPServer allows it already."""
+    if server.kind == "socketserver" and not server.callee.endswith("HTTPServer"):
+        return (
+            f"set `{server.callee}.allow_reuse_address = True` before making the server "
+            "(socketserver then sets SO_REUSEADDR before its bind; on Linux it helps once the "
+            "program whose connection closed had set it too)"
+        )
+    return (
+        f"set SO_REUSEADDR before bind in the program whose connection that was, "
+        "`serverSocket.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)` "
+        f"({server.callee} sets it on your server already, and on Linux both sides need it)"
+    )
+
+
+def _taken_words(proto: str, port, asker: _Asker, who_holds, kernel_pid, other_notebook, closing):
+    at = asker.at
+    taken = f"Port {port} ({proto.upper()}) is already in use, so {asker.name} cannot bind it."
     known = other_notebook(proto, port) if other_notebook and port else None
     if known is not None:  # another of the student's notebooks: its name, and the way out
         return f"{taken}{at} {known.sentence()}"
@@ -353,7 +457,7 @@ def _port_taken(
         return (
             f"{taken} {kernel} holds it (process {holder.pid}): a cell run "
             "without %%background made a socket on that port, and the kernel keeps it open, "
-            f"also after Interrupt.{at} The way out: run `{call.receiver}.close()` in a cell "
+            f"also after Interrupt.{at} The way out: {asker.close} in a cell "
             "of its own (or restart the kernel: Kernel > Restart Kernel), then this cell again."
         )
     if holder is not None:
@@ -373,7 +477,8 @@ def _port_taken(
             "JupyterLab's Running panel, the square-in-a-circle icon)"
         )
     elif (lingering := _lingering(closing, proto, port)) is not False:
-        words = closing_words(lingering, sock=call.receiver, another=_another_port(chosen, port))
+        another = _another_port(asker.chosen, port)
+        words = closing_words(lingering, sock=asker.name, another=another, fix=asker.reuse)
         return f"{taken}{at} {words}"
     else:
         who = "another program (a server started from another notebook or a terminal)"
@@ -381,7 +486,7 @@ def _port_taken(
             "Stop that one (Ctrl+C in its terminal; another notebook's kernel: Shut Down in "
             "JupyterLab's Running panel, the square-in-a-circle icon)"
         )
-    other = _another_port(chosen, port)
+    other = _another_port(asker.chosen, port)
     return f"{taken} {who[0].upper()}{who[1:]} holds it.{at} {stop}, or {other}."
 
 
@@ -392,8 +497,7 @@ def _lingering(closing, proto: str, port: int | None) -> bool | None:
     return closing(proto, port)
 
 
-def _port_of(exc) -> int | None:
-    call = getattr(exc, "labsock_call", None)
+def _port_of(call) -> int | None:
     address = call[2] if call else None
     try:
         return int(address[1])
@@ -403,8 +507,9 @@ def _port_of(exc) -> int | None:
 
 def _another_port(chosen, port) -> str:
     if chosen is not None and "=" in chosen.text and port:
-        name = chosen.text.split("=", 1)[0].strip()
-        if name.isidentifier():
+        name, value = (part.strip() for part in chosen.text.split("=", 1))
+        # Only `serverPort = 12000`: not `server = create_server(...)`, nor ADDR = ('', 12000).
+        if name.isidentifier() and value.isdigit():
             client = ", and the client's serverPort with it" if "server" in name.lower() else ""
             return (
                 f"choose another port: change line {chosen.number} to `{name} = {port + 1}`{client}"

@@ -152,7 +152,12 @@ def accepted_into(source: str, name: str) -> bool:
 def port_line(source: str, call: Call) -> Line | None:
     """The line that chose the port of a bind/connect/sendto call: `serverPort = 12000` when the
     address is (host, serverPort), else the call's own line (a port written in the call)."""
-    address = call.arguments[-1] if call.arguments else ""
+    return address_line(source, call.arguments[-1] if call.arguments else "", call.line)
+
+
+def address_line(source: str, address: str, line: int) -> Line | None:
+    """The line that chose the port in `address`, the text of an address (host, port) or of a
+    port alone: the line that sets the name it is (`serverPort = 12000`), else `line`."""
     tree = _tree(address)
     if tree is not None and tree.body and isinstance(tree.body[0], ast.Expr):
         value = tree.body[0].value
@@ -166,7 +171,7 @@ def port_line(source: str, call: Call) -> Line | None:
             found = assignment_of(source, value.id)
             if found is not None:
                 return found
-    return line_of(source, call.line)
+    return line_of(source, line)
 
 
 def _is_true(test: ast.expr) -> bool:
@@ -230,4 +235,99 @@ def blocking_server(source: str) -> BlockingServer | None:
         if call.method in WAITING_CALLS:
             proto = "udp" if call.method == "recvfrom" or "SOCK_DGRAM" in source else "tcp"
             return BlockingServer(line_of(source, call.line), proto)
+    return None
+
+
+@dataclass(frozen=True)
+class ServerCall:
+    """A library call that binds a server's port for the program, e.g.
+    `server = socketserver.TCPServer((HOST, PORT), Handler)` or `asyncio.start_server(...)`."""
+
+    callee: str  # its text: socketserver.TCPServer, asyncio.start_server, loop.create_server
+    kind: str  # "socketserver", "create_server" (socket's), "asyncio"
+    target: str | None  # the name it is kept in (server), if one
+    port: Line | None  # the line that chose the port
+    line: int
+
+
+ASYNCIO_SERVERS = ("start_server", "create_datagram_endpoint")
+
+
+def server_call_at(source: str, line: int) -> ServerCall | None:
+    """The socketserver, socket.create_server or asyncio call on this line (a call written on
+    several lines: the one that begins nearest above it), if there is one."""
+    tree = _tree(source)
+    if tree is None:
+        return None
+    classes = _server_classes(tree)
+    calls = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and node.lineno <= line <= (node.end_lineno or node.lineno)
+    ]
+    for node in sorted(calls, key=lambda node: -node.lineno):
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        receiver = _text(source, func.value) if isinstance(func, ast.Attribute) else ""
+        if name == "create_server":
+            kind = "create_server" if receiver in ("", "socket") else "asyncio"
+        elif name in ASYNCIO_SERVERS:
+            kind = "asyncio"
+        elif name.endswith("Server") or name in classes:
+            kind = "socketserver"
+        else:
+            continue
+        address = _address_argument(node, kind)
+        text = _text(source, address) if address is not None else ""
+        return ServerCall(
+            callee=_text(source, func),
+            kind=kind,
+            target=_kept_in(tree, node),
+            port=address_line(source, text, node.lineno),
+            line=node.lineno,
+        )
+    return None
+
+
+def _server_classes(tree: ast.AST) -> set[str]:
+    """The program's own classes made from a socketserver server (class Echo(TCPServer))."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            for base in node.bases:
+                name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
+                if name.endswith("Server"):
+                    found.add(node.name)
+    return found
+
+
+def _address_argument(node: ast.Call, kind: str) -> ast.expr | None:
+    """The argument that holds the port: an address (host, port), or, for asyncio's servers,
+    the port itself (loop.create_server(factory, host, port))."""
+    keywords = {k.arg: k.value for k in node.keywords if k.arg}
+    if kind == "asyncio":
+        if "local_addr" in keywords:
+            return keywords["local_addr"]
+        return keywords.get("port", node.args[2] if len(node.args) > 2 else None)
+    named = keywords.get("server_address", keywords.get("address"))
+    return named if named is not None else (node.args[0] if node.args else None)
+
+
+def _kept_in(tree: ast.AST, call: ast.Call) -> str | None:
+    """The name the call's result is kept in: `server = ...`, `server = await ...`,
+    `with ... as server`, `transport, protocol = await ...` (the first)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            value, target = node.value, node.targets[0]
+        elif isinstance(node, ast.withitem):
+            value, target = node.context_expr, node.optional_vars
+        else:
+            continue
+        if isinstance(value, ast.Await):
+            value = value.value
+        if value is not call:
+            continue
+        if isinstance(target, ast.Tuple) and target.elts:
+            target = target.elts[0]
+        return target.id if isinstance(target, ast.Name) else None
     return None

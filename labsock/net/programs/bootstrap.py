@@ -48,7 +48,7 @@ import types
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__)))))
 
 from labsock.logic import wire  # noqa: E402
-from labsock.logic.program_errors import explain_failure  # noqa: E402
+from labsock.logic.program_errors import bind_call, explain_failure  # noqa: E402
 
 FLUSH_EVERY = 0.05  # seconds between two batches: fast enough for a live view, cheap for a flood
 # How many datagrams and chunks are recorded in full: a burst of RECORD_BURST, then RECORD_RATE
@@ -999,9 +999,9 @@ def run(path: str, reporter: Reporter) -> int:
         sys.stdout.flush()
         text, line = _explain(exc, path, source)
         print(text, file=sys.stderr, flush=True)
-        call = getattr(exc, "labsock_call", None)
+        call = bind_call(exc)  # also one a library's own OSError hides (asyncio's)
         bind = None
-        if call and call[0] == "bind" and isinstance(call[2], tuple):
+        if call and isinstance(call[2], tuple):
             bind = [call[1], call[2][1]]  # the protocol and port it could not bind
         reporter.note("failed", text=text, line=line, error=exc.__class__.__name__, bind=bind)
         return 1
