@@ -2,6 +2,7 @@
 "another program" that nobody can find: in the parsing of /proc/net/tcp, in the choice of the
 paragraph, and for real on a port this test puts in TIME_WAIT."""
 
+import socket
 import sys
 
 import pytest
@@ -147,3 +148,32 @@ def test_a_client_bind_port_in_time_wait_is_told_so():
     text = str(raised.value)
     assert "closed moments ago" in text and "Another client" not in text
     assert text.endswith("or choose another bind port.")
+
+
+def test_on_windows_a_taken_port_is_never_a_closed_connections(tmp_path, monkeypatch):
+    """A TIME_WAIT does not block a bind on Windows (CPython leaves SO_REUSEADDR off there for
+    it): the explanation names a program, and never advises SO_REUSEADDR, which on Windows lets
+    another program take the port. macOS cannot tell without a tool: both are said."""
+    (tmp_path / "net").mkdir()
+    (tmp_path / "net" / "tcp").write_text(CLOSED_ONLY)  # what Linux would call TIME_WAIT
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert closing_on("tcp", 12000, tmp_path) is False
+    said = _port_taken(lambda proto, port: closing_on(proto, port, tmp_path))
+    assert "holds it" in said and "SO_REUSEADDR" not in said and "closed" not in said
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert closing_on("tcp", 12000, tmp_path) is None
+
+
+def test_labsock_tells_of_the_rebind_option_it_set_only_where_it_is_so_reuseaddr(monkeypatch):
+    """On Windows the bootstrap sets SO_EXCLUSIVEADDRUSE: the view's note on SO_REUSEADDR (add
+    it outside labsock) would be wrong advice there, so it is not asked for."""
+    from labsock.net.programs import bootstrap
+
+    with socket.socket() as sock:
+        assert bootstrap._allow_quick_rebind(sock) is (sys.platform != "win32")
+    monkeypatch.setattr(sys, "platform", "win32")
+    # Linux has no SO_EXCLUSIVEADDRUSE: a stand-in number the system takes.
+    monkeypatch.setattr(socket, "SO_EXCLUSIVEADDRUSE", socket.SO_KEEPALIVE, raising=False)
+    with socket.socket() as sock:
+        assert bootstrap._allow_quick_rebind(sock) is False
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE)  # it was set all the same

@@ -41,10 +41,15 @@ def holder_of(proto: str, port: int, proc: Path = PROC) -> Holder | None:
 
 def closing_on(proto: str, port: int, proc: Path = PROC) -> bool | None:
     """True when a TCP connection that closed moments ago (TIME_WAIT) still keeps `port`;
-    None where this system does not say (only Linux's /proc lists them without a tool)."""
+    None where this system does not say (macOS: only Linux's /proc lists them without a tool);
+    False on Windows, where none ever keeps a port from a bind."""
     if proto != "tcp":
         return False  # UDP has no connections to linger
-    if sys.platform in ("win32", "darwin"):
+    if sys.platform == "win32":
+        # A TIME_WAIT does not block a bind on Windows (CPython's socket.create_server says so,
+        # and leaves SO_REUSEADDR off there for it): a taken port is a program's.
+        return False
+    if sys.platform == "darwin":
         return None
     states: list[str] = []
     read = False

@@ -626,7 +626,11 @@ def _code(exc: OSError):
 
 
 def _allow_quick_rebind(sock) -> bool:
-    """SO_REUSEADDR (POSIX) or SO_EXCLUSIVEADDRUSE (Windows) on a TCP socket; True if we set it."""
+    """SO_REUSEADDR (POSIX) or SO_EXCLUSIVEADDRUSE (Windows) on a TCP socket; True if we set
+    SO_REUSEADDR, which the student's view then mentions (the way to it outside labsock).
+
+    Windows: a TIME_WAIT never blocks a bind there, and SO_REUSEADDR would let another program
+    take the port, so there is nothing to tell, and nothing the student should copy."""
     if sys.platform == "win32":
         option = getattr(socket, "SO_EXCLUSIVEADDRUSE", None)
         if option is None:
@@ -639,7 +643,7 @@ def _allow_quick_rebind(sock) -> bool:
         sock.setsockopt(socket.SOL_SOCKET, option, 1)
     except OSError:
         return False
-    return True
+    return sys.platform != "win32"
 
 
 def _free_the_port(reporter: Reporter, sock, address) -> bool:
