@@ -1,7 +1,9 @@
 """What the bootstrap records of each datagram, watched in this process (no program started):
 the bytes as they were sent, cut to KEPT_BYTES, with their real size."""
 
+import json
 import socket
+import threading
 
 import pytest
 
@@ -63,3 +65,55 @@ def test_a_datagram_is_recorded_as_sent_whatever_its_buffer_becomes(watched):
     expected = [(b"first", 5), (long[:KEPT], len(long)), (b"a view", 6), (b"short", 5)]
     assert sent == expected
     assert received == expected
+
+
+def questions(notebook, reader, count: int) -> list[dict]:
+    """The next `count` questions the program asked the notebook (port busy notes)."""
+    found = []
+    while len(found) < count:
+        for kind, value in reader.feed(notebook.recv(1 << 20)):
+            if kind == "note" and value.get("event") == "port busy":
+                found.append(value)
+    return found
+
+
+def answer(notebook, question: dict, retry) -> None:
+    reply = {"retry": retry, "asked": question.get("asked")}
+    notebook.sendall(json.dumps(reply).encode() + b"\n")
+
+
+def test_two_threads_asking_at_once_each_get_their_own_answer(watched):
+    """A threaded server's two threads can meet taken ports at once: the notebook's answers,
+    whatever their order, go each to the thread that asked."""
+    _, reporter, notebook = watched
+    got = {}
+
+    def ask(port):
+        got[port] = reporter.ask("port busy", 30, proto="tcp", host="", port=port)
+
+    threads = [threading.Thread(target=ask, args=(port,)) for port in (21001, 21002)]
+    for thread in threads:
+        thread.start()
+    asked = questions(notebook, wire.FrameReader(), 2)
+    for question in reversed(asked):  # the second asker's answer comes first
+        answer(notebook, question, retry=question["port"])
+    for thread in threads:
+        thread.join(30)
+    assert {port: reply["retry"] for port, reply in got.items()} == {21001: 21001, 21002: 21002}
+
+
+def test_an_answer_that_comes_after_its_asker_gave_up_answers_no_other_question(watched):
+    _, reporter, notebook = watched
+    reader = wire.FrameReader()
+    assert reporter.ask("port busy", 0.05, proto="tcp", host="", port=21003) is None
+    (late,) = questions(notebook, reader, 1)
+    got = []
+    thread = threading.Thread(
+        target=lambda: got.append(reporter.ask("port busy", 30, proto="tcp", host="", port=21004))
+    )
+    thread.start()
+    (current,) = questions(notebook, reader, 1)
+    answer(notebook, late, retry="the late one")  # arrives while the second question waits
+    answer(notebook, current, retry="its own")
+    thread.join(30)
+    assert got == [{"retry": "its own", "asked": current.get("asked")}]

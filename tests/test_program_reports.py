@@ -99,6 +99,9 @@ def test_requests_the_notebook_must_carry_out():
     assert program.note({"event": "flushed", "token": None}) == [Request("flushed")]
     refused = {"event": "stopped holder", "proto": "tcp", "host": "127.0.0.1", "port": 13000}
     assert program.note(refused) == [Request("stopped holder", "tcp", "127.0.0.1", 13000)]
+    # A question's number goes back with its answer (two threads of a program may ask at once).
+    numbered = {**refused, "asked": 7}
+    assert program.note(numbered) == [Request("stopped holder", "tcp", "127.0.0.1", 13000, asked=7)]
 
 
 def test_an_event_this_version_does_not_know_is_ignored():
@@ -130,6 +133,9 @@ def test_an_event_this_version_does_not_know_is_ignored():
         {"event": "port busy", "proto": "udp", "port": -1},
         {"event": "stopped holder", "proto": "tcp", "host": "127.0.0.1", "port": 70000},
         {"event": "stopped holder", "proto": "tcp", "host": ["127.0.0.1"], "port": 13000},
+        {"event": "port busy", "proto": "udp", "port": 12000, "asked": 0},
+        {"event": "port busy", "proto": "udp", "port": 12000, "asked": "1"},
+        {"event": "stopped holder", "proto": "tcp", "host": "", "port": 1, "asked": True},
         {"event": "closed"},
         {"event": "others ended", "count": -1},
         {"event": "others ended", "count": "2"},

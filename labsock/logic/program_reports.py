@@ -45,6 +45,7 @@ class Request(NamedTuple):
     host: str = ""
     port: int = 0
     text: str = ""
+    asked: int = 0  # a question's number: the answer carries it back (0: not a question)
 
 
 # -- checking a note's fields ------------------------------------------------------------------
@@ -90,6 +91,17 @@ def _proto(note: dict, field: str = "proto") -> str:
     if value not in PROTOCOLS:
         raise BadReport(f"{field}={value!r} in a {note['event']!r} note")
     return value
+
+
+def _question(what: str, note: dict) -> Request:
+    """A note that asks about a port: its answer goes back with the question's number."""
+    return Request(
+        what,
+        _proto(note),
+        _text(note, "host", default="", longest=255),
+        _port(note.get("port"), what),
+        asked=_number(note, "asked", low=1, default=None) or 0,
+    )
 
 
 def _port(value, event: str) -> int:
@@ -297,13 +309,11 @@ class ProgramReports:
         self.unrecorded_sent += sent
 
     def _port_busy(self, note: dict):
-        proto, host = _proto(note), _text(note, "host", default="", longest=255)
-        return [Request("port busy", proto, host, _port(note.get("port"), "port busy"))]
+        return [_question("port busy", note)]
 
     def _stopped_holder(self, note: dict):
         """A connect was refused: the program asks which stopped program held that port."""
-        proto, host = _proto(note), _text(note, "host", default="", longest=255)
-        return [Request("stopped holder", proto, host, _port(note.get("port"), "stopped holder"))]
+        return [_question("stopped holder", note)]
 
     def _flushed(self, note: dict):
         return [Request("flushed")]

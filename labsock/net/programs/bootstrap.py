@@ -34,6 +34,7 @@ import atexit
 import builtins
 import errno
 import io
+import itertools
 import json
 import os
 import select
@@ -99,7 +100,11 @@ class Reporter:
         self._unrecorded_sent = (0, 0)
         self._send_lock = threading.Lock()
         self._urgent = threading.Event()
-        self._answers: list = []
+        # Answers to questions (ask), by the question's number: two threads of the program may
+        # ask at once, and each must get its own answer, not the other's.
+        self._answers: dict[int, dict] = {}
+        self._waiting_for: set[int] = set()
+        self._questions = itertools.count(1)
         self._answered = threading.Condition()
         self.threads = [
             threading.Thread(target=self._send_batches, name="labsock-report", daemon=True),
@@ -253,9 +258,11 @@ class Reporter:
                 elif request.get("do") == "hurry":
                     _hurry_for(request.get("seconds"))
                 else:
+                    asked = request.get("asked")
                     with self._answered:
-                        self._answers.append(request)
-                        self._answered.notify_all()
+                        if asked in self._waiting_for:  # else late, after its asker gave up
+                            self._answers[asked] = request
+                            self._answered.notify_all()
 
     def _replaced(self) -> bool:
         """True once the connection's descriptor number holds another file: closed behind
@@ -290,11 +297,17 @@ class Reporter:
     def ask(self, event: str, timeout: float = 3.0, **fields) -> dict | None:
         """Send a question to the notebook and wait for its answer (None after timeout)."""
         with self._answered:
-            self._answers.clear()
-        self.note(event, **fields)
-        with self._answered:
-            self._answered.wait_for(lambda: self._answers, timeout)
-            return self._answers.pop(0) if self._answers else None
+            asked = next(self._questions)
+            self._waiting_for.add(asked)
+        try:
+            self.note(event, asked=asked, **fields)
+            with self._answered:
+                self._answered.wait_for(lambda: asked in self._answers, timeout)
+                return self._answers.pop(asked, None)
+        finally:
+            with self._answered:
+                self._waiting_for.discard(asked)
+                self._answers.pop(asked, None)
 
 
 def _proto(sock) -> str:

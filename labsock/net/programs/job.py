@@ -579,7 +579,7 @@ class Job(LifeCycle):
                 answer = self._free_port(request.proto, request.host, request.port)
             except Exception:  # noqa: BLE001 (a holder that fails to stop: the bind fails)
                 answer = {"retry": False}
-            self._answer(answer)
+            self._answer({**answer, "asked": request.asked})
         elif request.what == "stopped holder":  # a connect was refused: only we know what stopped
             try:
                 # Imported here: gave_up reads this notebook's jobs, so it imports this module.
@@ -588,7 +588,7 @@ class Job(LifeCycle):
                 said = stopped_holder(self, request.proto, request.port, request.host)
             except Exception:  # noqa: BLE001 (the program's own explanation then stands)
                 said = ""
-            self._answer({"said": said})
+            self._answer({"said": said, "asked": request.asked})
         elif request.what == "flushed":
             with self._flushes:
                 self._flushes_answered += 1
