@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import socket
+import subprocess
+import sys
 
 # Ports the system never hands out by itself: below its range of automatic ports (Linux
 # 32768-60999, macOS and Windows 49152-65535). A port taken from that range and released can be
@@ -81,3 +84,24 @@ def port_in_time_wait(host: str = "127.0.0.1") -> int:
             connection.close()  # the server's side first: its port goes into TIME_WAIT
             assert client.recv(1) == b""  # the client saw the close, and now closes its side
     return port
+
+
+@contextlib.contextmanager
+def held_by_another_process(kind: int = socket.SOCK_STREAM):
+    """(process, port): a process outside labsock holding a port of 127.0.0.1 (TCP: listening),
+    until the block ends."""
+    port = free_port()
+    listen = "s.listen()\n" if kind == socket.SOCK_STREAM else ""
+    code = (
+        f"import socket, sys\ns = socket.socket(socket.AF_INET, {int(kind)})\n"
+        f"s.bind(('127.0.0.1', {port}))\n{listen}print('bound', flush=True)\nsys.stdin.read()"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout.readline() == "bound\n"
+        yield process, port
+    finally:
+        process.kill()
+        process.wait()

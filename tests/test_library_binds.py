@@ -17,7 +17,7 @@ from labsock.logic.holders import Holder as NotebookHolder
 from labsock.logic.proc_net import Holder
 from labsock.logic.program_errors import bind_call, explain_failure
 from labsock.logic.student_code import server_call_at
-from tests.ports import free_port, port_in_time_wait
+from tests.ports import free_port, held_by_another_process, port_in_time_wait
 
 PATH = "server.py"
 SOCKETSERVER = """import socketserver
@@ -252,18 +252,8 @@ def test_a_library_server_on_a_port_in_time_wait_is_told_so_with_its_fix(name, t
 @pytest.fixture
 def other_process():
     """A process outside labsock holding a TCP port."""
-    port = free_port()
-    code = (
-        "import socket, sys\ns = socket.socket()\n"
-        f"s.bind(('127.0.0.1', {port}))\ns.listen()\nprint('bound', flush=True)\nsys.stdin.read()"
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    assert process.stdout.readline() == "bound\n"
-    yield process, port
-    process.kill()
-    process.wait()
+    with held_by_another_process(socket.SOCK_STREAM) as held:
+        yield held
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="holders read from /proc")

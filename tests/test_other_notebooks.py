@@ -22,7 +22,7 @@ from labsock.logic.holders import Holder, holders_in, notebook_name
 from labsock.net import other_notebooks
 from tests import textbook
 from tests.kernel_session import KernelSession
-from tests.ports import free_port
+from tests.ports import free_port, held_by_another_process
 
 TASK2 = "task2_two_laptops.ipynb"
 TASK3 = "task3_two_clients.ipynb"
@@ -111,18 +111,8 @@ def state(tmp_path, monkeypatch):
 @pytest.fixture
 def squatter():
     """Another process (not labsock's program) holding a UDP port, as a record could claim."""
-    port = free_port()
-    code = (
-        "import socket, sys\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
-        f"s.bind(('127.0.0.1', {port}))\nprint('bound', flush=True)\nsys.stdin.read()"
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    assert process.stdout.readline() == "bound\n"
-    yield process, port
-    process.kill()
-    process.wait()
+    with held_by_another_process(socket.SOCK_DGRAM) as held:
+        yield held
 
 
 def write_record(folder, pid: int, started: str, things: list) -> None:
