@@ -68,7 +68,14 @@ EXCHANGE = """\
 from labsock.logic.exchanges import RECEIVED, SENT, Piece, exchanges
 from labsock.show.web_view import WebExchanges
 agent = " ".join(["Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)"] * 4)
-request = f"GET /index.html HTTP/1.1\\r\\nHost: 127.0.0.1:6789\\r\\nUser-Agent: {agent}\\r\\n\\r\\n"
+accept = (
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,"
+    "*/*;q=0.8,application/signed-exchange;v=b3;q=0.7"
+)
+request = (
+    f"GET /index.html HTTP/1.1\\r\\nHost: 127.0.0.1:6789\\r\\nUser-Agent: {agent}\\r\\n"
+    f"Accept: {accept}\\r\\n\\r\\n"
+)
 answer = "HTTP/1.1 200 OK\\r\\nContent-Type: text/html\\r\\nContent-Length: 5\\r\\n\\r\\nhello"
 peer = ("127.0.0.1", 50000)
 pieces = [Piece(peer, 1.0, RECEIVED, request.encode()), Piece(peer, 1.1, SENT, answer.encode())]
@@ -225,7 +232,8 @@ def test_long_lines_wrap_between_words(page, lab_url):
 
 def test_the_exchange_view_reads_left_aligned_wrapped_between_words(page, lab_url):
     """labsock.web_exchanges(...): headers at the left of their columns, like the request and
-    response below them; a long header line wraps at its spaces."""
+    response below them; a long header line wraps at its spaces, and Chromium's Accept (one
+    long token) after its commas and semicolons, never inside "application"."""
     page.goto(lab_url("words.ipynb"))
     wait_for_kernel_idle(page)
     run_cell(page, 0)

@@ -8,6 +8,7 @@ Everything received is shown escaped: a request is whatever its sender chose to 
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from labsock.logic.exchanges import KEPT, RECEIVED, SENT, Exchange, Lane, Piece, exchanges
@@ -32,6 +33,9 @@ HEAD_STYLE = (
 )
 
 
+_AFTER_A_SEPARATOR = re.compile(r"(?<=[,;])")
+
+
 def _shown_line(line: str) -> str:
     name, colon, value = line.partition(":")
     if colon and name.strip().lower() in SECRET_HEADERS:
@@ -53,10 +57,17 @@ def _lines(raw: bytes) -> list[str]:
 
 def _head_html(raw: bytes, note: str = "") -> str:
     rows = "".join(
-        f"{escape(line)}<span style='color:#999'>{end}</span>\n" for line, end in _lines(raw)
+        f"{_breakable(line)}<span style='color:#999'>{end}</span>\n" for line, end in _lines(raw)
     )
     tail = f"<i style='color:#666'>{escape(note)}</i>" if note else ""
     return f"<pre style='{HEAD_STYLE}'>{rows}{tail}</pre>"
+
+
+def _breakable(line: str) -> str:
+    """A header line, escaped, that may wrap after its commas and semicolons too: a browser's
+    Accept is one long token ("text/html,application/xhtml+xml,...;q=0.9"), cut anywhere
+    otherwise."""
+    return "<wbr>".join(escape(part) for part in _AFTER_A_SEPARATOR.split(line))
 
 
 def _head_text(raw: bytes, indent: str = "    ") -> str:
