@@ -5,6 +5,7 @@ two connections at once; the exchanges read from a student's server's log."""
 from __future__ import annotations
 
 import socket
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -370,3 +371,41 @@ def test_browse_names_the_server_program_that_ended_on_the_request(start, folder
     browsed = repr(labsock.browse("/picture.html", port=port))
     assert browsed.startswith("GET /picture.html -> no answer: "), browsed
     assert "(web_server: not written yet" in browsed and "its cell says why" in browsed, browsed
+
+
+def test_a_long_header_token_may_wrap_after_its_commas_and_semicolons_only():
+    """Chromium's Accept is one token of 135 characters: the view lets it wrap after its commas
+    and semicolons (<wbr>), never inside a word or an escaped character, and hides no text."""
+    from labsock.logic.exchanges import RECEIVED, Piece, exchanges
+    from labsock.show.web_view import WebExchanges
+
+    accept = "text/html,application/xml;q=0.9,*/*;q=0.8,<b>&amp;;x</b>"
+    request = f"GET / HTTP/1.1\r\nAccept: {accept}\r\n\r\n".encode()
+    view = WebExchanges(exchanges([Piece(("127.0.0.1", 50000), 1.0, RECEIVED, request)]), "web")
+    html = view._repr_html_()
+    line = html[html.index("Accept: ") : html.index("<span", html.index("Accept: "))]
+    assert line.replace("<wbr>", "") == "Accept: " + escape(accept)
+    parts = line.split("<wbr>")
+    assert all(part.endswith((",", ";")) for part in parts[:-1]), parts
+    assert len(parts) == accept.count(",") + accept.count(";") + 1
+
+
+@pytest.mark.parametrize(
+    ("ended", "refused", "waited"), [(True, False, 3.0), (False, True, 3.0), (False, False, 0.5)]
+)
+def test_a_server_that_closed_the_connection_is_given_time_to_be_seen_ended(ended, refused, waited):
+    """A server not written yet ends at the first request; on a loaded machine its end is noted
+    more than half a second after its connection closes, and browse() and check_web_server then
+    left out why ("its cell says why"). A server still there when the time ran out is alive."""
+    from labsock.net.web_client import Conversation, wait_for_its_end
+
+    class Program:
+        waits = []
+
+        def wait(self, timeout):
+            self.waits.append(timeout)
+
+    talk = Conversation(started=0.0, ended_at=1.0 if ended else None, refused=refused)
+    program = Program()
+    wait_for_its_end(program, talk)
+    assert program.waits == [waited]

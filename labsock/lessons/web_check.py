@@ -25,7 +25,7 @@ from labsock.logic.exchanges import Lane
 from labsock.logic.http import advice
 from labsock.logic.text import escape_controls
 from labsock.net.interrupts import interruptible
-from labsock.net.web_client import Conversation, converse, request_bytes
+from labsock.net.web_client import Conversation, converse, request_bytes, wait_for_its_end
 
 MAX_FILES = 20  # files of the folder asked for
 MAX_FILE = 4 * 1024 * 1024  # larger ones are left out of the check
@@ -98,7 +98,7 @@ def _why_not(talk: Conversation, program) -> str:
     else:
         why = talk.error or ""
     if program is not None and talk.response is None:
-        program.wait(0.5)  # a program that failed on this request: let its end be noted
+        wait_for_its_end(program, talk)  # a program that failed on this request
     if program is not None and not program.running:
         error = program.error or ""
         why += f" ({program.state()}; its cell says why.)"

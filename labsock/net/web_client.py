@@ -193,7 +193,7 @@ def browse(path: str = "/", port: int = 6789, host: str = "127.0.0.1", *, timeou
         asked = wanted.pop(0)
         talk = converse(host, port, [request_bytes(asked, host, port)], timeout=timeout)
         if talk.response is None or (talk.error and talk.ended_at is None):
-            why = f"{talk.error or 'nothing came'}{_server_program_ended(port)}"
+            why = f"{talk.error or 'nothing came'}{_server_program_ended(port, talk)}"
             browsed.rows.append((asked, f"no answer: {why}"))
             continue
         response = talk.response
@@ -204,7 +204,7 @@ def browse(path: str = "/", port: int = 6789, host: str = "127.0.0.1", *, timeou
     return browsed
 
 
-def _server_program_ended(port: int) -> str:
+def _server_program_ended(port: int, talk: Conversation) -> str:
     """ " (web_server: failed at line 12 ...; its cell says why.)" when the notebook's program
     that held this TCP port ended on the request (a server not written yet ends at its first
     accept); "" otherwise."""
@@ -212,6 +212,19 @@ def _server_program_ended(port: int) -> str:
 
     for program in reversed(jobs()):  # the newest first
         if any(proto == "tcp" and held == port for proto, _, held in program.ports_used):
-            program.wait(0.5)  # a program that failed on this request: let its end be noted
+            wait_for_its_end(program, talk)
             return "" if program.running else f" ({program.state()}; its cell says why.)"
     return ""
+
+
+# A server program that ended on the request (one not written yet ends at its first accept)
+# closed the connection as its process ended, and the notebook notes the end a moment later:
+# on a loaded machine (a JupyterHub) more than half a second. A server still there when the
+# time ran out is alive: it is not waited for long.
+ENDED_WAIT, SILENT_WAIT = 3.0, 0.5
+
+
+def wait_for_its_end(program, talk: Conversation) -> None:
+    """Let the end of a program that ended on this conversation be noted before it is judged."""
+    ended = talk.ended_at is not None or talk.refused
+    program.wait(ENDED_WAIT if ended else SILENT_WAIT)
