@@ -710,6 +710,29 @@ def test_a_tcp_server_that_fails_before_listen_shows_no_reuse_note(tmp_path):
         listening.stop()
 
 
+def test_a_socketserver_programs_reuse_note_is_socketservers_way(tmp_path):
+    """A socketserver program has no serverSocket of its own: its view's note says
+    allow_reuse_address, the way that program would reuse its port outside labsock."""
+    from labsock.show.program_view import ProgramView
+
+    port = free_port(socket.SOCK_STREAM)
+    code = (
+        "import socketserver\n"
+        "class Handler(socketserver.BaseRequestHandler):\n"
+        "    def handle(self):\n"
+        "        self.request.sendall(self.request.recv(1024).upper())\n"
+        f"server = socketserver.TCPServer(('127.0.0.1', {port}), Handler)\n"
+        "server.serve_forever()\n"
+    )
+    program = labsock.background(code, "ss_server", folder=tmp_path)
+    try:
+        notes = " ".join(ProgramView(program).widget.notes)
+        assert "`socketserver.TCPServer.allow_reuse_address = True`" in notes
+        assert "serverSocket" not in notes
+    finally:
+        program.stop()
+
+
 def test_a_client_of_a_server_stopped_by_the_student_is_told_so(tmp_path):
     """Not the general "is the server running?": this notebook's program that held the port
     was stopped (Stop / .stop()), and when; running its cell again is the fix."""
