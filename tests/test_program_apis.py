@@ -865,3 +865,15 @@ def test_a_tcp_server_pushed_off_its_port_or_at_another_address_is_not_blamed(tm
     client = labsock.run_client(elsewhere, "tcp_client", typed=["hello"], folder=tmp_path)
     assert "Nothing is listening on 127.0.0.2" in client.error
     assert "Is the server running" in client.error and "was stopped" not in client.error
+
+
+def test_a_job_shown_in_a_cell_says_its_state_and_where_its_output_is(tmp_path):
+    """`client = labsock.run_client(...)` then `client` in a cell: the student sees how it
+    ended and where its output is, not "<labsock.net.programs.job.Job at 0x7f...>"."""
+    from labsock.net.programs.job import Job
+
+    assert repr(Job("print(1)", "later", folder=tmp_path)) == "<labsock program later: not started>"
+    client = labsock.run_client("print('hi')\nraise SystemExit(3)\n", "ender", folder=tmp_path)
+    assert repr(client) == (
+        "<labsock program ender: exited with code 3; .output holds what it printed>"
+    )
