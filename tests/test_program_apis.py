@@ -727,7 +727,7 @@ def test_a_socketserver_programs_reuse_note_is_socketservers_way(tmp_path):
     program = labsock.background(code, "ss_server", folder=tmp_path)
     try:
         notes = " ".join(ProgramView(program).widget.notes)
-        assert "`socketserver.TCPServer.allow_reuse_address = True`" in notes
+        assert "socketserver.TCPServer.allow_reuse_address = True before making" in notes
         assert "serverSocket" not in notes
     finally:
         program.stop()

@@ -453,7 +453,8 @@ REUSE_NOTE = (
 def reuse_note(source: str) -> str:
     """What a listening server's view says about the SO_REUSEADDR labsock added, in the
     program's words: its own listening socket's setsockopt, or socketserver's class attribute
-    (a socketserver program has no socket of its own to call setsockopt on)."""
+    (a socketserver program has no socket of its own to call setsockopt on). No backticks:
+    the view's notes are prose, as REUSE_NOTE is."""
     before = (
         "labsock set SO_REUSEADDR on this TCP server's socket, so the cell can be run again at "
         "once. Outside labsock, "
@@ -465,12 +466,12 @@ def reuse_note(source: str) -> str:
         module = "socket." if re.search(r"\bsocket\.socket\(", source) else ""
         if sock != "serverSocket" or module:
             option = f"{module}SOL_SOCKET, {module}SO_REUSEADDR, 1"
-            return f"{before}add `{sock}.setsockopt({option})` before `{sock}.bind(...)`{after}"
+            return f"{before}add {sock}.setsockopt({option}) before {sock}.bind(){after}"
         return REUSE_NOTE
     server = first_server_call(source)
     if server is not None and server.kind == "socketserver":
         attribute = f"{server.callee}.allow_reuse_address = True"
-        return f"{before}set `{attribute}` before making the server{after}"
+        return f"{before}set {attribute} before making the server{after}"
     return REUSE_NOTE
 
 
