@@ -145,6 +145,10 @@ def test_who_answered_is_said_only_when_it_surprises():
     assert answered_note("c", earlier, None, "") == ""  # no %%background cell ran
     outside = answered_note("c", Answerer("nobody", "10.0.0.7:12000"), "x", "")
     assert "another laptop" in outside
+    task1 = Answerer("notebook", "alnum_server", notebook="task1.ipynb", address="127.0.0.1:12000")
+    other = answered_note("lan_client", task1, "lan_server", "failed at line 5")
+    assert other.startswith("(The reply came from 127.0.0.1:12000, which task1.ipynb's alnum")
+    assert "Stop alnum_server there" in other
     assert Holder(1, "python3").pid == 1
 
 
