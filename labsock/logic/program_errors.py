@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import errno
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -450,6 +451,7 @@ REUSE_NOTE = (
 )
 
 
+@functools.lru_cache(maxsize=32)  # a view redraws up to 10 times a second: parse once
 def reuse_note(source: str) -> str:
     """What a listening server's view says about the SO_REUSEADDR labsock added, in the
     program's words: its own listening socket's setsockopt, or socketserver's class attribute
