@@ -276,6 +276,21 @@ def test_a_program_of_another_notebook_is_named_and_its_button_stops_it(two_note
     task3.run("labsock.stop_all()")
 
 
+def test_a_client_answered_by_another_notebooks_program_is_told_which(two_notebooks):
+    """Task 1's server still runs when Task 2's own failed: the reply Task 2's client gets is
+    that program's, and the client's cell names it rather than "a notebook or a terminal"."""
+    task2, task3 = two_notebooks
+    port = free_port()
+    task2.run(f"%%background lan_server\n{textbook.UDP_SERVER.format(port=port)}")
+    client = task3.run(
+        f'%%client udp_client --type "hello"\n{textbook.UDP_CLIENT.format(port=port)}'
+    )
+    assert "HELLO" in client.stdout
+    assert f"which {TASK2}'s lan_server holds" in client.stdout
+    assert "a terminal" not in client.stdout
+    task2.run("labsock.stop_all()")
+
+
 def test_a_server_cell_names_the_other_notebooks_program_and_stops_it(two_notebooks):
     task2, task3 = two_notebooks
     port = free_port()

@@ -710,6 +710,29 @@ def test_a_tcp_server_that_fails_before_listen_shows_no_reuse_note(tmp_path):
         listening.stop()
 
 
+def test_a_socketserver_programs_reuse_note_is_socketservers_way(tmp_path):
+    """A socketserver program has no serverSocket of its own: its view's note says
+    allow_reuse_address, the way that program would reuse its port outside labsock."""
+    from labsock.show.program_view import ProgramView
+
+    port = free_port(socket.SOCK_STREAM)
+    code = (
+        "import socketserver\n"
+        "class Handler(socketserver.BaseRequestHandler):\n"
+        "    def handle(self):\n"
+        "        self.request.sendall(self.request.recv(1024).upper())\n"
+        f"server = socketserver.TCPServer(('127.0.0.1', {port}), Handler)\n"
+        "server.serve_forever()\n"
+    )
+    program = labsock.background(code, "ss_server", folder=tmp_path)
+    try:
+        notes = " ".join(ProgramView(program).widget.notes)
+        assert "socketserver.TCPServer.allow_reuse_address = True before making" in notes
+        assert "serverSocket" not in notes
+    finally:
+        program.stop()
+
+
 def test_a_client_of_a_server_stopped_by_the_student_is_told_so(tmp_path):
     """Not the general "is the server running?": this notebook's program that held the port
     was stopped (Stop / .stop()), and when; running its cell again is the fix."""
@@ -842,3 +865,15 @@ def test_a_tcp_server_pushed_off_its_port_or_at_another_address_is_not_blamed(tm
     client = labsock.run_client(elsewhere, "tcp_client", typed=["hello"], folder=tmp_path)
     assert "Nothing is listening on 127.0.0.2" in client.error
     assert "Is the server running" in client.error and "was stopped" not in client.error
+
+
+def test_a_job_shown_in_a_cell_says_its_state_and_where_its_output_is(tmp_path):
+    """`client = labsock.run_client(...)` then `client` in a cell: the student sees how it
+    ended and where its output is, not "<labsock.net.programs.job.Job at 0x7f...>"."""
+    from labsock.net.programs.job import Job
+
+    assert repr(Job("print(1)", "later", folder=tmp_path)) == "<labsock program later: not started>"
+    client = labsock.run_client("print('hi')\nraise SystemExit(3)\n", "ender", folder=tmp_path)
+    assert repr(client) == (
+        "<labsock program ender: exited with code 3; .output holds what it printed>"
+    )

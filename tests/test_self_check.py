@@ -314,3 +314,25 @@ def test_a_report_reads_in_order_only_without_a_relay_in_between(start):
         relay.stop()
     with labsock.serve_udp(port=0, reply="none") as labsocks_own:
         assert not labsock.counting_report(labsocks_own).tracker.in_order
+
+
+def test_a_programs_explanation_quoted_by_a_check_points_at_the_programs_cell():
+    """Under the check there is no button and "this cell" is the check's: the explanation a
+    failed program gave in its own cell names that cell when a check quotes it."""
+    from types import SimpleNamespace
+
+    from labsock.lessons.self_check import _why_not_running
+
+    failed = SimpleNamespace(
+        name="lan_server",
+        error_kind="OSError",
+        error=(
+            "Port 12000 (UDP) is already in use. task1_udp_tcp.ipynb's alnum_server holds port "
+            "12000 (UDP). The button below stops it, then runs this cell again (or press its Stop "
+            "in that notebook)."
+        ),
+        state=lambda: "lan_server: failed at line 5 (exit code 1)",
+    )
+    said = _why_not_running(failed)
+    assert "The button under lan_server's cell stops it, then runs lan_server's cell again" in said
+    assert "below" not in said and "this cell" not in said

@@ -6,7 +6,7 @@ import pytest
 
 from labsock.logic.netstat_rows import first_pid, netstat_pid, tasklist_name
 from labsock.logic.proc_net import Holder, command_words, inodes_on_port, socket_inode
-from labsock.logic.program_errors import explain_failure
+from labsock.logic.program_errors import REUSE_NOTE, explain_failure, reuse_note
 from labsock.logic.student_code import (
     accepted_into,
     assignment_of,
@@ -70,6 +70,43 @@ def test_a_blocking_server_is_told_from_a_client_and_a_server_with_a_timeout():
     assert blocking_server(defined) is None  # only a call of serve() would block
 
 
+SOCKETSERVER_PROGRAM = """\
+import socketserver
+
+class Handler(socketserver.BaseRequestHandler):
+    def handle(self):
+        self.request.sendall(self.request.recv(1024).upper())
+
+server = socketserver.TCPServer(("", 12000), Handler)
+server.serve_forever()
+"""
+
+
+def test_a_server_made_by_a_library_blocks_a_plain_cell_too():
+    """socketserver's serve_forever and create_server's accept wait like the textbook's accept:
+    no bind of the student's own, but the notebook freezes the same."""
+    found = blocking_server(SOCKETSERVER_PROGRAM)
+    assert (found.waits.number, found.proto) == (8, "tcp")
+    assert found.waits.text == "server.serve_forever()"
+    udp = SOCKETSERVER_PROGRAM.replace("TCPServer", "UDPServer")
+    assert blocking_server(udp).proto == "udp"
+    created = "import socket\nserver = socket.create_server(('', 12000))\nc, a = server.accept()\n"
+    assert blocking_server(created).waits.number == 3
+    made_only = SOCKETSERVER_PROGRAM.replace("server.serve_forever()\n", "")
+    assert blocking_server(made_only) is None  # the handler's recv runs only when served
+
+
+def test_the_reuse_note_uses_the_programs_own_socket_and_the_library_way():
+    assert reuse_note(TCP_SERVER) == REUSE_NOTE  # the textbook's names
+    plain = "import socket\ns = socket.socket()\ns.bind(('', 12000))\ns.listen(1)\ns.accept()\n"
+    note = reuse_note(plain)
+    assert "add s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1) before s.bind()" in note
+    assert "serverSocket" not in note
+    library = reuse_note(SOCKETSERVER_PROGRAM)
+    assert "set socketserver.TCPServer.allow_reuse_address = True before" in library
+    assert "serverSocket" not in library and "setsockopt" not in library
+
+
 def test_what_reads_right_with_encode_after_it():
     assert is_simple("message") and is_simple("'hello'") and is_simple("m.upper()")
     assert not is_simple("a + b")
@@ -108,6 +145,10 @@ def test_who_answered_is_said_only_when_it_surprises():
     assert answered_note("c", earlier, None, "") == ""  # no %%background cell ran
     outside = answered_note("c", Answerer("nobody", "10.0.0.7:12000"), "x", "")
     assert "another laptop" in outside
+    task1 = Answerer("notebook", "alnum_server", notebook="task1.ipynb", address="127.0.0.1:12000")
+    other = answered_note("lan_client", task1, "lan_server", "failed at line 5")
+    assert other.startswith("(The reply came from 127.0.0.1:12000, which task1.ipynb's alnum")
+    assert "Stop alnum_server there" in other
     assert Holder(1, "python3").pid == 1
 
 

@@ -47,8 +47,17 @@ def _why_not_running(found: Job) -> str:
     if found.error_kind == NotWrittenYet.__name__:
         return str(NotWrittenYet(program=found.name))
     if found.error:
-        return f"{found.state()}. {found.error.strip()}"
+        return f"{found.state()}. {_read_in_the_check(found, found.error.strip())}"
     return f"{found.state()}. Run its cell again; if it failed, its cell says at which line."
+
+
+def _read_in_the_check(found: Job, explanation: str) -> str:
+    """The program's explanation, written for its own cell, as the check's output quotes it:
+    "this cell" and "the button below" are the program's cell and its button, not the check's."""
+    cell = f"{found.name}'s cell"
+    return explanation.replace("The button below", f"The button under {cell}").replace(
+        "this cell", cell
+    )
 
 
 def _ended(found: Job | None) -> str:
@@ -57,7 +66,7 @@ def _ended(found: Job | None) -> str:
         return ""
     if found.error_kind == NotWrittenYet.__name__:
         return str(NotWrittenYet(program=found.name))
-    error = f" {found.error.strip()}" if found.error else ""
+    error = f" {_read_in_the_check(found, found.error.strip())}" if found.error else ""
     return f"{found.state()}: it ended during the check.{error}"
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import errno
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,7 +32,9 @@ from labsock.logic.student_code import (
     ServerCall,
     accepted_into,
     assignment_of,
+    calls_in,
     calls_on,
+    first_server_call,
     is_simple,
     line_of,
     method_call_at,
@@ -439,6 +442,39 @@ def _library_reuse(server: ServerCall) -> str:
         "`serverSocket.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)` "
         f"({server.callee} sets it on your server already, and on Linux both sides need it)"
     )
+
+
+REUSE_NOTE = (
+    "labsock set SO_REUSEADDR on this TCP server's socket, so the cell can be run again at once. "
+    "Outside labsock, add serverSocket.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1) before bind(), "
+    "or a restarted server waits about a minute (TIME_WAIT)."
+)
+
+
+@functools.lru_cache(maxsize=32)  # a view redraws up to 10 times a second: parse once
+def reuse_note(source: str) -> str:
+    """What a listening server's view says about the SO_REUSEADDR labsock added, in the
+    program's words: its own listening socket's setsockopt, or socketserver's class attribute
+    (a socketserver program has no socket of its own to call setsockopt on). No backticks:
+    the view's notes are prose, as REUSE_NOTE is."""
+    before = (
+        "labsock set SO_REUSEADDR on this TCP server's socket, so the cell can be run again at "
+        "once. Outside labsock, "
+    )
+    after = ", or a restarted server waits about a minute (TIME_WAIT)."
+    listening = next((c for c in calls_in(source) if c.method == "listen"), None)
+    if listening is not None:
+        sock = listening.receiver
+        module = "socket." if re.search(r"\bsocket\.socket\(", source) else ""
+        if sock != "serverSocket" or module:
+            option = f"{module}SOL_SOCKET, {module}SO_REUSEADDR, 1"
+            return f"{before}add {sock}.setsockopt({option}) before {sock}.bind(){after}"
+        return REUSE_NOTE
+    server = first_server_call(source)
+    if server is not None and server.kind == "socketserver":
+        attribute = f"{server.callee}.allow_reuse_address = True"
+        return f"{before}set {attribute} before making the server{after}"
+    return REUSE_NOTE
 
 
 def _taken_words(proto: str, port, asker: _Asker, who_holds, kernel_pid, other_notebook, closing):

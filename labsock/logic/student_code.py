@@ -121,6 +121,12 @@ def assignment_of(source: str, name: str) -> Line | None:
     return None
 
 
+def calls_in(source: str) -> list[Call]:
+    """Every obj.method(...) call of the program, in the order of its lines."""
+    tree = _tree(source)
+    return [] if tree is None else sorted(_method_calls(source, tree), key=lambda c: c.line)
+
+
 def calls_on(source: str, receiver: str, method: str) -> Line | None:
     """The first line that calls receiver.method(...), e.g. serverSocket.listen(1)."""
     tree = _tree(source)
@@ -227,15 +233,25 @@ def blocking_server(source: str) -> BlockingServer | None:
     if tree is None:
         return None
     calls = sorted(_method_calls(source, tree, run_now=True), key=lambda c: c.line)
-    if not any(c.method == "bind" for c in calls):
+    # socketserver and socket.create_server bind inside the library (a server made there).
+    made = (
+        server_call_at(source, node.lineno)
+        for node in _walk(tree, skip=_DEFINITIONS)
+        if isinstance(node, ast.Call)
+    )
+    if not any(c.method == "bind" for c in calls) and not any(made):
         return None
     if any(c.method in ("settimeout", "setblocking") for c in calls):
         return None  # it may well return: no warning that could be wrong
     for call in calls:
-        if call.method in WAITING_CALLS:
-            proto = "udp" if call.method == "recvfrom" or "SOCK_DGRAM" in source else "tcp"
-            return BlockingServer(line_of(source, call.line), proto)
+        if call.method in WAITING_CALLS or call.method in SERVING_CALLS:
+            udp = call.method == "recvfrom" or "SOCK_DGRAM" in source or "UDPServer" in source
+            return BlockingServer(line_of(source, call.line), "udp" if udp else "tcp")
     return None
+
+
+# socketserver's: they wait for clients as accept and recvfrom do.
+SERVING_CALLS = ("serve_forever", "handle_request")
 
 
 @dataclass(frozen=True)
@@ -287,6 +303,15 @@ def server_call_at(source: str, line: int) -> ServerCall | None:
             line=node.lineno,
         )
     return None
+
+
+def first_server_call(source: str) -> ServerCall | None:
+    """The program's first socketserver, socket.create_server or asyncio server call."""
+    tree = _tree(source)
+    if tree is None:
+        return None
+    lines = sorted({node.lineno for node in ast.walk(tree) if isinstance(node, ast.Call)})
+    return next(filter(None, (server_call_at(source, line) for line in lines)), None)
 
 
 def _server_classes(tree: ast.AST) -> set[str]:

@@ -18,9 +18,12 @@ NOT_WRITTEN = "not written yet"  # how a program still the exercise's stub is sa
 class Answerer:
     """Who holds the address the reply came from."""
 
-    kind: str  # "program" (a student's), "labsock" (a labsock server or relay), "nobody"
+    kind: str  # "program" (a student's), "labsock" (a labsock server or relay), "nobody",
+    # "notebook" (a program another of the student's notebooks started)
     name: str  # the program's name, labsock's thing in words, or the address "ip:port"
     state: str = ""  # for a program: running / stopped / failed..., in words
+    notebook: str = ""  # for "notebook": that notebook's file name
+    address: str = ""  # for "notebook": "ip:port" the reply came from
 
 
 def answered_note(client: str, answerer: Answerer, latest: str | None, latest_state: str) -> str:
@@ -31,6 +34,13 @@ def answered_note(client: str, answerer: Answerer, latest: str | None, latest_st
     """
     if answerer.kind == "labsock":
         return ""  # a reference server or a relay the student started on purpose
+    if answerer.kind == "notebook":
+        return (
+            f"(The reply came from {answerer.address}, which {answerer.notebook}'s "
+            f"{answerer.name} holds: a program of that notebook answered {client}, not one of "
+            f"this notebook's. Stop {answerer.name} there (its Stop button), then run this "
+            "notebook's server cell again, then this cell.)"
+        )
     if answerer.kind == "nobody":
         elsewhere = (
             "another notebook or a terminal of this laptop"

@@ -21,7 +21,7 @@ from labsock.logic.arguments import seconds
 from labsock.logic.errors import LabsockError
 from labsock.logic.program_edits import parse_setting, set_variables
 from labsock.logic.student_code import blocking_server
-from labsock.logic.who_answered import Answerer, answered_note
+from labsock.logic.who_answered import LOOPBACK, Answerer, answered_note
 from labsock.net.lifecycle import running
 from labsock.net.programs.gave_up import gave_up, receivers
 from labsock.net.programs.job import READY_TIMEOUT, Job, jobs
@@ -280,7 +280,24 @@ def _answerer(job: Job) -> Answerer | None:
     for thing in running():
         if not isinstance(thing, Job) and any(c[-1] == port for c in thing.claims()):
             return Answerer("labsock", thing.what)
-    return Answerer("nobody", f"{ip}:{port}")
+    known = _other_notebooks_program(job, ip, port)
+    return known or Answerer("nobody", f"{ip}:{port}")
+
+
+def _other_notebooks_program(job: Job, ip: str, port: int) -> Answerer | None:
+    """The program of another of the student's notebooks that holds the port on this laptop
+    (only for a reply from this laptop: another laptop's server may share the number)."""
+    if job.last_sent_to is None or not ip.startswith(LOOPBACK):
+        return None
+    from labsock.net import other_notebooks  # reads the state folder: only on this rare path
+
+    try:
+        holder = other_notebooks.holder_of(job.last_sent_to[0], port)
+    except OSError:
+        return None
+    if holder is None or not holder.in_notebook or not holder.stoppable:
+        return None
+    return Answerer("notebook", holder.name, notebook=holder.notebook, address=f"{ip}:{port}")
 
 
 def _doing(job: Job) -> str:

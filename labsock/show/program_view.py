@@ -23,6 +23,7 @@ import threading
 import time
 from pathlib import Path
 
+from labsock.logic.program_errors import REUSE_NOTE, reuse_note  # noqa: F401 (tests read it here)
 from labsock.logic.text import escape_controls
 from labsock.show.optional import anywidget
 from labsock.show.views import shown_as_text
@@ -130,7 +131,7 @@ class ProgramView:
         self.redraws += 1
         notes = list(job.notes)
         if job.reuse_added:
-            notes.append(REUSE_NOTE)
+            notes.append(reuse_note(job.code))
         with widget.hold_sync():
             widget.state_line = visible(job.state())
             widget.running = job.running
@@ -211,10 +212,3 @@ def _last_lines(text: str, end: int) -> str:
     ended = text.endswith("\n")
     lines = (text[:-1] if ended else text).split("\n")[-SHOWN_LINES:]
     return "\n".join(lines) + ("\n" if ended and lines != [""] else "")
-
-
-REUSE_NOTE = (
-    "labsock set SO_REUSEADDR on this TCP server's socket, so the cell can be run again at once. "
-    "Outside labsock, add serverSocket.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1) before bind(), "
-    "or a restarted server waits about a minute (TIME_WAIT)."
-)

@@ -421,6 +421,13 @@ class Job(LifeCycle):
             return f"{self.name}: failed{at} (exit code {code}){left}"
         return f"{self.name}: exited with code {code}{left}"
 
+    def __repr__(self) -> str:
+        # What a cell ending in `client` (run_client's job) or `labsock.job(NAME)` shows: its
+        # state, and where the rest is, instead of "<...Job at 0x7f...>".
+        if self._process is None:
+            return f"<labsock program {self.state()}>"
+        return f"<labsock program {self.state()}; .output holds what it printed>"
+
     def wait_for_change(self, version: int, timeout: float) -> int:
         """Block until something changed after `version` (or timeout); the new version."""
         with self._changed:
