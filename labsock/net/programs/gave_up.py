@@ -1,19 +1,15 @@
 """Why a client was stopped when its time ran out, in one paragraph: a %%client cell's, and
-labsock.run_client's (`in_cell` says which the student used, so the advice fits it).
-
-stopped_holder also answers a program whose TCP connect was refused (Job asks it for the
-program's own explanation): the server the student stopped there is named the same way."""
+labsock.run_client's (`in_cell` says which the student used, so the advice fits it). The server
+the student stopped there is named by labsock.net.programs.stopped, as in a refused connect's."""
 
 from __future__ import annotations
 
 import re
-import time
 
 from labsock.logic.errors import explain
-from labsock.logic.holders import reaches
 from labsock.logic.student_code import endless_sending_loop
-from labsock.net.ports_here import serving
 from labsock.net.programs.job import Job, jobs
+from labsock.net.programs.stopped import stopped_holder
 
 
 def gave_up(job: Job, timeout: float, *, in_cell: bool) -> str:
@@ -110,7 +106,7 @@ def _what_a_server_did(job: Job, proto: str, host: str, port: int) -> str:
             connection = found.group(1) if found else "connectionSocket"
             fix = f"send the reply on the connection accept gave, `{connection}.send(...)`"
         return f"{other.name} received it (labsock saw it arrive), but no reply came back: {fix}."
-    stopped = stopped_holder(job, proto, port, host)
+    stopped = stopped_holder(job, proto, port, host, jobs())
     if stopped:
         return stopped
     if proto != "udp":
@@ -130,36 +126,3 @@ def _what_a_server_did(job: Job, proto: str, host: str, port: int) -> str:
                 f"`{sock}.bind(('127.0.0.1', {port}))`."
             )
     return ""
-
-
-def stopped_holder(job: Job, proto: str, port: int, host: str | None = None) -> str:
-    """The program of this notebook that held the port and was stopped by the student (Stop,
-    .stop(), stop_all), when nothing holds the port now; "" otherwise. A program that another
-    one pushed off its port (stopped_because) is not this: its port is held. `host` is where the
-    client sent or connected: a server of this laptop that it would not have reached (another
-    laptop's address, another loopback address than it bound) is not named."""
-    if serving(proto, port) is not None:
-        return ""
-    for other in reversed(jobs()):  # the newest first
-        if other is job or other.running or other.stopped_at is None or other.stopped_because:
-            continue
-        held = [bound for p, bound, n in other.ports_used if p == proto and n == port]
-        if any(reaches(bound, host, _my_addresses) for bound in held):
-            when = time.strftime("%H:%M:%S", time.localtime(other.stopped_at))
-            did = "sent" if proto == "udp" else "tried to connect"
-            return (
-                f"{other.name} was stopped (Stop button / .stop()) at {when}, and it held "
-                f"{proto.upper()} port {port}, where this client {did}: nothing answers there "
-                f"now. Run its cell again (%%background {other.name}), then this one."
-            )
-    return ""
-
-
-def _my_addresses() -> list[str]:
-    """This laptop's IPv4 addresses; none when they cannot be read (then nothing is named)."""
-    try:
-        from labsock.net.addresses import read_interfaces  # ifaddr: only on this rare path
-
-        return [interface.ip for interface in read_interfaces()]
-    except Exception:  # noqa: BLE001 (no ifaddr, or the system would not list them)
-        return []

@@ -41,6 +41,7 @@ from labsock.net.log import MessageLog
 from labsock.net.ports_here import note_start, program_bind_failed
 from labsock.net.programs import process as processes
 from labsock.net.programs.output import OUTPUT_LIMIT, Output
+from labsock.net.programs.stopped import stopped_holder
 
 __all__ = [
     "OUTPUT_LIMIT",
@@ -589,10 +590,7 @@ class Job(LifeCycle):
             self._answer({**answer, "asked": request.asked})
         elif request.what == "stopped holder":  # a connect was refused: only we know what stopped
             try:
-                # Imported here: gave_up reads this notebook's jobs, so it imports this module.
-                from labsock.net.programs.gave_up import stopped_holder
-
-                said = stopped_holder(self, request.proto, request.port, request.host)
+                said = stopped_holder(self, request.proto, request.port, request.host, jobs())
             except Exception:  # noqa: BLE001 (the program's own explanation then stands)
                 said = ""
             self._answer({"said": said, "asked": request.asked})
