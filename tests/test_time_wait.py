@@ -136,6 +136,9 @@ def test_a_textbook_server_run_by_labsock_on_a_port_in_time_wait_is_told_so(tmp_
     assert program.exit_code == 1
     assert "closed moments ago" in program.error and "another program" not in program.error
     assert "change line 2 to `serverPort = " in program.error
+    # Its own SO_REUSEADDR is set (by labsock): the fix belongs to the program that left it.
+    assert "labsock set it on this program" in program.error
+    assert "serverSocket.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)` (on Linux" not in program.error
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="TIME_WAIT read from /proc")

@@ -349,6 +349,15 @@ REUSE_FIX_ELSEWHERE = (
     "sockets, and on Linux both sides need it)"
 )
 
+# A program run by labsock has SO_REUSEADDR already (the bootstrap sets it before each TCP bind):
+# a TIME_WAIT that still blocks its bind is left by a program run without labsock.
+REUSE_SET_HERE = (
+    "in the program whose connection that was (one run without labsock: a plain cell or a "
+    "terminal), set SO_REUSEADDR before its bind, "
+    "`serverSocket.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)`: labsock set it on this program, "
+    "and on Linux both sides need it"
+)
+
 
 def closing_words(
     time_wait: bool | None, *, sock: str | None = "serverSocket", another="", fix=""

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from labsock.logic.errors import (
+    REUSE_SET_HERE,
     LabsockError,
     closing_words,
     error_number,
@@ -122,6 +123,7 @@ def explain_failure(
     other_notebook: Callable | None = None,
     closing: Closing | None = None,
     stopped: Stopped | None = None,
+    reuse_set: bool = False,
 ) -> tuple[str, int | None]:
     """(the explanation, the line of the student's program it points at, if any).
 
@@ -134,6 +136,8 @@ def explain_failure(
     stopped(proto, host, port): the notebook's words for its program that held the port a
     connect was refused on and that the student stopped ("" or None: none did), named instead
     of the guesses (is the server running? the address? the port?).
+    reuse_set: the program's TCP sockets have SO_REUSEADDR (labsock's bootstrap sets it on
+    POSIX), so a TIME_WAIT that still blocks is another program's to fix, not this one's.
     """
     lines = source.splitlines()
     if isinstance(exc, SyntaxError) and exc.filename == path:
@@ -143,7 +147,7 @@ def explain_failure(
     line = _student_line(exc, path)
     where = _where(line, lines)
     call = socket_call_at(source, line) if line is not None else None
-    holders = (who_holds, kernel_pid, other_notebook, closing)
+    holders = (who_holds, kernel_pid, other_notebook, closing, reuse_set)
     what = (
         _mistake(exc, call, source, holders)
         or _library_port_taken(exc, call, source, line, holders)
@@ -477,7 +481,9 @@ def reuse_note(source: str) -> str:
     return REUSE_NOTE
 
 
-def _taken_words(proto: str, port, asker: _Asker, who_holds, kernel_pid, other_notebook, closing):
+def _taken_words(
+    proto: str, port, asker: _Asker, who_holds, kernel_pid, other_notebook, closing, reuse_set
+):
     at = asker.at
     taken = f"Port {port} ({proto.upper()}) is already in use, so {asker.name} cannot bind it."
     known = other_notebook(proto, port) if other_notebook and port else None
@@ -514,7 +520,8 @@ def _taken_words(proto: str, port, asker: _Asker, who_holds, kernel_pid, other_n
         )
     elif (lingering := _lingering(closing, proto, port)) is not False:
         another = _another_port(asker.chosen, port)
-        words = closing_words(lingering, sock=asker.name, another=another, fix=asker.reuse)
+        fix = REUSE_SET_HERE if reuse_set else asker.reuse
+        words = closing_words(lingering, sock=asker.name, another=another, fix=fix)
         return f"{taken}{at} {words}"
     else:
         who = "another program (a server started from another notebook or a terminal)"
