@@ -381,7 +381,9 @@ def _library_port_taken(exc, call: Call | None, source: str, line, holders: tupl
     port = _port_of(recorded) or _port_in_message(exc)
     here = line_of(source, server.line)
     chosen = server.port
-    if chosen is None or here is None or chosen.number == here.number:
+    if here is not None and here.number == line:  # quoted already, as where it stopped
+        at = f" Its port is set at {chosen}." if chosen and chosen.number != line else ""
+    elif chosen is None or here is None or chosen.number == here.number:
         at = f" Your program asks for it at {chosen or here}." if chosen or here else ""
     else:
         at = f" Your program asks for it at {here}, with the port of {chosen}."
