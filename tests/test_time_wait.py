@@ -83,7 +83,7 @@ def test_a_holder_found_or_no_closed_connection_keeps_the_old_words():
 
 
 def test_labsock_servers_words_do_not_ask_to_set_what_it_sets():
-    text = closing_words(True, sock=None, another="choose another port")
+    text = closing_words(True, another="choose another port")
     assert "your own program whose connection that was" in text
     assert text.endswith("or choose another port.")
 

@@ -338,10 +338,6 @@ TIME_WAIT_WORDS = (
     "first holds its port for a while, in TIME_WAIT: up to a minute on Linux, 2 minutes on "
     "other systems)"
 )
-REUSE_FIX = (
-    "set SO_REUSEADDR before bind, `{sock}.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)` (on Linux "
-    "it helps once the program whose connection closed had set it too)"
-)
 # labsock's own servers set it already; on Linux the closed connection's program needs it too.
 REUSE_FIX_ELSEWHERE = (
     "set SO_REUSEADDR before bind in your own program whose connection that was, "
@@ -359,15 +355,12 @@ REUSE_SET_HERE = (
 )
 
 
-def closing_words(
-    time_wait: bool | None, *, sock: str | None = "serverSocket", another="", fix=""
-) -> str:
+def closing_words(time_wait: bool | None, *, another="", fix=REUSE_FIX_ELSEWHERE) -> str:
     """What holds a TCP port a bind found taken when no process could be named: a connection in
     TIME_WAIT (time_wait True), or, where the system cannot tell (None), that or another program.
-    sock: the student's socket that failed to bind (None: one of labsock's own failed);
     another: the way to another port, in the caller's words ("use another port" if empty);
-    fix: the way to SO_REUSEADDR, in the caller's words (a library's), instead of sock's."""
-    fix = fix or (REUSE_FIX_ELSEWHERE if sock is None else REUSE_FIX.format(sock=sock))
+    fix: whose SO_REUSEADDR would have helped, in the caller's words (labsock's own servers
+    have it: the closed connection's program needs it too)."""
     another = another or "use another port"
     if time_wait:
         return (

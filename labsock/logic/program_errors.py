@@ -123,7 +123,6 @@ def explain_failure(
     other_notebook: Callable | None = None,
     closing: Closing | None = None,
     stopped: Stopped | None = None,
-    reuse_set: bool = False,
 ) -> tuple[str, int | None]:
     """(the explanation, the line of the student's program it points at, if any).
 
@@ -136,8 +135,8 @@ def explain_failure(
     stopped(proto, host, port): the notebook's words for its program that held the port a
     connect was refused on and that the student stopped ("" or None: none did), named instead
     of the guesses (is the server running? the address? the port?).
-    reuse_set: the program's TCP sockets have SO_REUSEADDR (labsock's bootstrap sets it on
-    POSIX), so a TIME_WAIT that still blocks is another program's to fix, not this one's.
+    A TIME_WAIT that blocks the program is another program's to fix: the bootstrap set
+    SO_REUSEADDR on this one's TCP sockets (POSIX; on Windows none blocks a bind).
     """
     lines = source.splitlines()
     if isinstance(exc, SyntaxError) and exc.filename == path:
@@ -147,7 +146,7 @@ def explain_failure(
     line = _student_line(exc, path)
     where = _where(line, lines)
     call = socket_call_at(source, line) if line is not None else None
-    holders = (who_holds, kernel_pid, other_notebook, closing, reuse_set)
+    holders = (who_holds, kernel_pid, other_notebook, closing)
     what = (
         _mistake(exc, call, source, holders)
         or _library_port_taken(exc, call, source, line, holders)
@@ -352,7 +351,6 @@ class _Asker:
     close: str  # the way to close it in the kernel: "run `serverSocket.close()`"
     at: str  # " Your program asks for it at line 2: `serverPort = 12000`." (or "")
     chosen: Line | None  # the line that chose the port, to change for another one
-    reuse: str = ""  # the way to SO_REUSEADDR ("": the socket's own setsockopt)
 
 
 def _port_taken(exc, call: Call, source: str, *holders) -> str:
@@ -392,7 +390,6 @@ def _library_port_taken(exc, call: Call | None, source: str, line, holders: tupl
         close=_library_close(server),
         at=at,
         chosen=chosen,
-        reuse=_library_reuse(server) if proto == "tcp" else "",
     )
     return _taken_words(proto, port, asker, *holders)
 
@@ -433,23 +430,6 @@ def _library_close(server: ServerCall) -> str:
     return f"run `{server.target}.close()`"
 
 
-def _library_reuse(server: ServerCall) -> str:
-    """SO_REUSEADDR the library's way: socketserver sets it when the server class allows it;
-    socket.create_server and asyncio set it already (not on Windows, whose bind a closed
-    connection does not block). http.server's HTTPServer allows it already."""
-    if server.kind == "socketserver" and not server.callee.endswith("HTTPServer"):
-        return (
-            f"set `{server.callee}.allow_reuse_address = True` before making the server "
-            "(socketserver then sets SO_REUSEADDR before its bind; on Linux it helps once the "
-            "program whose connection closed had set it too)"
-        )
-    return (
-        f"set SO_REUSEADDR before bind in the program whose connection that was, "
-        "`serverSocket.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)` "
-        f"({server.callee} sets it on your server already, and on Linux both sides need it)"
-    )
-
-
 REUSE_NOTE = (
     "labsock set SO_REUSEADDR on this TCP server's socket, so the cell can be run again at once. "
     "Outside labsock, add serverSocket.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1) before bind(), "
@@ -483,9 +463,7 @@ def reuse_note(source: str) -> str:
     return REUSE_NOTE
 
 
-def _taken_words(
-    proto: str, port, asker: _Asker, who_holds, kernel_pid, other_notebook, closing, reuse_set
-):
+def _taken_words(proto: str, port, asker: _Asker, who_holds, kernel_pid, other_notebook, closing):
     at = asker.at
     taken = f"Port {port} ({proto.upper()}) is already in use, so {asker.name} cannot bind it."
     known = other_notebook(proto, port) if other_notebook and port else None
@@ -522,8 +500,7 @@ def _taken_words(
         )
     elif (lingering := _lingering(closing, proto, port)) is not False:
         another = _another_port(asker.chosen, port)
-        fix = REUSE_SET_HERE if reuse_set else asker.reuse
-        words = closing_words(lingering, sock=asker.name, another=another, fix=fix)
+        words = closing_words(lingering, another=another, fix=REUSE_SET_HERE)
         return f"{taken}{at} {words}"
     else:
         who = "another program (a server started from another notebook or a terminal)"

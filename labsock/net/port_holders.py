@@ -73,8 +73,7 @@ def closing_said(proto: str, port: int, error: LabsockError, another: str) -> La
     if lingering is False:
         return error
     said = LabsockError(
-        f"Port {port} (TCP) is already in use. "
-        + closing_words(lingering, sock=None, another=another)
+        f"Port {port} (TCP) is already in use. " + closing_words(lingering, another=another)
     )
     said.failure = error.failure
     return said

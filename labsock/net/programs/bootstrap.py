@@ -1048,7 +1048,6 @@ def _explain(exc: BaseException, path: str, source: str) -> tuple[str, int | Non
             other_notebook=_other_notebooks_holder,
             closing=closing_on,
             stopped=_stopped_holder,
-            reuse_set=sys.platform != "win32",  # see _allow_quick_rebind
         )
     except Exception:  # noqa: BLE001
         return (
