@@ -309,3 +309,25 @@ def test_the_socket_methods_a_misspelling_is_matched_with_are_real():
 
     # socket.py's class adds these three to the C socket's methods
     assert set(SOCKET_METHODS) - set(dir(_socket.socket)) == {"accept", "makefile", "sendfile"}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "x = f(1)\ny = 'é' + g(2,\n  3)\r\nz = h()\rw = (k\n)",
+        "a = '\u2028' + c(1)\n\x0cd = e(f(2))",  # ast does not end lines at \u2028 or \x0c
+        "q = ('''a\u2028\x0c\nb''', g('ä'))\n",
+    ],
+)
+def test_a_calls_text_is_read_as_ast_reads_it(source):
+    """The source is split into lines once per cell (not once per call, which made a 100-line
+    cell wait seconds before it ran): each node's text is still exactly ast's."""
+    import ast
+
+    from labsock.logic.student_code import _segment
+
+    nodes = [n for n in ast.walk(ast.parse(source)) if getattr(n, "end_lineno", None)]
+    assert nodes
+    assert [_segment(source, n) for n in nodes] == [
+        ast.get_source_segment(source, n) for n in nodes
+    ]

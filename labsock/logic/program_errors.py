@@ -430,10 +430,14 @@ def _library_close(server: ServerCall) -> str:
     return f"run `{server.target}.close()`"
 
 
-REUSE_NOTE = (
+_REUSE_BEFORE = (
     "labsock set SO_REUSEADDR on this TCP server's socket, so the cell can be run again at once. "
-    "Outside labsock, add serverSocket.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1) before bind(), "
-    "or a restarted server waits about a minute (TIME_WAIT)."
+    "Outside labsock, "
+)
+_REUSE_AFTER = ", or a restarted server waits about a minute (TIME_WAIT)."
+REUSE_NOTE = (
+    f"{_REUSE_BEFORE}add serverSocket.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1) before bind()"
+    f"{_REUSE_AFTER}"
 )
 
 
@@ -443,11 +447,7 @@ def reuse_note(source: str) -> str:
     program's words: its own listening socket's setsockopt, or socketserver's class attribute
     (a socketserver program has no socket of its own to call setsockopt on). No backticks:
     the view's notes are prose, as REUSE_NOTE is."""
-    before = (
-        "labsock set SO_REUSEADDR on this TCP server's socket, so the cell can be run again at "
-        "once. Outside labsock, "
-    )
-    after = ", or a restarted server waits about a minute (TIME_WAIT)."
+    before, after = _REUSE_BEFORE, _REUSE_AFTER
     listening = next((c for c in calls_in(source) if c.method == "listen"), None)
     if listening is not None:
         sock = listening.receiver

@@ -9,6 +9,8 @@ set, does a loop send for ever without a pause. Code that does not parse answers
 from __future__ import annotations
 
 import ast
+import functools
+import re
 from dataclasses import dataclass
 
 SOCKET_CALLS = (
@@ -47,7 +49,34 @@ def _tree(source: str) -> ast.Module | None:
 
 
 def _text(source: str, node: ast.AST) -> str:
-    return ast.get_source_segment(source, node) or ast.unparse(node)
+    return _segment(source, node) or ast.unparse(node)
+
+
+def _segment(source: str, node: ast.AST) -> str | None:
+    """ast.get_source_segment, with the source's lines split once: it splits them again for
+    each node, and a cell's every call is read before the cell runs (warn_plain_server), which
+    made a 100-line cell wait over a second."""
+    end_line, end_col = getattr(node, "end_lineno", None), getattr(node, "end_col_offset", None)
+    if end_line is None or end_col is None:
+        return None
+    lines = _source_lines(source)
+    first, last = node.lineno - 1, end_line - 1
+    if last >= len(lines):
+        return None
+    # Columns count UTF-8 bytes.
+    if first == last:
+        return lines[first].encode()[node.col_offset : end_col].decode()
+    head = lines[first].encode()[node.col_offset :].decode()
+    return head + "".join(lines[first + 1 : last]) + lines[last].encode()[:end_col].decode()
+
+
+# ast's own line ends: \r\n, \r or \n (not str.splitlines' \f or \u2028, which ast does not count).
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+@functools.lru_cache(maxsize=16)
+def _source_lines(source: str) -> list[str]:
+    return _LINE.findall(source)
 
 
 def _method_calls(source: str, tree: ast.AST, *, run_now: bool = False):
@@ -234,12 +263,7 @@ def blocking_server(source: str) -> BlockingServer | None:
         return None
     calls = sorted(_method_calls(source, tree, run_now=True), key=lambda c: c.line)
     # socketserver and socket.create_server bind inside the library (a server made there).
-    made = (
-        server_call_at(source, node.lineno)
-        for node in _walk(tree, skip=_DEFINITIONS)
-        if isinstance(node, ast.Call)
-    )
-    if not any(c.method == "bind" for c in calls) and not any(made):
+    if not any(c.method == "bind" for c in calls) and not _makes_a_server(source, tree):
         return None
     if any(c.method in ("settimeout", "setblocking") for c in calls):
         return None  # it may well return: no warning that could be wrong
@@ -281,28 +305,8 @@ def server_call_at(source: str, line: int) -> ServerCall | None:
         for node in ast.walk(tree)
         if isinstance(node, ast.Call) and node.lineno <= line <= (node.end_lineno or node.lineno)
     ]
-    for node in sorted(calls, key=lambda node: -node.lineno):
-        func = node.func
-        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-        receiver = _text(source, func.value) if isinstance(func, ast.Attribute) else ""
-        if name == "create_server":
-            kind = "create_server" if receiver in ("", "socket") else "asyncio"
-        elif name in ASYNCIO_SERVERS:
-            kind = "asyncio"
-        elif name.endswith("Server") or name in classes:
-            kind = "socketserver"
-        else:
-            continue
-        address = _address_argument(node, kind)
-        text = _text(source, address) if address is not None else ""
-        return ServerCall(
-            callee=_text(source, func),
-            kind=kind,
-            target=_kept_in(tree, node),
-            port=address_line(source, text, node.lineno),
-            line=node.lineno,
-        )
-    return None
+    found = (_server_call(source, tree, classes, node) for node in sorted(calls, key=_last_first))
+    return next(filter(None, found), None)
 
 
 def first_server_call(source: str) -> ServerCall | None:
@@ -310,8 +314,49 @@ def first_server_call(source: str) -> ServerCall | None:
     tree = _tree(source)
     if tree is None:
         return None
-    lines = sorted({node.lineno for node in ast.walk(tree) if isinstance(node, ast.Call)})
-    return next(filter(None, (server_call_at(source, line) for line in lines)), None)
+    classes = _server_classes(tree)
+    calls = sorted((node for node in ast.walk(tree) if isinstance(node, ast.Call)), key=_line)
+    return next(filter(None, (_server_call(source, tree, classes, node) for node in calls)), None)
+
+
+def _makes_a_server(source: str, tree: ast.Module) -> bool:
+    """Does the program itself (not a function it only defines) make a library server?"""
+    classes = _server_classes(tree)
+    calls = (node for node in _walk(tree, skip=_DEFINITIONS) if isinstance(node, ast.Call))
+    return any(_server_call(source, tree, classes, node) for node in calls)
+
+
+def _line(node: ast.AST) -> int:
+    return node.lineno
+
+
+def _last_first(node: ast.AST) -> int:
+    return -node.lineno
+
+
+def _server_call(source: str, tree: ast.Module, classes: set, node: ast.Call) -> ServerCall | None:
+    """The call as a library server it makes, or None: one tree, read once by the caller (a
+    cell's every call is asked about before it runs)."""
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    if name == "create_server":
+        receiver = _text(source, func.value) if isinstance(func, ast.Attribute) else ""
+        kind = "create_server" if receiver in ("", "socket") else "asyncio"
+    elif name in ASYNCIO_SERVERS:
+        kind = "asyncio"
+    elif name.endswith("Server") or name in classes:
+        kind = "socketserver"
+    else:
+        return None
+    address = _address_argument(node, kind)
+    text = _text(source, address) if address is not None else ""
+    return ServerCall(
+        callee=_text(source, func),
+        kind=kind,
+        target=_kept_in(tree, node),
+        port=address_line(source, text, node.lineno),
+        line=node.lineno,
+    )
 
 
 def _server_classes(tree: ast.AST) -> set[str]:
